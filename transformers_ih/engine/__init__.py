@@ -1,0 +1,28 @@
+"""The math engine: path rules, Integrated Gradients and Integrated Hessians for any differentiable batched
+scalar torch function. Knows nothing of transformers."""
+
+from .adaptive import AdaptiveInfo, NodeCapWarning, adaptive_rule
+from .integrated_gradients import integrated_gradients
+from .integrated_hessians import integrated_hessians
+from .quadrature import PathRule, fixed_rule, gauss_legendre, gauss_log
+from .reduction import ReducedFunction
+from .results import AttributionResult, InteractionResult
+from .smoothing import SoftplusMode, piecewise_linear_activations, smooth_relu
+
+__all__ = [
+    "AdaptiveInfo",
+    "AttributionResult",
+    "InteractionResult",
+    "NodeCapWarning",
+    "PathRule",
+    "ReducedFunction",
+    "SoftplusMode",
+    "adaptive_rule",
+    "fixed_rule",
+    "gauss_legendre",
+    "gauss_log",
+    "integrated_gradients",
+    "integrated_hessians",
+    "piecewise_linear_activations",
+    "smooth_relu",
+]

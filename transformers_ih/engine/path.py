@@ -1,0 +1,31 @@
+"""Choosing the path rule for an IG / IH call (shared by both)."""
+
+from __future__ import annotations
+
+from .adaptive import AdaptiveInfo, adaptive_rule
+from .quadrature import PathRule, fixed_rule
+from .reduction import ReducedFunction
+
+
+def choose_rule(
+    reduced: ReducedFunction,
+    measure: str,
+    *,
+    steps: int | None,
+    method: str | None,
+    rtol: float,
+    atol: float,
+    max_nodes: int,
+    panel_nodes: int,
+    seed: int | None,
+) -> tuple[PathRule, AdaptiveInfo | None]:
+    """``steps=None`` (default) -> the adaptive rule; ``steps=N`` -> a fixed rule of ``method``
+    (``"gauss"`` default, ``"riemann"``, ``"montecarlo"``)."""
+    if method == "adaptive" or (method is None and steps is None):
+        if steps is not None:
+            raise ValueError("steps selects a fixed rule; do not combine it with method='adaptive'")
+        return adaptive_rule(reduced.path_derivatives, measure, rtol=rtol, atol=atol, max_nodes=max_nodes,
+                             panel_nodes=panel_nodes)
+    if steps is None:
+        raise ValueError(f"method={method!r} is a fixed rule and needs steps=N")
+    return fixed_rule(measure, int(steps), method or "gauss", seed=seed), None

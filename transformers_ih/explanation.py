@@ -1,0 +1,255 @@
+"""`Explanation`: the one result object shared by the engine-facing explainers and the views.
+
+An explanation of one prediction at word level:
+
+* ``attributions[i]`` (shape ``(W,)``) is word *i*'s Integrated Gradients attribution, in the units of the
+  explained output (a logit by default). They sum to ``f_input - f_baseline``.
+* ``interactions[i, j]`` (shape ``(W, W)``) is the Integrated Hessians interaction of words *i* and *j*;
+  symmetric, rows sum to ``attributions``, and the diagonal holds each word's main effect.
+
+It saves to and loads from JSON (no pickle) exactly: floats are written with ``repr`` precision.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_ARRAY_FIELDS = ("attributions", "interactions")
+_FORMAT_VERSION = 1
+
+
+@dataclass
+class Explanation:
+    """Word-level attributions and pairwise interactions for one prediction.
+
+    Attributes:
+        text: the explained text as given (for pair tasks, both texts joined with ``separator``).
+        words: the W words, in order; each is ``text[start:end]`` of its offset.
+        offsets: W ``(start, end)`` character spans into ``text``.
+        tokens: the tokenizer's tokens of the whole input (special tokens included), for reference.
+        attributions: ``(W,)`` float array, Integrated Gradients per word (units of the explained output).
+        interactions: ``(W, W)`` float array of Integrated Hessians, or ``None`` for attributions-only calls.
+        target: label name of the explained output.
+        target_index: its index in the model's output.
+        predicted_label: the model's own prediction (label name).
+        predicted_probability: the model's own probability of ``predicted_label`` (unsmoothed model).
+        f_input: the explained output at the input, f(x), as computed for the explanation (smoothed if
+            smoothing was on).
+        f_baseline: the explained output at the baseline, f(x').
+        completeness_error: ``|sum(interactions) - (f_input - f_baseline)|`` (or of ``attributions`` when no
+            interactions were computed); absolute, in output units.
+        steps: number of path points at which gradients / Hessians were evaluated.
+        baseline: description of the baseline, e.g. ``"pad"``.
+        smoothing: e.g. ``"softplus(beta=20)"`` when ReLU-family activations were smoothed, else ``None``.
+        model_logit: the unsmoothed model's value of the explained output at the input.
+        output: what is explained: ``"logit"``, ``"probability"`` or ``"log_probability"``.
+        word_groups: optional labels for words (e.g. ``0`` for the first text of a pair, ``1`` for the
+            second); ``None`` for single texts.
+        separator: the string that joins the texts of a pair in ``text``.
+        method: path rule used, e.g. ``"adaptive"``, ``"gauss"``.
+        meta: free-form extra information (task, model name, ...); JSON-serialisable values only.
+    """
+
+    text: str
+    words: list[str]
+    offsets: list[tuple[int, int]]
+    tokens: list[str]
+    attributions: np.ndarray
+    interactions: np.ndarray | None
+    target: str
+    target_index: int
+    predicted_label: str
+    predicted_probability: float
+    f_input: float
+    f_baseline: float
+    completeness_error: float
+    steps: int
+    baseline: str = "pad"
+    smoothing: str | None = None
+    model_logit: float | None = None
+    output: str = "logit"
+    word_groups: list[int] | None = None
+    separator: str = " "
+    method: str = "adaptive"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.attributions = np.asarray(self.attributions, dtype=np.float64)
+        if self.interactions is not None:
+            self.interactions = np.asarray(self.interactions, dtype=np.float64)
+        self.offsets = [tuple(int(v) for v in span) for span in self.offsets]
+        n = len(self.words)
+        if self.attributions.shape != (n,):
+            raise ValueError(f"attributions has shape {self.attributions.shape}, expected ({n},) for {n} words")
+        if self.interactions is not None and self.interactions.shape != (n, n):
+            raise ValueError(f"interactions has shape {self.interactions.shape}, expected ({n}, {n})")
+        if len(self.offsets) != n:
+            raise ValueError(f"{len(self.offsets)} offsets for {n} words")
+
+    # ------------------------------------------------------------------ derived views
+    @property
+    def delta(self) -> float:
+        """``f_input - f_baseline``: what attributions (and interactions) add up to."""
+        return self.f_input - self.f_baseline
+
+    @property
+    def main_effects(self) -> np.ndarray:
+        """``(W,)`` diagonal of ``interactions``: each word's effect not shared with another word."""
+        self._need_interactions()
+        return np.diag(self.interactions).copy()
+
+    def top_interactions(self, k: int = 5, *, absolute: bool = True) -> list[tuple[str, str, float]]:
+        """The ``k`` strongest off-diagonal pairs as ``(word_i, word_j, value)``, i < j.
+
+        ``value`` is ``interactions[i, j]`` (the matrix is symmetric, so each pair appears once; the
+        total interaction of the pair is ``2 * value``). Ranked by ``|value|`` unless ``absolute=False``,
+        in which case the most positive come first.
+        """
+        return [(self.words[i], self.words[j], v) for i, j, v in self.top_interaction_indices(k, absolute=absolute)]
+
+    def top_interaction_indices(self, k: int = 5, *, absolute: bool = True) -> list[tuple[int, int, float]]:
+        """Like :meth:`top_interactions` but with word positions ``(i, j, value)``; duplicates stay distinct."""
+        self._need_interactions()
+        n = len(self.words)
+        iu, ju = np.triu_indices(n, k=1)
+        values = self.interactions[iu, ju]
+        order = np.argsort(-np.abs(values) if absolute else -values, kind="stable")[:k]
+        return [(int(iu[o]), int(ju[o]), float(values[o])) for o in order]
+
+    def top_words(self, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` words with the largest ``|attribution|`` as ``(word, attribution)``."""
+        order = np.argsort(-np.abs(self.attributions), kind="stable")[:k]
+        return [(self.words[i], float(self.attributions[i])) for i in order]
+
+    def _need_interactions(self) -> None:
+        if self.interactions is None:
+            raise ValueError("this explanation has no interactions; call the explainer with interactions=True")
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (arrays as nested lists of floats)."""
+        d = asdict(self)
+        d["attributions"] = self.attributions.tolist()
+        d["interactions"] = None if self.interactions is None else self.interactions.tolist()
+        d["offsets"] = [list(span) for span in self.offsets]
+        d["format_version"] = _FORMAT_VERSION
+        return d
+
+    def to_json(self, path: str | Path | None = None, **json_kwargs: Any) -> str:
+        """Serialise to a JSON string; also write it to ``path`` when given. Round-trips exactly."""
+        s = json.dumps(self.to_dict(), **json_kwargs)
+        if path is not None:
+            Path(path).write_text(s, encoding="utf-8")
+        return s
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Explanation":
+        d = dict(d)
+        version = d.pop("format_version", _FORMAT_VERSION)
+        if version > _FORMAT_VERSION:
+            raise ValueError(f"explanation format {version} is newer than this transformers-ih ({_FORMAT_VERSION})")
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown fields in explanation JSON: {sorted(unknown)}")
+        return cls(**d)
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> "Explanation":
+        """Load from a JSON string or from the path of a file written by :meth:`to_json`."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            text = Path(source).read_text(encoding="utf-8")
+        return cls.from_dict(json.loads(text))
+
+    def __eq__(self, other: object) -> bool:  # arrays make the dataclass default ambiguous
+        if not isinstance(other, Explanation):
+            return NotImplemented
+        a, b = self.to_dict(), other.to_dict()
+        return a == b
+
+    def __repr__(self) -> str:
+        inter = "none" if self.interactions is None else f"{len(self.words)}x{len(self.words)}"
+        return (
+            f"Explanation(target={self.target!r}, predicted={self.predicted_label!r} "
+            f"p={self.predicted_probability:.3f}, words={len(self.words)}, interactions={inter}, "
+            f"f(x)-f(x')={self.delta:.4g}, completeness_error={self.completeness_error:.2g}, steps={self.steps})"
+        )
+
+    # ------------------------------------------------------------------ views (transformers_ih.visualize)
+    def to_html(self, **kwargs: Any) -> str:
+        """One self-contained HTML report with every view (see :mod:`transformers_ih.visualize`)."""
+        from .visualize import report
+
+        return report.to_html(self, **kwargs)
+
+    def save_html(self, path: str | Path, **kwargs: Any) -> Path:
+        """Write :meth:`to_html` to ``path``; opens offline (plotly.js inlined)."""
+        path = Path(path)
+        path.write_text(self.to_html(**kwargs), encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        from .visualize import report
+
+        return report.to_html(self, full_document=False)
+
+    def show(self, **kwargs: Any) -> None:
+        """Display the report in a notebook (IPython), or print a text summary elsewhere."""
+        try:
+            from IPython.display import HTML, display  # type: ignore
+
+            display(HTML(self._repr_html_()))
+        except ImportError:
+            print(self.summary())
+
+    def summary(self, k: int = 5) -> str:
+        """A short plain-text summary: prediction, top words, top pairs."""
+        lines = [
+            f"prediction: {self.predicted_label} (p={self.predicted_probability:.4f}); explained: {self.target} "
+            f"{self.output}",
+            f"f(x) = {self.f_input:.4f}, f(x') = {self.f_baseline:.4f}, completeness error = "
+            f"{self.completeness_error:.2e}, path points = {self.steps}"
+            + (f", smoothing = {self.smoothing}" if self.smoothing else ""),
+            "top words:",
+        ]
+        lines += [f"  {w!r:>20} {v:+.4f}" for w, v in self.top_words(k)]
+        if self.interactions is not None and len(self.words) > 1:
+            lines.append("top interacting pairs:")
+            lines += [f"  {a!r:>15} x {b!r:<15} {v:+.4f}" for a, b, v in self.top_interactions(k)]
+        return "\n".join(lines)
+
+    def plot_text(self, **kwargs: Any):
+        """Plotly figure: words coloured by attribution (see :func:`transformers_ih.visualize.plot_text`)."""
+        from . import visualize
+
+        return visualize.plot_text(self, **kwargs)
+
+    def plot_interactions(self, **kwargs: Any):
+        """Plotly heatmap of the interaction matrix."""
+        from . import visualize
+
+        return visualize.plot_interactions(self, **kwargs)
+
+    def plot_top_pairs(self, k: int = 10, **kwargs: Any):
+        """Plotly bar chart of the ``k`` strongest pairs."""
+        from . import visualize
+
+        return visualize.plot_top_pairs(self, k=k, **kwargs)
+
+    def plot_word_focus(self, word: int | str, **kwargs: Any):
+        """Plotly bar chart: one word's attribution split into main effect and interactions."""
+        from . import visualize
+
+        return visualize.plot_word_focus(self, word, **kwargs)
+
+    def plot_arcs(self, **kwargs: Any):
+        """Plotly figure: the sentence with arcs between interacting words."""
+        from . import visualize
+
+        return visualize.plot_arcs(self, **kwargs)
