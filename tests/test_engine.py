@@ -1,0 +1,178 @@
+"""The engine against closed forms, the paper's double integral, Captum, and its own axioms."""
+
+import numpy as np
+import pytest
+import torch
+
+from transformers_ih.engine import NodeCapWarning, integrated_gradients, integrated_hessians
+from transformers_ih.engine.quadrature import gauss_legendre
+
+torch.set_default_dtype(torch.float64)
+
+
+def check_axioms(result, tol=1e-10):
+    gamma = result.interactions
+    np.testing.assert_allclose(gamma, gamma.T, atol=tol)
+    np.testing.assert_allclose(gamma.sum(1), np.ravel(result.attributions), atol=tol)
+    assert abs(gamma.sum() - (result.f_input - result.f_baseline)) == pytest.approx(result.completeness_error, abs=1e-14)
+
+
+def test_quadratic_closed_form():
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(5, 5, generator=g)
+    A = A + A.T
+    b = torch.randn(5, generator=g)
+    x, xb = torch.randn(5, generator=g), torch.randn(5, generator=g)
+    f = lambda X: 0.5 * torch.einsum("bi,ij,bj->b", X, A, X) + X @ b
+    r = integrated_hessians(f, x, xb)
+    d = (x - xb).numpy()
+    # int (-ln t) t dt = 1/4, int (-ln t) dt = 1; grad along the path = A (xb + t d) + b
+    expected = np.outer(d, d) * A.numpy() / 4 + np.diag(d * ((A @ xb + b).numpy() + (A.numpy() @ d) / 4))
+    np.testing.assert_allclose(r.interactions, expected, atol=1e-12)
+    check_axioms(r)
+    assert r.completeness_error < 1e-12
+
+
+def test_triple_product_closed_form():
+    x = torch.tensor([0.7, -1.3, 2.0])
+    r = integrated_hessians(lambda X: X[:, 0] * X[:, 1] * X[:, 2], x, torch.zeros(3))
+    # every entry is x0 x1 x2 * int (-ln t) t^2 dt = prod / 9
+    np.testing.assert_allclose(r.interactions, np.full((3, 3), float(x.prod()) / 9), atol=1e-13)
+    check_axioms(r)
+
+
+def tanh_net(seed=0, n_in=6, hidden=8):
+    g = torch.Generator().manual_seed(seed)
+    W, c, v = torch.randn(hidden, n_in, generator=g), torch.randn(hidden, generator=g), torch.randn(hidden, generator=g)
+    f = lambda X: torch.tanh(X @ W.T + c) @ v
+    grad = lambda z: (W.T * (v * (1 - torch.tanh(z @ W.T + c) ** 2))).sum(1)
+
+    def hess(z):
+        u = z @ W.T + c
+        s = v * (-2 * torch.tanh(u) * (1 - torch.tanh(u) ** 2))
+        return W.T @ torch.diag(s) @ W
+
+    return f, grad, hess
+
+
+def paper_double_integral(grad, hess, x, xb, n=48):
+    """The paper's definition: Gamma_ij = d_i d_j int int a b H_ij(xb + a b d) + [i=j] d_i int int grad_i,
+    by a tensor-product Gauss-Legendre rule over (a, b), with closed-form gradient and Hessian."""
+    nodes, weights = gauss_legendre(n)
+    d = x - xb
+    gamma = torch.zeros(len(x), len(x))
+    for a, wa in zip(nodes, weights):
+        for b, wb in zip(nodes, weights):
+            z = xb + a * b * d
+            gamma += wa * wb * (a * b * torch.outer(d, d) * hess(z) + torch.diag(d * grad(z)))
+    return gamma.numpy()
+
+
+def test_tanh_network_matches_the_papers_double_integral():
+    f, grad, hess = tanh_net()
+    g = torch.Generator().manual_seed(1)
+    x, xb = torch.randn(6, generator=g), torch.zeros(6)
+    reference = paper_double_integral(grad, hess, x, xb)
+    r = integrated_hessians(f, x, xb, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r.interactions, reference, atol=1e-9 * np.abs(reference).max())
+    check_axioms(r)
+    assert r.completeness_error < 1e-9
+
+
+def test_groups_equal_sums_of_entry_interactions():
+    f, _, _ = tanh_net(seed=2)
+    g = torch.Generator().manual_seed(3)
+    x, xb = torch.randn(6, generator=g), torch.randn(6, generator=g)
+    groups = torch.tensor([0, 0, 1, 2, 2, 2])
+    full = integrated_hessians(f, x, xb, steps=24)
+    grouped = integrated_hessians(f, x, xb, groups=groups, steps=24)
+    S = np.zeros((3, 6))
+    S[groups.numpy(), np.arange(6)] = 1
+    np.testing.assert_allclose(grouped.interactions, S @ full.interactions @ S.T, atol=1e-12)
+    check_axioms(grouped)
+
+
+def test_held_entries_get_nothing_and_stay_at_input():
+    f, _, _ = tanh_net(seed=4)
+    x, xb = torch.randn(6), torch.zeros(6)
+    groups = torch.tensor([0, 1, -1, 2, -1, 3])
+    r = integrated_hessians(f, x, xb, groups=groups)
+    x_held_baseline = torch.where(groups < 0, x, xb)
+    assert r.f_baseline == pytest.approx(float(f(x_held_baseline[None])[0]), abs=1e-12)
+    assert r.interactions.shape == (4, 4)
+    check_axioms(r)
+
+
+def test_attributions_match_integrated_gradients():
+    f, _, _ = tanh_net(seed=5)
+    x, xb = torch.randn(6), torch.randn(6)
+    ih = integrated_hessians(f, x, xb, rtol=1e-9, atol=1e-12)
+    ig = integrated_gradients(f, x, xb, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ih.attributions, ig.attributions, atol=1e-8)
+    assert ig.completeness_error <= ig.adaptive.tolerance + 1e-12
+
+
+def test_integrated_gradients_agree_with_captum():
+    captum_attr = pytest.importorskip("captum.attr")
+    f, _, _ = tanh_net(seed=6)
+    x, xb = torch.randn(2, 3), torch.randn(2, 3)
+    flat = lambda X: f(X.reshape(X.shape[0], -1))
+    ours = integrated_gradients(flat, x, xb, steps=64)
+    theirs = captum_attr.IntegratedGradients(flat).attribute(x[None], xb[None], n_steps=64, method="gausslegendre")
+    assert ours.attributions.shape == (2, 3)
+    np.testing.assert_allclose(ours.attributions, theirs[0].numpy(), atol=1e-10)
+
+
+def test_internal_batch_size_does_not_change_results():
+    f, _, _ = tanh_net(seed=7)
+    x = torch.randn(6)
+    a = integrated_hessians(f, x, steps=10, internal_batch_size=1)
+    b = integrated_hessians(f, x, steps=10, internal_batch_size=1000)
+    np.testing.assert_allclose(a.interactions, b.interactions, atol=1e-13)
+
+
+def test_calls_to_f_are_bounded_by_internal_batch_size():
+    f, _, _ = tanh_net(seed=8)
+    sizes = []
+    integrated_hessians(lambda X: (sizes.append(X.shape[0]), f(X))[1], torch.randn(6), steps=8, internal_batch_size=5)
+    assert max(sizes) <= 5
+
+
+def sharp(X):
+    """A smooth step at s = 0.6 along the path: hard for fixed rules, like fine-tuned classifiers."""
+    s = X.sum(-1) / X.shape[-1]
+    return torch.tanh(40 * (s - 0.6)) * (1 + X[:, 0] * X[:, 1])
+
+
+def test_adaptive_rule_meets_tolerance_where_a_fixed_rule_fails():
+    x = torch.ones(4) * 1.0
+    delta = abs(float(sharp(x[None]) - sharp(torch.zeros(1, 4))))
+    fixed = integrated_hessians(sharp, x, steps=16)
+    adaptive = integrated_hessians(sharp, x, rtol=1e-4, atol=1e-12)
+    assert fixed.completeness_error > 1e-2 * delta
+    assert adaptive.completeness_error <= 1e-4 * delta
+    assert adaptive.adaptive.converged and adaptive.adaptive.estimated_error <= adaptive.adaptive.tolerance
+    assert adaptive.completeness_error == pytest.approx(adaptive.adaptive.completeness_error, abs=1e-10)
+    check_axioms(adaptive)
+    # and the nodes crowd around the transition at t = 0.6
+    widths = {(a, b): b - a for a, b in adaptive.adaptive.panels}
+    narrowest = min(widths, key=widths.get)
+    assert 0.45 <= narrowest[0] <= 0.75
+
+
+def test_node_cap_warns():
+    with pytest.warns(NodeCapWarning, match="max_nodes"):
+        r = integrated_hessians(sharp, torch.ones(4), rtol=1e-10, atol=1e-14, max_nodes=30)
+    assert not r.adaptive.converged
+    assert len(r.rule) <= 30
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="shape \\(B,\\)"):
+        integrated_hessians(lambda X: X, torch.ones(3), steps=2)
+    with pytest.raises(ValueError, match="steps"):
+        integrated_hessians(lambda X: X.sum(-1), torch.ones(3), method="gauss")
+    with pytest.raises(ValueError, match="contiguous"):
+        integrated_hessians(lambda X: X.sum(-1), torch.ones(3), groups=torch.tensor([0, 2, 2]), steps=2)
+    with pytest.raises(TypeError, match="floating"):
+        integrated_gradients(lambda X: X.sum(-1), torch.ones(3, dtype=torch.long))

@@ -1,0 +1,254 @@
+"""SequenceClassificationInteractionExplainer on tiny random models loaded with from_pretrained."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from transformers_ih import Explanation, SequenceClassificationInteractionExplainer
+from transformers_ih.engine.quadrature import fixed_rule
+
+ARCHS = ["bert", "distilbert", "roberta"]
+TEXT = "this film is not bad at all"
+
+
+def check_axioms(e: Explanation, rel=1e-3):
+    gamma = e.interactions
+    np.testing.assert_allclose(gamma, gamma.T, atol=1e-12)
+    np.testing.assert_allclose(gamma.sum(1), e.attributions, atol=1e-12)
+    assert e.completeness_error == pytest.approx(abs(gamma.sum() - (e.f_input - e.f_baseline)), abs=1e-9)
+    assert e.completeness_error <= max(rel * abs(e.f_input - e.f_baseline), 1e-4)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_prediction_words_and_axioms(tiny_classifier, arch):
+    model, tok = tiny_classifier(arch)
+    e = SequenceClassificationInteractionExplainer(model, tok)(TEXT)
+    assert e.words == TEXT.split()
+    assert [e.text[s:t] for s, t in e.offsets] == e.words
+    with torch.no_grad():
+        probs = torch.softmax(model(**tok(TEXT, return_tensors="pt")).logits[0], -1)
+    assert e.predicted_label == model.config.id2label[int(probs.argmax())]
+    assert e.predicted_probability == pytest.approx(float(probs.max()), abs=1e-6)
+    assert e.target == e.predicted_label
+    assert e.interactions.shape == (7, 7) and np.abs(e.interactions).max() > 0
+    if arch == "distilbert":  # ReLU in the classification head (inline nn.ReLU()(x))
+        assert e.smoothing == "softplus(beta=20)"
+        assert e.model_logit == pytest.approx(e.f_input, abs=0.1)
+    else:  # gelu throughout: nothing to smooth
+        assert e.smoothing is None
+        assert e.model_logit == pytest.approx(e.f_input, abs=1e-5)
+    assert abs(e.delta) > 1e-2
+    check_axioms(e)
+
+
+def brute_force_reference(model, tok, text, target, nodes, weights):
+    """Integrated Hessians over every embedding entry (full (L*e)^2 Hessian at each node), summed by word."""
+    enc = tok(text, return_tensors="pt")
+    emb = model.get_input_embeddings()
+    ids = enc["input_ids"]
+    x = emb(ids)[0].detach()
+    word_ids = enc.word_ids(0)
+    special = torch.tensor([w is None for w in word_ids])
+    base = torch.where(special[:, None], x, emb(torch.full_like(ids, tok.pad_token_id))[0].detach())
+    d = (x - base).reshape(-1)
+    L, e = x.shape
+
+    def g(flat):
+        return model(inputs_embeds=flat.reshape(1, L, e), attention_mask=enc["attention_mask"]).logits[0, target]
+
+    n = L * e
+    gamma = torch.zeros(n, n, dtype=torch.float64)
+    for t, w in zip(nodes, weights):
+        z = (base.reshape(-1) + t * d).requires_grad_(True)
+        H = torch.autograd.functional.hessian(g, z)
+        gr = torch.autograd.grad(g(z), z)[0]
+        gamma += w * (t * torch.outer(d, d) * H + torch.diag(d * gr))
+    words = sorted({w for w in word_ids if w is not None})
+    S = torch.zeros(len(words), n, dtype=torch.float64)
+    for pos, w in enumerate(word_ids):
+        if w is not None:
+            S[w, pos * e : (pos + 1) * e] = 1
+    return (S @ gamma @ S.T).numpy()
+
+
+@pytest.mark.parametrize("arch", ["bert", "roberta"])
+def test_matches_brute_force_full_hessian(tiny_classifier, arch):
+    model, tok = tiny_classifier(arch)
+    model = copy.deepcopy(model).double().eval()
+    text = "not bad at all"
+    rule = fixed_rule("log", 8)
+    with torch.nn.attention.sdpa_kernel([torch.nn.attention.SDPBackend.MATH]):
+        reference = brute_force_reference(model, tok, text, 1, rule.nodes, rule.weights)
+    e = SequenceClassificationInteractionExplainer(model, tok)(text, target=1, steps=8)
+    np.testing.assert_allclose(e.interactions, reference, rtol=1e-5, atol=1e-5 * np.abs(reference).max())
+    # and the adaptive default converges to the exact integral: compare with a 48-point Gauss rule
+    exact = SequenceClassificationInteractionExplainer(model, tok)(text, target=1, steps=48)
+    tight = SequenceClassificationInteractionExplainer(model, tok, rtol=1e-8, atol=1e-10)(text, target=1)
+    np.testing.assert_allclose(tight.interactions, exact.interactions, atol=1e-6 * np.abs(exact.interactions).max())
+
+
+def test_label_names_indices_and_outputs(tiny_classifier):
+    model, tok = tiny_classifier("bert")
+    ex = SequenceClassificationInteractionExplainer(model, tok)
+    by_name = ex(TEXT, target="negative", steps=8)
+    by_index = ex(TEXT, target=0, steps=8)
+    assert by_name.target == "NEGATIVE" and by_name.target_index == 0
+    np.testing.assert_allclose(by_name.interactions, by_index.interactions)
+    prob = ex(TEXT, target=0, output="probability")
+    with torch.no_grad():
+        p0 = float(torch.softmax(model(**tok(TEXT, return_tensors="pt")).logits[0], -1)[0])
+    assert prob.f_input == pytest.approx(p0, abs=1e-6) and prob.output == "probability"
+    check_axioms(prob)
+    ig = ex(TEXT, interactions=False)
+    assert ig.interactions is None and ig.completeness_error <= 1e-3 * abs(ig.delta) + 1e-4
+    full = ex(TEXT)
+    np.testing.assert_allclose(ig.attributions, full.attributions, atol=2e-3 * np.abs(full.attributions).max())
+
+
+@pytest.mark.parametrize("baseline", ["pad", "mask", "unk", "zero", 100, "tensor"])
+def test_baselines_keep_special_tokens(tiny_classifier, baseline):
+    model, tok = tiny_classifier("bert")
+    if baseline == "tensor":
+        baseline = torch.full((model.config.hidden_size,), 0.1)
+    e = SequenceClassificationInteractionExplainer(model, tok)(TEXT, baseline=baseline)
+    check_axioms(e)
+    assert e.baseline in ("pad", "mask", "unk", "zero", "token:100", "tensor")
+
+
+def test_pad_baseline_value_is_the_pad_sentence(tiny_classifier):
+    model, tok = tiny_classifier("distilbert")
+    e = SequenceClassificationInteractionExplainer(model, tok, smoothing=None)(TEXT, target=1, steps=4)
+    ids = tok(TEXT, return_tensors="pt")["input_ids"]
+    pad_ids = torch.where((ids == tok.cls_token_id) | (ids == tok.sep_token_id), ids, tok.pad_token_id)
+    with torch.no_grad():
+        expected = float(model(input_ids=pad_ids).logits[0, 1])
+    assert e.f_baseline == pytest.approx(expected, abs=1e-5)
+
+
+def test_subword_tokens_merge_into_words(tiny_classifier):
+    model, tok = tiny_classifier("bert")
+    text = "an unbelievably overwrought, self-indulgent mess!"
+    e = SequenceClassificationInteractionExplainer(model, tok)(text, steps=6)
+    assert len(e.tokens) > len(e.words) + 2  # some words are several tokens
+    assert [text[s:t] for s, t in e.offsets] == e.words
+    assert "unbelievably" in e.words
+
+
+def model_state(model):
+    return (
+        [m.training for m in model.modules()],
+        [p.requires_grad for p in model.parameters()],
+        [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+        model.config._attn_implementation,
+    )
+
+
+def test_model_is_restored_after_call_and_after_error(tiny_classifier):
+    model, tok = tiny_classifier("bert")
+    model.train()
+    model.classifier.weight.requires_grad_(False)
+    model.bert.embeddings.word_embeddings.weight.grad = torch.ones_like(model.bert.embeddings.word_embeddings.weight)
+    before = model_state(model)
+    ex = SequenceClassificationInteractionExplainer(model, tok)
+    ex(TEXT, steps=4)
+    after = model_state(model)
+    assert before[:2] == after[:2] and before[3] == after[3]
+    assert all((a is None and b is None) or torch.equal(a, b) for a, b in zip(before[2], after[2]))
+
+    from transformers_ih.explainers.base import Target
+
+    calls = []
+
+    def failing(outputs):
+        calls.append(1)
+        if len(calls) > 3:
+            raise RuntimeError("boom")
+        return outputs.logits[:, 0]
+
+    with pytest.raises(RuntimeError, match="boom"):
+        ex.explain_encoded(ex.encode([TEXT]), Target(failing, "x", 0, "x", 1.0))
+    after = model_state(model)
+    assert before[:2] == after[:2] and before[3] == after[3]
+    model.eval()
+    model.classifier.weight.requires_grad_(True)
+    for p in model.parameters():
+        p.grad = None
+
+
+def test_attention_implementation_is_left_as_it_was(tiny_classifier, tmp_path):
+    _, tok = tiny_classifier("bert")
+    model, _ = tiny_classifier("bert")
+    model.save_pretrained(tmp_path)
+    from transformers import AutoModelForSequenceClassification
+
+    eager = AutoModelForSequenceClassification.from_pretrained(tmp_path, attn_implementation="eager")
+    e1 = SequenceClassificationInteractionExplainer(eager, tok)(TEXT, target=1, steps=6)
+    assert eager.config._attn_implementation == "eager"
+    e2 = SequenceClassificationInteractionExplainer(model, tok)(TEXT, target=1, steps=6)
+    assert model.config._attn_implementation == "sdpa"
+    np.testing.assert_allclose(e1.interactions, e2.interactions, atol=1e-4 * np.abs(e2.interactions).max())
+
+
+def test_list_of_texts(tiny_classifier):
+    model, tok = tiny_classifier("bert")
+    out = SequenceClassificationInteractionExplainer(model, tok)(["good", "not good"], steps=4)
+    assert [o.words for o in out] == [["good"], ["not", "good"]]
+
+
+# ---------------------------------------------------------------- bad input
+def test_empty_and_whitespace_text(tiny_classifier):
+    ex = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"))
+    for text in ["", "   \n"]:
+        with pytest.raises(ValueError, match="empty"):
+            ex(text)
+    with pytest.raises(TypeError, match="string"):
+        ex(42)
+
+
+def test_unknown_label_and_index(tiny_classifier):
+    ex = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"))
+    with pytest.raises(ValueError, match="unknown label 'neutral'.*NEGATIVE.*POSITIVE"):
+        ex(TEXT, target="neutral")
+    with pytest.raises(ValueError, match="out of range.*2 labels"):
+        ex(TEXT, target=5)
+    with pytest.raises(ValueError, match="output must be"):
+        ex(TEXT, output="odds")
+
+
+def test_text_over_the_limit_is_not_truncated(tiny_classifier):
+    ex = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"))
+    with pytest.raises(ValueError, match=r"\d+ tokens long, over the model's limit of 64 tokens.*shorten"):
+        ex("good " * 100)
+
+
+def test_slow_tokenizer_rejected(tiny_classifier):
+    model, tok = tiny_classifier("bert")
+
+    class Slow:
+        is_fast = False
+
+    with pytest.raises(TypeError, match="use_fast=True"):
+        SequenceClassificationInteractionExplainer(model, Slow())
+
+
+def test_model_without_input_embeddings(tiny_classifier):
+    _, tok = tiny_classifier("bert")
+    with pytest.raises(TypeError, match="no input embeddings"):
+        SequenceClassificationInteractionExplainer(torch.nn.Linear(3, 2), tok)
+
+
+def test_half_precision_refused(tiny_classifier):
+    model, tok = tiny_classifier("bert")
+    half = copy.deepcopy(model).half()
+    with pytest.raises(TypeError, match="half precision.*model.float\\(\\)"):
+        SequenceClassificationInteractionExplainer(half, tok)(TEXT)
+
+
+def test_unknown_baseline(tiny_classifier):
+    ex = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"))
+    with pytest.raises(ValueError, match="unknown baseline"):
+        ex(TEXT, baseline="noise")
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        ex(TEXT, baseline=10**9)

@@ -1,0 +1,147 @@
+"""Tokenizing text for an explanation: the tokenizer's own inputs, tokens merged into words with character spans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class EncodedText:
+    """One tokenized input and its words.
+
+    Attributes:
+        text: the segments joined by ``separator``: what word offsets point into.
+        segments: the input texts (one, or two for pairs).
+        inputs: the tokenizer's tensors for the model, batch of one (``input_ids``, ``attention_mask``,
+            ``token_type_ids`` if it gives them, ...), on the model's device.
+        tokens: the ``L`` tokens, special tokens included.
+        words: the ``W`` feature words; ``words[i] == text[offsets[i][0]:offsets[i][1]]``.
+        offsets: ``W`` character spans into ``text``.
+        word_groups: segment index of each word (``None`` for a single segment).
+        token_word: ``(L,)`` long tensor: the word index of each token, ``-1`` for tokens that are not features
+            (special tokens, and tokens of segments that are not explained).
+    """
+
+    text: str
+    segments: list[str]
+    separator: str
+    inputs: dict[str, torch.Tensor]
+    tokens: list[str]
+    words: list[str]
+    offsets: list[tuple[int, int]]
+    word_groups: list[int] | None
+    token_word: torch.Tensor
+
+    @property
+    def input_ids(self) -> torch.Tensor:
+        return self.inputs["input_ids"]
+
+    @property
+    def num_tokens(self) -> int:
+        return self.input_ids.shape[1]
+
+
+def check_fast_tokenizer(tokenizer) -> None:
+    """Word merging needs ``word_ids()`` and offsets, which only fast (Rust) tokenizers give."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise TypeError(
+            f"{type(tokenizer).__name__} is a slow (Python) tokenizer: word-level explanations need word_ids() "
+            f"and character offsets, which only fast tokenizers provide. Load it with "
+            f"AutoTokenizer.from_pretrained(name, use_fast=True)."
+        )
+
+
+def max_input_tokens(tokenizer, model) -> int | None:
+    """The longest input the model takes, in tokens (``None`` if unknown)."""
+    limit = getattr(tokenizer, "model_max_length", None)
+    if limit is not None and limit < 1_000_000:
+        return int(limit)
+    config = getattr(model, "config", None)
+    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if positions is None:
+        return None
+    offset = 2 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else 0
+    return int(positions) - offset
+
+
+def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim whitespace that byte-level tokenizers include in a token's span."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def encode_text(
+    tokenizer,
+    segments: list[str],
+    *,
+    device: torch.device,
+    limit: int | None,
+    feature_segments: tuple[int, ...] | None = None,
+    separator: str = " ",
+    names: tuple[str, ...] = ("text", "text_pair"),
+) -> EncodedText:
+    """Tokenize ``segments`` (one text or a pair) and merge tokens into words.
+
+    Words are the tokenizer's own words (``word_ids()``) within each segment; their spans are character
+    offsets into ``separator.join(segments)``. Tokens of segments not in ``feature_segments`` (default: all)
+    and special tokens get word ``-1``. Raises ``ValueError`` for empty text or text over ``limit`` tokens
+    (nothing is truncated).
+    """
+    check_fast_tokenizer(tokenizer)
+    for name, seg in zip(names, segments):
+        if not isinstance(seg, str):
+            raise TypeError(f"{name} must be a string, got {type(seg).__name__}")
+        if not seg.strip():
+            raise ValueError(f"{name} is empty (or only whitespace): there is nothing to explain; pass a non-empty string")
+    enc = tokenizer(*segments, return_offsets_mapping=True, return_tensors="pt", truncation=False)
+    n = enc["input_ids"].shape[1]
+    if limit is not None and n > limit:
+        raise ValueError(
+            f"the input is {n} tokens long, over the model's limit of {limit} tokens. Nothing is truncated "
+            f"silently: shorten the text, or split it and explain the parts separately."
+        )
+    offsets = enc.pop("offset_mapping")[0].tolist()
+    word_ids = enc.word_ids(0)
+    sequence_ids = enc.sequence_ids(0)
+    features = set(range(len(segments)) if feature_segments is None else feature_segments)
+    starts = [0]
+    for seg in segments[:-1]:
+        starts.append(starts[-1] + len(seg) + len(separator))
+
+    word_index: dict[tuple[int, int], int] = {}
+    spans: list[list[int]] = []
+    groups: list[int] = []
+    token_word = torch.full((n,), -1, dtype=torch.long)
+    for pos, (wid, sid) in enumerate(zip(word_ids, sequence_ids)):
+        if wid is None or sid is None or sid not in features:
+            continue
+        start, end = offsets[pos]
+        key = (sid, wid)
+        if key not in word_index:
+            word_index[key] = len(spans)
+            spans.append([start + starts[sid], end + starts[sid]])
+            groups.append(sid)
+        w = word_index[key]
+        token_word[pos] = w
+        spans[w][0] = min(spans[w][0], start + starts[sid])
+        spans[w][1] = max(spans[w][1], end + starts[sid])
+
+    text = separator.join(segments)
+    spans_t = [_word_span(text, s, e) for s, e in spans]
+    inputs = {k: v.to(device) for k, v in enc.items() if isinstance(v, torch.Tensor)}
+    return EncodedText(
+        text=text,
+        segments=list(segments),
+        separator=separator,
+        inputs=inputs,
+        tokens=enc.tokens(0),
+        words=[text[s:e] for s, e in spans_t],
+        offsets=spans_t,
+        word_groups=groups if len(segments) > 1 else None,
+        token_word=token_word.to(device),
+    )

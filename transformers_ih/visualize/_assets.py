@@ -1,0 +1,137 @@
+"""The report's stylesheet and script, generated from the palettes in :mod:`._theme` (one source of colours).
+
+Theme choice: the report's script sets ``data-ih-theme="light|dark"`` on the report element (JupyterLab's
+``data-jp-theme-light`` and VS Code's ``vscode-dark`` body markers first, then ``prefers-color-scheme``) and
+draws the figures built for that theme; the stylesheet follows the same attribute, and falls back to the
+``prefers-color-scheme`` media query when scripts do not run (e.g. an untrusted notebook)."""
+
+from __future__ import annotations
+
+from ._theme import THEMES, Palette
+
+__all__ = ["report_css", "render_script"]
+
+
+def _variables(p: Palette) -> str:
+    stops = ", ".join(f"{color} {pos * 100:g}%" for pos, color in p.diverging)
+    return (
+        f"--ih-bg:{p.background};--ih-surface:{p.surface};--ih-fg:{p.foreground};--ih-muted:{p.muted};"
+        f"--ih-border:{p.border};--ih-gradient:linear-gradient(90deg, {stops});color-scheme:{p.name};"
+    )
+
+
+_WORD_COLORS = ".ih-report{sel} .ih-w{{background:var(--ih-bg-{name});color:var(--ih-fg-{name});}}"
+
+_STATIC_CSS = """
+.ih-report{box-sizing:border-box;max-width:1100px;margin:0 auto;padding:18px 22px;border-radius:10px;
+  background:var(--ih-bg);color:var(--ih-fg);font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',Arial,sans-serif;
+  line-height:1.5;text-align:left;}
+.ih-report *{box-sizing:border-box;}
+.ih-report .ih-kicker{margin:0;color:var(--ih-muted);font-size:.78rem;letter-spacing:.06em;text-transform:uppercase;}
+.ih-report h1.ih-title{margin:.1rem 0 .6rem;font-size:1.35rem;line-height:1.3;color:var(--ih-fg);}
+.ih-report h2.ih-h{margin:1.6rem 0 .2rem;font-size:1.08rem;color:var(--ih-fg);border:0;padding:0;}
+.ih-report p.ih-note{margin:0 0 .5rem;color:var(--ih-muted);font-size:.88rem;}
+.ih-report dl.ih-facts{display:flex;flex-wrap:wrap;gap:.45rem .55rem;margin:.4rem 0 1rem;padding:0;}
+.ih-report .ih-fact{background:var(--ih-surface);border:1px solid var(--ih-border);border-radius:6px;padding:.2rem .65rem;}
+.ih-report .ih-fact dt{margin:0;padding:0;font-size:.7rem;font-weight:400;letter-spacing:.05em;text-transform:uppercase;color:var(--ih-muted);}
+.ih-report .ih-fact dd{margin:0;padding:0;font-weight:600;font-variant-numeric:tabular-nums;}
+.ih-report .ih-text{font-size:1.15rem;line-height:2.2;white-space:pre-wrap;overflow-wrap:anywhere;padding:.6rem 1rem;
+  border:1px solid var(--ih-border);border-radius:8px;background:var(--ih-bg);}
+.ih-report .ih-w{position:relative;border-radius:4px;padding:.14em .22em;-webkit-box-decoration-break:clone;box-decoration-break:clone;
+  outline-offset:1px;cursor:default;}
+.ih-report .ih-w:hover,.ih-report .ih-w:focus{outline:2px solid var(--ih-fg);}
+.ih-report .ih-w:hover::after,.ih-report .ih-w:focus::after{content:attr(data-ih-tip);position:absolute;left:0;top:100%;z-index:20;
+  margin-top:6px;padding:.3rem .55rem;border-radius:5px;white-space:nowrap;font-size:.8rem;line-height:1.3;font-weight:500;
+  background:var(--ih-fg);color:var(--ih-bg);pointer-events:none;}
+.ih-report .ih-sep{color:var(--ih-muted);}
+.ih-report .ih-legend{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;margin:.45rem 0 0;font-size:.8rem;color:var(--ih-muted);
+  font-variant-numeric:tabular-nums;}
+.ih-report .ih-legend-bar{display:inline-block;width:170px;height:10px;border-radius:5px;background:var(--ih-gradient);
+  border:1px solid var(--ih-border);}
+.ih-report .ih-figure{width:100%;min-height:120px;}
+.ih-report .ih-error{color:var(--ih-fg);background:var(--ih-surface);border-left:4px solid #d73a49;padding:.4rem .7rem;}
+.ih-report .ih-error:empty{display:none;}
+"""
+
+
+def report_css() -> str:
+    """The stylesheet of a report (light by default; dark under ``data-ih-theme="dark"``, or under
+    ``prefers-color-scheme: dark`` unless the script chose light). Scoped to ``.ih-report``."""
+    light, dark = THEMES["light"], THEMES["dark"]
+    auto_dark = '.ih-report:not([data-ih-theme="light"])'
+    forced_dark = '.ih-report[data-ih-theme="dark"]'
+    return "\n".join(
+        [
+            f".ih-report{{{_variables(light)}}}",
+            _WORD_COLORS.format(sel="", name="light"),
+            f"@media (prefers-color-scheme: dark){{{auto_dark}{{{_variables(dark)}}}",
+            _WORD_COLORS.format(sel=':not([data-ih-theme="light"])', name="dark") + "}",
+            f"{forced_dark}{{{_variables(dark)}}}",
+            _WORD_COLORS.format(sel='[data-ih-theme="dark"]', name="dark"),
+            _STATIC_CSS,
+        ]
+    )
+
+
+def page_css() -> str:
+    """Extra rules for a full HTML document: the page background follows the theme."""
+    return (
+        f"html{{color-scheme:light dark;}}body.ih-page{{margin:0;padding:24px 12px;background:{THEMES['light'].background};}}"
+        f"@media (prefers-color-scheme: dark){{body.ih-page{{background:{THEMES['dark'].background};}}}}"
+    )
+
+
+_RENDER_JS = """(function () {
+  var reportId = %(report_id)s;
+  var figures = %(figures)s;
+  var config = %(config)s;
+  var root = document.getElementById(reportId);
+  if (!root) { return; }
+  function loadPlotly() {
+    if (window.Plotly) { return; }
+    var source = document.getElementById(reportId + "-plotlyjs");
+    if (!source) { return; }
+    var script = document.createElement("script");
+    script.text = source.textContent;
+    document.head.appendChild(script);
+  }
+  function isDark() {
+    var body = document.body;
+    var jp = body && body.getAttribute("data-jp-theme-light");
+    if (jp === "false") { return true; }
+    if (jp === "true") { return false; }
+    if (body && body.classList) {
+      if (body.classList.contains("vscode-dark") || body.classList.contains("vscode-high-contrast")) { return true; }
+      if (body.classList.contains("vscode-light")) { return false; }
+    }
+    return !!(window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches);
+  }
+  function draw() {
+    var theme = isDark() ? "dark" : "light";
+    root.setAttribute("data-ih-theme", theme);
+    Object.keys(figures).forEach(function (id) {
+      var element = document.getElementById(id);
+      var figure = figures[id][theme];
+      if (element) { window.Plotly.react(element, figure.data, figure.layout, config); }
+    });
+  }
+  loadPlotly();
+  if (!window.Plotly) {
+    var error = root.querySelector(".ih-error");
+    if (error) { error.textContent = "plotly.js did not load, so the charts cannot be drawn."; }
+    return;
+  }
+  draw();
+  if (window.matchMedia) {
+    var query = window.matchMedia("(prefers-color-scheme: dark)");
+    if (query.addEventListener) { query.addEventListener("change", draw); } else if (query.addListener) { query.addListener(draw); }
+  }
+})();"""
+
+
+def render_script(report_id_json: str, figures_json: str, config_json: str) -> str:
+    """The body of the report's drawing ``<script>``; arguments are JSON already made safe for a script
+    element (:func:`._escape.json_for_script`). ``figures_json`` maps element id -> ``{"light": fig, "dark":
+    fig}``. Loads plotly.js from the report's ``<script type="text/plain">`` copy when ``window.Plotly`` is
+    missing (notebook fragments), then draws every figure for the current theme and redraws on change."""
+    return _RENDER_JS % {"report_id": report_id_json, "figures": figures_json, "config": config_json}

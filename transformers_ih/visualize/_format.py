@@ -1,0 +1,94 @@
+"""Number formatting, word / pair labels and the explanation's header facts, shared by the views.
+
+Labels returned here for plotly are already escaped with :func:`._escape.plotly_text`; the header items are
+plain text (the HTML renderer escapes them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._escape import plotly_text
+
+if TYPE_CHECKING:
+    from ..explanation import Explanation
+
+__all__ = [
+    "short",
+    "exact",
+    "value_text",
+    "word_label",
+    "word_labels",
+    "pair_label",
+    "unique_pair_labels",
+    "header_items",
+    "max_abs",
+]
+
+
+def short(value: float) -> str:
+    """Signed, 4 decimals: ``"+0.1235"``."""
+    return f"{float(value):+.4f}"
+
+
+def exact(value: float) -> str:
+    """The exact float (shortest round-trip repr): ``"0.12345678901234"``."""
+    return repr(float(value))
+
+
+def value_text(value: float) -> str:
+    """``"+0.1235 (exact 0.12345678901234)"``: readable and exact, for hover text."""
+    return f"{short(value)} (exact {exact(value)})"
+
+
+def word_label(expl: "Explanation", i: int) -> str:
+    """Escaped ``"word [i]"``: the position keeps repeated words distinct on axes."""
+    return f"{plotly_text(expl.words[i])} [{i}]"
+
+
+def word_labels(expl: "Explanation") -> list[str]:
+    """:func:`word_label` of every word, in order."""
+    return [word_label(expl, i) for i in range(len(expl.words))]
+
+
+def pair_label(expl: "Explanation", i: int, j: int) -> str:
+    """Escaped ``"word_i × word_j"``."""
+    return f"{plotly_text(expl.words[i])} × {plotly_text(expl.words[j])}"
+
+
+def unique_pair_labels(expl: "Explanation", pairs: list[tuple[int, int]]) -> list[str]:
+    """:func:`pair_label` of each ``(i, j)``; a label shared by several pairs gets their positions appended
+    (``"the × the [0, 5]"``) so every bar keeps its own category."""
+    labels = [pair_label(expl, i, j) for i, j in pairs]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    return [f"{label} [{i}, {j}]" if label in repeated else label for label, (i, j) in zip(labels, pairs)]
+
+
+def max_abs(values: np.ndarray) -> float:
+    """``max |values|`` (0.0 for an empty array or all-NaN), NaN ignored."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size else 0.0
+
+
+def header_items(expl: "Explanation") -> list[tuple[str, str]]:
+    """``(name, value)`` facts shown above the views: prediction, explained output, f(x) − f(x'), completeness
+    error, smoothing (when used), path points, baseline, method. Plain (unescaped) text."""
+    items = [
+        ("prediction", f"{expl.predicted_label} (p = {expl.predicted_probability:.4f})"),
+        ("explained", f"{expl.target} [{expl.target_index}] {expl.output}"),
+        (
+            "f(x) − f(x')",
+            f"{expl.f_input:.4f} − {expl.f_baseline:.4f} = {expl.delta:+.4f}",
+        ),
+        ("completeness error", f"{expl.completeness_error:.2e}"),
+    ]
+    if expl.smoothing is not None:
+        items.append(("smoothing", str(expl.smoothing)))
+    items += [
+        ("path points", str(expl.steps)),
+        ("baseline", str(expl.baseline)),
+        ("method", str(expl.method)),
+    ]
+    return items

@@ -1,0 +1,50 @@
+"""Top pairs: a bar chart of the ``k`` strongest word-pair interactions, signed, strongest on top."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import plotly.graph_objects as go
+
+from ._format import unique_pair_labels, value_text, word_label
+from ._theme import base_layout, palette, sign_color
+
+if TYPE_CHECKING:
+    from ..explanation import Explanation
+
+__all__ = ["plot_top_pairs"]
+
+
+def plot_top_pairs(expl: "Explanation", k: int = 10, *, theme: str = "light", **layout: Any) -> go.Figure:
+    """Horizontal bars of the ``k`` pairs ``i < j`` with the largest ``|interactions[i, j]|``
+    (:meth:`Explanation.top_interaction_indices`), labelled ``"word_i × word_j"``, strongest on top.
+
+    A bar's length is ``interactions[i, j]`` in output units (signed; blue positive, red negative), the same
+    number as the matrix cell; the pair's total interaction is twice that, shown on hover with the exact
+    values. Extra keyword arguments update the layout."""
+    p = palette(theme)
+    top = expl.top_interaction_indices(k)
+    labels = unique_pair_labels(expl, [(i, j) for i, j, _ in top])
+    values = [v for _, _, v in top]
+    hover = [
+        f"<b>{word_label(expl, i)} × {word_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}"
+        f"<br>pair total (both halves): {value_text(2 * v)}"
+        for i, j, v in top
+    ]
+    bars = go.Bar(
+        x=values, y=labels, orientation="h", marker=dict(color=[sign_color(v, p) for v in values]),
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+    )
+    fig = go.Figure(bars, layout=base_layout(p))
+    fig.update_layout(
+        title=dict(text=f"Strongest interacting pairs (top {len(top)})"),
+        xaxis=dict(title=dict(text=f"interaction ({expl.output})"), zeroline=True, zerolinewidth=1.5),
+        yaxis=dict(type="category", autorange="reversed"),
+        height=160 + 28 * max(1, len(top)),
+        bargap=0.25,
+    )
+    if not top:
+        fig.add_annotation(text="no word pairs (fewer than two words)", showarrow=False, xref="paper",
+                           yref="paper", x=0.5, y=0.5, font=dict(color=p.muted))
+    fig.update_layout(**layout)
+    return fig
