@@ -16,7 +16,7 @@ import torch
 from ..engine import integrated_gradients, integrated_hessians
 from ..engine.smoothing import smoothing_context
 from ..explanation import Explanation
-from .model_state import differentiable_model
+from .model_state import differentiable_model, eval_mode
 from .progress import hvp_progress
 from .text_inputs import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
 
@@ -223,6 +223,6 @@ class TextInteractionExplainer:
         )
 
     def forward(self, enc: EncodedText):
-        """The model's own forward pass on the tokenized input (eval mode, no gradients)."""
-        with differentiable_model(self.model), torch.no_grad():
+        """The model's own forward pass on the tokenized input (eval mode, no gradients, its own kernels)."""
+        with eval_mode(self.model), torch.no_grad():
             return self.model(**enc.inputs)

@@ -19,6 +19,19 @@ def _attn_implementation(model: torch.nn.Module) -> str | None:
 
 
 @contextlib.contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Within the block the model is in eval mode (no dropout); every module's training flag is restored on
+    exit, also after an exception. Nothing else changes: a forward pass here is the model's own."""
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        yield model
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+@contextlib.contextmanager
 def differentiable_model(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     """Within the block: eval mode (no dropout), parameters frozen (``requires_grad=False``: no gradient
     work or ``.grad`` for weights), attention through differentiable kernels (SDPA's math backend; other
@@ -27,24 +40,20 @@ def differentiable_model(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     On exit, also after an exception, every module's training flag, every parameter's ``requires_grad`` and
     ``.grad``, and the attention implementation are exactly as before.
     """
-    modes = [(m, m.training) for m in model.modules()]
     params = list(model.parameters())
     saved = [(p, p.requires_grad, p.grad) for p in params]
     attn = _attn_implementation(model)
     switch_attn = attn is not None and attn not in _DIFFERENTIABLE_ATTENTION and hasattr(model, "set_attn_implementation")
     try:
-        model.eval()
         for p in params:
             p.requires_grad_(False)
         if switch_attn:
             model.set_attn_implementation("sdpa")
-        with sdpa_kernel([SDPBackend.MATH]):
+        with eval_mode(model), sdpa_kernel([SDPBackend.MATH]):
             yield model
     finally:
         if switch_attn:
             model.set_attn_implementation(attn)
-        for m, training in modes:
-            m.training = training
         for p, requires_grad, grad in saved:
             p.requires_grad_(requires_grad)
             p.grad = grad
