@@ -18,6 +18,9 @@ __all__ = [
     "short",
     "exact",
     "value_text",
+    "TICK_CHARS",
+    "truncate",
+    "word_text",
     "word_label",
     "word_labels",
     "pair_label",
@@ -42,19 +45,36 @@ def value_text(value: float) -> str:
     return f"{short(value)} (exact {exact(value)})"
 
 
-def word_label(expl: "Explanation", i: int) -> str:
-    """Escaped ``"word [i]"``: the position keeps repeated words distinct on axes."""
-    return f"{plotly_text(expl.words[i])} [{i}]"
+TICK_CHARS = 20
+"""Words longer than this are shortened with "…" in tick and axis labels (hover text keeps them whole)."""
 
 
-def word_labels(expl: "Explanation") -> list[str]:
-    """:func:`word_label` of every word, in order."""
-    return [word_label(expl, i) for i in range(len(expl.words))]
+def truncate(text: str, max_chars: int | None = TICK_CHARS) -> str:
+    """``text`` cut to ``max_chars`` characters (the last one "…"); unchanged when short or ``max_chars`` is None."""
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    return text[: max_chars - 1] + "…"
 
 
-def pair_label(expl: "Explanation", i: int, j: int) -> str:
-    """Escaped ``"word_i × word_j"``."""
-    return f"{plotly_text(expl.words[i])} × {plotly_text(expl.words[j])}"
+def word_text(expl: "Explanation", i: int, max_chars: int | None = TICK_CHARS) -> str:
+    """Escaped word ``i``, shortened to ``max_chars`` (before escaping, so no entity is cut)."""
+    return plotly_text(truncate(expl.words[i], max_chars))
+
+
+def word_label(expl: "Explanation", i: int, max_chars: int | None = None) -> str:
+    """Escaped ``"word [i]"``: the position keeps repeated words distinct on axes. Whole word by default
+    (hover text); pass ``max_chars=TICK_CHARS`` for tick labels."""
+    return f"{word_text(expl, i, max_chars)} [{i}]"
+
+
+def word_labels(expl: "Explanation", max_chars: int | None = TICK_CHARS) -> list[str]:
+    """:func:`word_label` of every word, in order, shortened for ticks."""
+    return [word_label(expl, i, max_chars) for i in range(len(expl.words))]
+
+
+def pair_label(expl: "Explanation", i: int, j: int, max_chars: int | None = TICK_CHARS) -> str:
+    """Escaped ``"word_i × word_j"``, each word shortened to ``max_chars``."""
+    return f"{word_text(expl, i, max_chars)} × {word_text(expl, j, max_chars)}"
 
 
 def unique_pair_labels(expl: "Explanation", pairs: list[tuple[int, int]]) -> list[str]:

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ._escape import plotly_text
-from ._format import max_abs, value_text, word_label
+from ._format import max_abs, truncate, value_text, word_label, word_text
 from ._theme import base_layout, palette, sign_color, value_color
 
 if TYPE_CHECKING:
@@ -24,6 +23,8 @@ DEFAULT_ARCS = 10
 MAX_ARCS = 40
 _POINTS_PER_ARC = 41
 _LONG_SENTENCE_CHARS = 100  # longer sentences get slanted labels
+_SLANT = 40  # degrees
+_CHAR_PX = 8.0  # width of one character of the 13 px label font (generous)
 
 
 def select_pairs(
@@ -66,7 +67,8 @@ def plot_arcs(
     expl._need_interactions()
     p = palette(theme)
     pairs = select_pairs(expl, k, threshold, max_arcs)
-    x = word_positions(expl.words)
+    shown = [truncate(w) for w in expl.words]  # as labelled
+    x = word_positions(shown)
     strongest = max((abs(v) for _, _, v in pairs), default=0.0) or 1.0
     fig = go.Figure(layout=base_layout(p))
     for i, j, v in reversed(pairs):  # weakest first, so the strongest are drawn on top
@@ -94,19 +96,19 @@ def plot_arcs(
     slanted = float(x[-1]) > _LONG_SENTENCE_CHARS if len(x) else False
     for i in range(len(expl.words)):
         fig.add_annotation(
-            x=x[i], y=0, yshift=-12, text=plotly_text(expl.words[i]), showarrow=False,
-            yanchor="top", xanchor="right" if slanted else "center", textangle=-40 if slanted else 0,
+            x=x[i], y=0, yshift=-12, text=word_text(expl, i), showarrow=False,
+            yanchor="top", xanchor="right" if slanted else "center", textangle=-_SLANT if slanted else 0,
             font=dict(size=13, color=p.foreground),
         )
-    longest = max((len(w) for w in expl.words), default=1)
-    label_px = int(min(longest, 20) * 6 + 20) if slanted else 30
+    label_px = int(_CHAR_PX * max(map(len, shown)) * np.sin(np.radians(_SLANT)) + 45) if slanted else 30
+    left_px = int(_CHAR_PX * len(shown[0]) * np.cos(np.radians(_SLANT)) + 10) if slanted else 10
     top = max((abs(x[j] - x[i]) / 2 for i, j, _ in pairs), default=1.0)
     fig.update_layout(
         title=dict(text=f"Interaction arcs (strongest {len(pairs)} pair{'s' if len(pairs) != 1 else ''})"),
         xaxis=dict(visible=False, range=[float(x[0]) - 3, float(x[-1]) + 3] if len(x) else None),
         yaxis=dict(visible=False, range=[-0.02 * top, 1.08 * top]),
         height=260 + label_px,
-        margin=dict(b=label_px + 10),
+        margin=dict(b=label_px + 10, l=left_px),
         hovermode="closest",
     )
     fig.update_layout(**layout)

@@ -22,9 +22,10 @@ HIDE_DIAGONAL_LABEL = "Hide diagonal"
 SHOW_DIAGONAL_LABEL = "Show diagonal (main effects)"
 
 
-def _hover_texts(expl: "Explanation", labels: list[str]) -> list[list[str]]:
-    """``(W, W)`` hover strings: both words and the value; off-diagonal cells also give the pair's total."""
+def _hover_texts(expl: "Explanation") -> list[list[str]]:
+    """``(W, W)`` hover strings: both (whole) words and the value; off-diagonal cells also give the pair's total."""
     m = expl.interactions
+    labels = word_labels(expl, max_chars=None)
     n = len(labels)
     texts = []
     for i in range(n):
@@ -89,7 +90,7 @@ def plot_interactions(
     start = _restyle_args(matrix, hide_diagonal=not show_diagonal)
     heatmap = go.Heatmap(
         z=start["z"][0], x=labels, y=labels, zmid=0.0, zmin=start["zmin"][0], zmax=start["zmax"][0],
-        colorscale=plotly_colorscale(p), text=_hover_texts(expl, labels),
+        colorscale=plotly_colorscale(p), text=_hover_texts(expl),
         hovertemplate="%{text}<extra></extra>", hoverongaps=False, xgap=1, ygap=1,
         colorbar=dict(title=dict(text=f"interaction<br>({expl.output})"), thickness=14, outlinewidth=0),
     )
@@ -99,21 +100,28 @@ def plot_interactions(
         dict(label=SHOW_DIAGONAL_LABEL, method="restyle", args=[_restyle_args(matrix, hide_diagonal=False)]),
     ]
     shapes = [
-        dict(type="line", xref="x", yref="paper", x0=b, x1=b, y0=0, y1=1, line=dict(color=p.foreground, width=2))
+        dict(type="line", xref="x", yref="y domain", x0=b, x1=b, y0=0, y1=1, line=dict(color=p.foreground, width=2))
         for b in _group_boundaries(expl)
     ] + [
-        dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=b, y1=b, line=dict(color=p.foreground, width=2))
+        dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=b, y1=b, line=dict(color=p.foreground, width=2))
         for b in _group_boundaries(expl)
     ]
-    cell_px = min(48.0, max(16.0, 640.0 / max(n, 1)))
-    label_px = 7.0 * max((len(label) for label in labels), default=1) * 0.72 + 30
+    cell_px = min(48.0, max(18.0, 640.0 / max(n, 1)))
+    tick_size = 13 if n <= 15 else 11 if n <= 30 else 9
+    tick_angle = -45 if n <= 20 else -90
+    longest_px = 0.6 * tick_size * max((len(label) for label in labels), default=1)
+    below_px = longest_px * (0.72 if n <= 20 else 1.0) + 30  # slanted or vertical x tick labels
+    colorbar_px = 130
     fig.update_layout(
         title=dict(text="Interactions between words"),
-        xaxis=dict(type="category", tickangle=-45, showgrid=False, side="bottom"),
-        yaxis=dict(type="category", autorange="reversed", showgrid=False, scaleanchor="x", constrain="domain"),
-        height=int(cell_px * n + label_px + 110),
+        xaxis=dict(type="category", tickangle=tick_angle, tickfont=dict(size=tick_size), showgrid=False,
+                   constrain="domain"),
+        yaxis=dict(type="category", autorange="reversed", tickfont=dict(size=tick_size), showgrid=False,
+                   scaleanchor="x", constrain="domain"),
+        height=int(cell_px * n + below_px + 110),
+        width=int(max(460, cell_px * n + longest_px + colorbar_px + 40)),
         margin=dict(t=100),
-        plot_bgcolor=p.surface,
+        plot_bgcolor=p.border,  # shows through the hidden diagonal and the gaps between cells
         shapes=shapes,
         updatemenus=[
             dict(

@@ -11,7 +11,7 @@ ids are unique per render. Every piece of user text is escaped (see :mod:`._esca
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
@@ -36,38 +36,47 @@ SCRIPT_TAGS_PER_REPORT = 2
 
 PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
-FigureBuilder = Callable[..., go.Figure]
 
-FIGURE_NAMES = ("matrix", "top-pairs", "word-focus", "arcs")
+class _Section(NamedTuple):
+    """One chart of the report: element-id suffix, heading, explanatory note, ``build(expl, theme) -> Figure``."""
+
+    name: str
+    heading: str
+    note: str
+    build: Callable[["Explanation", str], go.Figure]
 
 
-def _sections(top_k: int, focus_word: int | str | None, arc_k: int | None,
-              arc_threshold: float | None) -> list[tuple[str, str, str, FigureBuilder]]:
-    """``(name, heading, note, build(expl, theme))`` of each chart, in page order."""
+def _sections(top_k: int = 10, focus_word: int | str | None = None, arc_k: int | None = None,
+              arc_threshold: float | None = None) -> list[_Section]:
+    """The report's charts, in page order."""
     return [
-        ("matrix", "Interaction matrix",
+        _Section("matrix", "Interaction matrix",
          "Cell (i, j) is half of the pair's total interaction (the matrix is symmetric); row i sums to word i's "
          "attribution. The diagonal holds main effects; use the button to show it.",
          lambda e, theme: plot_interactions(e, theme=theme)),
-        ("top-pairs", "Strongest pairs",
+        _Section("top-pairs", "Strongest pairs",
          "The pairs of words whose interaction moves the output the most, with its sign.",
          lambda e, theme: plot_top_pairs(e, k=top_k, theme=theme)),
-        ("word-focus", "Why a word matters",
+        _Section("word-focus", "Why a word matters",
          "A word's attribution split into its main effect and its interaction with each other word; the bars add "
          "up to the attribution. Pick a word in the menu.",
          lambda e, theme: plot_word_focus(e, focus_word, selector=True, theme=theme)),
-        ("arcs", "Interaction arcs",
+        _Section("arcs", "Interaction arcs",
          "The strongest pairs as arcs over the sentence: thicker means stronger, blue raises and red lowers the "
          "output.",
          lambda e, theme: plot_arcs(e, k=arc_k, threshold=arc_threshold, theme=theme)),
     ]
 
 
+FIGURE_NAMES = tuple(section.name for section in _sections())
+"""Suffixes of the chart elements' ids, in page order (one plotly chart each)."""
+
+
 def _section_html(heading: str, note: str, body: str) -> str:
     return f'<h2 class="ih-h">{html_text(heading)}</h2><p class="ih-note">{html_text(note)}</p>{body}'
 
 
-def _report_body(expl: "Explanation", report_id: str, figure_sections: list[tuple[str, str, str, Any]]) -> str:
+def _report_body(expl: "Explanation", report_id: str, figure_sections: list[_Section]) -> str:
     parts = [
         '<p class="ih-kicker">transformers-ih explanation</p>',
         f'<h1 class="ih-title">Prediction: {html_text(expl.predicted_label)}</h1>',
@@ -78,21 +87,21 @@ def _report_body(expl: "Explanation", report_id: str, figure_sections: list[tupl
     ]
     if expl.interactions is None:
         parts.append('<p class="ih-note">No interactions were computed for this explanation.</p>')
-    for name, heading, note, _ in figure_sections:
-        div = f'<div class="ih-figure" id="{element_id(report_id, name)}"></div>'
-        parts.append(_section_html(heading, note, div))
+    for section in figure_sections:
+        div = f'<div class="ih-figure" id="{element_id(report_id, section.name)}"></div>'
+        parts.append(_section_html(section.heading, section.note, div))
     return f'<div class="ih-report" id="{report_id}">{"".join(parts)}</div>'
 
 
-def _figures_json(expl: "Explanation", report_id: str, figure_sections: list[tuple[str, str, str, Any]]) -> str:
+def _figures_json(expl: "Explanation", report_id: str, figure_sections: list[_Section]) -> str:
     """``{element id: {"light": figure, "dark": figure}}`` as script-safe JSON (built by hand so each figure
     goes through plotly's own encoder)."""
     entries = []
-    for name, _, _, build in figure_sections:
+    for section in figure_sections:
         themed = ",".join(
-            f"{json_for_script(theme)}:{figure_json_for_script(build(expl, theme))}" for theme in THEMES
+            f"{json_for_script(theme)}:{figure_json_for_script(section.build(expl, theme))}" for theme in THEMES
         )
-        entries.append(f"{json_for_script(element_id(report_id, name))}:{{{themed}}}")
+        entries.append(f"{json_for_script(element_id(report_id, section.name))}:{{{themed}}}")
     return "{" + ",".join(entries) + "}"
 
 

@@ -161,16 +161,17 @@ def plot_text(expl: "Explanation", *, theme: str = "light", line_width: int = 80
                 )
             )
     n_lines = 1 + max((line for _, line, _ in placed), default=0)
-    facts = " · ".join(f"{plotly_text(k)}: {plotly_text(v)}" for k, v in header_items(expl)[:5])
+    facts = [f"{plotly_text(k)}: {plotly_text(v)}" for k, v in header_items(expl)[:5]]
+    subtitle = "<br>".join(f"<sup>{' · '.join(facts[n : n + 2])}</sup>" for n in range(0, len(facts), 2))
     fig = go.Figure(layout=base_layout(p))
     fig.update_layout(
-        title=dict(text=f"Attributions<br><sup>{facts}</sup>"),
+        title=dict(text=f"Attributions<br>{subtitle}"),
         annotations=annotations,
         xaxis=dict(range=[-0.5, line_width + 0.5], visible=False, fixedrange=True),
         yaxis=dict(range=[-n_lines + 0.5, 0.5], visible=False, fixedrange=True),
         width=int(line_width * _CHAR_PX + 40),
-        height=int(n_lines * _LINE_PX + 110),
-        margin=dict(l=20, r=20, t=90, b=20),
+        height=int(n_lines * _LINE_PX + 155),
+        margin=dict(l=20, r=20, t=135, b=20),
     )
     fig.update_layout(**layout)
     return fig

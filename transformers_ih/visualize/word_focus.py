@@ -5,13 +5,14 @@ for every ``j``, the ``j = i`` bar being the main effect) add up exactly to the 
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
 from ._escape import plotly_text
-from ._format import short, value_text, word_label
-from ._theme import base_layout, control_style, palette, sign_color
+from ._format import TICK_CHARS, short, value_text, word_label, word_text
+from ._theme import Palette, base_layout, control_style, palette, sign_color
 
 if TYPE_CHECKING:
     from ..explanation import Explanation
@@ -23,9 +24,10 @@ def resolve_word(expl: "Explanation", word: int | str) -> int:
     """The position of ``word``: an index ``0 <= word < W``, or a word string (its first occurrence; exact
     match first, then case-insensitive). Raises ``IndexError`` / ``ValueError`` with the words listed."""
     n = len(expl.words)
-    if isinstance(word, bool) or not isinstance(word, (int, str)):
+    if isinstance(word, bool) or not isinstance(word, (Integral, str)):
         raise TypeError(f"word must be a position (int) or a word (str), not {type(word).__name__}")
-    if isinstance(word, int):
+    if isinstance(word, Integral):
+        word = int(word)
         if not 0 <= word < n:
             raise IndexError(f"word position {word} out of range for {n} words")
         return word
@@ -44,17 +46,17 @@ def focus_components(expl: "Explanation", i: int) -> list[float]:
     return [float(v) for v in expl.interactions[i]]
 
 
-def _bars(expl: "Explanation", i: int, theme_palette: Any) -> dict[str, Any]:
+def _bars(expl: "Explanation", i: int, theme_palette: Palette) -> dict[str, Any]:
     """The bar trace's data for focus word ``i``: categories, values, colours, outline, hover text."""
     values = focus_components(expl, i)
     focus = word_label(expl, i)
     labels, hover = [], []
     for j, v in enumerate(values):
         if j == i:
-            labels.append(f"main effect: {focus}")
+            labels.append(f"main effect: {word_label(expl, i, TICK_CHARS)}")
             hover.append(f"<b>main effect of {focus}</b><br>{value_text(v)}")
         else:
-            labels.append(word_label(expl, j))
+            labels.append(word_label(expl, j, TICK_CHARS))
             hover.append(f"<b>{focus} × {word_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}")
     outline = [3 if j == i else 0 for j in range(len(values))]
     return dict(
@@ -70,13 +72,13 @@ def _title(expl: "Explanation", i: int) -> str:
     main = float(expl.interactions[i, i])
     rest = float(expl.interactions[i].sum()) - main
     return (
-        f"“{plotly_text(expl.words[i])}” [{i}]: attribution {short(expl.attributions[i])}"
+        f"“{word_text(expl, i, 2 * TICK_CHARS)}” [{i}]: attribution {short(expl.attributions[i])}"
         f"<br><sup>= main effect {short(main)} + interactions with other words {short(rest)}"
         f" ({plotly_text(expl.output)} units)</sup>"
     )
 
 
-def _selector(expl: "Explanation", selected: int, p: Any) -> dict[str, Any]:
+def _selector(expl: "Explanation", selected: int, p: Palette) -> dict[str, Any]:
     """A dropdown (``updatemenus``) that re-targets the figure at any word."""
     buttons = []
     for i in range(len(expl.words)):
@@ -85,7 +87,7 @@ def _selector(expl: "Explanation", selected: int, p: Any) -> dict[str, Any]:
             "x": [bars["x"]], "y": [bars["y"]], "hovertext": [bars["hovertext"]],
             "marker.color": [bars["marker"]["color"]], "marker.line.width": [bars["marker"]["line"]["width"]],
         }
-        buttons.append(dict(label=word_label(expl, i), method="update",
+        buttons.append(dict(label=word_label(expl, i, TICK_CHARS), method="update",
                             args=[trace_update, {"title.text": _title(expl, i)}]))
     return dict(
         type="dropdown", buttons=buttons, active=selected, x=1.0, xanchor="right", y=1.0, yanchor="bottom",

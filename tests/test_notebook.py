@@ -1,0 +1,65 @@
+"""The example notebook examples/sst2_distilbert.ipynb: committed without outputs, and runs end to end (nbclient)
+against the small real model and SST-2 copy in ../shared."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "examples" / "sst2_distilbert.ipynb"
+MODEL_DIR = (ROOT / "../shared/models/distilbert-mini-sst2").resolve()
+SST2_DIR = (ROOT / "../shared/data/sst2").resolve()
+TIME_LIMIT_S = 600  # the whole notebook, on a 2-core CPU
+
+
+def _code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def test_committed_notebook_has_no_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    for cell in _code_cells(nb):
+        assert cell.outputs == [] and cell.execution_count is None, cell.source[:80]
+
+
+def test_notebook_reads_its_model_and_data_from_the_environment():
+    source = "\n".join(cell.source for cell in _code_cells(nbformat.read(NOTEBOOK, as_version=4)))
+    for needle in ['"TRANSFORMERS_IH_MODEL"', '"distilbert-base-uncased-finetuned-sst-2-english"',
+                   '"TRANSFORMERS_IH_SST2_DIR"', 'load_dataset("glue", "sst2")',
+                   "from transformers_ih import SequenceClassificationInteractionExplainer"]:
+        assert needle in source
+
+
+@pytest.mark.slow
+def test_notebook_runs_without_errors(monkeypatch):
+    from nbclient import NotebookClient
+
+    for path in (MODEL_DIR, SST2_DIR / "dev.tsv"):
+        if not path.exists():
+            pytest.skip(f"{path} is missing (the ../shared folder next to the repository)")
+    monkeypatch.setenv("TRANSFORMERS_IH_MODEL", str(MODEL_DIR))
+    monkeypatch.setenv("TRANSFORMERS_IH_SST2_DIR", str(SST2_DIR))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = NotebookClient(
+        nb, timeout=TIME_LIMIT_S, startup_timeout=120, kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    start = time.monotonic()
+    client.execute()  # raises CellExecutionError on the first failing cell
+    elapsed = time.monotonic() - start
+    errors = [out for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "error"]
+    assert errors == []
+    printed = "".join(
+        out.get("text", "") for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "stream"
+    )
+    assert "opposite signs: True" in printed  # not × bad and not × good pull the POSITIVE logit apart
+    assert elapsed < TIME_LIMIT_S, f"notebook took {elapsed:.0f}s"
