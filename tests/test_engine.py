@@ -176,3 +176,28 @@ def test_bad_inputs():
         integrated_hessians(lambda X: X.sum(-1), torch.ones(3), groups=torch.tensor([0, 2, 2]), steps=2)
     with pytest.raises(TypeError, match="floating"):
         integrated_gradients(lambda X: X.sum(-1), torch.ones(3, dtype=torch.long))
+
+
+def test_problems_batched_together_equal_one_at_a_time():
+    from transformers_ih.engine.integrated_gradients import integrated_gradients_reduced
+    from transformers_ih.engine.integrated_hessians import integrated_hessians_reduced
+    from transformers_ih.engine.reduction import ReducedFunction
+
+    f, _, _ = tanh_net(seed=9)
+    g = torch.Generator().manual_seed(10)
+    xs, bases = torch.randn(3, 6, generator=g), torch.randn(3, 6, generator=g)
+    groups = [torch.tensor([0, 0, 1, 1, 2, 2]), torch.tensor([0, 1, 2, 3, 4, -1]), None]
+    scale = torch.tensor([1.0, -2.0, 0.5])  # rows of different problems are treated differently
+    multi = ReducedFunction(lambda X, p: f(X) * scale[p], xs, bases, groups, internal_batch_size=7, multi=True)
+    for path in (dict(steps=12), dict(rtol=1e-6, atol=1e-10)):
+        ih = integrated_hessians_reduced(multi, **path)
+        ig = integrated_gradients_reduced(multi, **path)
+        for j in range(3):
+            fj = lambda X, j=j: f(X) * scale[j]
+            single = integrated_hessians(fj, xs[j], bases[j], groups=groups[j], **path)
+            assert ih[j].interactions.shape == single.interactions.shape
+            np.testing.assert_allclose(ih[j].interactions, single.interactions, atol=1e-12)
+            assert len(ih[j].rule) == len(single.rule)
+            check_axioms(ih[j])
+            single_ig = integrated_gradients(fj, xs[j], bases[j], groups=groups[j], **path)
+            np.testing.assert_allclose(ig[j].attributions, np.ravel(single_ig.attributions), atol=1e-12)

@@ -252,3 +252,26 @@ def test_unknown_baseline(tiny_classifier):
         ex(TEXT, baseline="noise")
     with pytest.raises(ValueError, match="outside the vocabulary"):
         ex(TEXT, baseline=10**9)
+
+
+@pytest.mark.parametrize("arch", ["bert", "roberta"])
+def test_batched_texts_equal_single_texts(tiny_classifier, arch):
+    """Texts of different lengths explained together (padded, model calls shared) give each text's own
+    explanation: to float32 rounding with a fixed rule, within the tolerance with the adaptive rule."""
+    model, tok = tiny_classifier(arch)
+    texts = ["good", "this film is not bad at all", "a bad, terrible movie"]
+    ex = SequenceClassificationInteractionExplainer(model, tok, text_batch_size=3)
+    for options in (dict(steps=6), dict()):
+        batched = ex(texts, target=1, **options)
+        for text, b in zip(texts, batched):
+            single = ex(text, target=1, **options)
+            assert b.words == single.words and b.tokens == single.tokens and b.offsets == single.offsets
+            scale = np.abs(single.interactions).max()
+            tol = 1e-4 * scale if options else 2e-3 * abs(single.delta) + 1e-4
+            np.testing.assert_allclose(b.interactions, single.interactions, atol=tol)
+            assert b.f_input == pytest.approx(single.f_input, abs=1e-5)
+            assert b.predicted_probability == pytest.approx(single.predicted_probability, abs=1e-9)
+            check_axioms(b)
+    ig = ex(texts, interactions=False)
+    assert [e.interactions for e in ig] == [None] * 3
+    assert [e.words for e in ig] == [t.replace(",", " ,").split() for t in texts]

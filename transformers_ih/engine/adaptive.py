@@ -65,15 +65,135 @@ def _antiderivative(measure: str, t: float, F: float, dF: float) -> float:
     return F - np.log(t) * t * dF
 
 
+def _panels_to_split(errors: dict, tol: float, budget: int, strategy: str) -> list:
+    """Which panels to bisect this round, worst first.
+
+    ``"greedy"``: the fewest worst panels whose removal leaves at most ``tol / 2`` of error elsewhere
+    (bisection shrinks a smooth panel's error by about ``2^(2n)``, so their halves rarely need more).
+    ``"share"``: every panel with more than its equal share ``tol / (2 * panels)``.
+    """
+    worst = sorted(errors, key=errors.get, reverse=True)
+    if strategy == "share":
+        chosen = [p for p in worst if errors[p] > tol / (2 * len(errors))]
+    elif strategy == "greedy":
+        remaining, chosen = sum(errors.values()), []
+        for p in worst:
+            if remaining <= tol / 2:
+                break
+            chosen.append(p)
+            remaining -= errors[p]
+    else:
+        raise ValueError(f"unknown refinement strategy {strategy!r}")
+    return chosen[:budget] or worst[:1]
+
+
+class AdaptiveRefiner:
+    """The adaptive rule as a sequence of requests, so that several problems can refine in lockstep and share
+    model calls. ``request()`` gives the path positions to evaluate next (``None`` when done); ``receive(d)``
+    takes ``(order + 1, K)`` values ``F, F', F''`` there; ``result()`` gives the rule and its info.
+    See :func:`adaptive_rule` for the arguments."""
+
+    def __init__(self, measure: str, *, rtol: float = 1e-3, atol: float = 1e-4, panel_nodes: int = 6,
+                 initial_panels: int = 4, max_nodes: int = 512, strategy: str = "greedy"):
+        self.measure, self.rtol, self.atol = measure, rtol, atol
+        self.panel_nodes, self.max_nodes, self.strategy = panel_nodes, max_nodes, strategy
+        self.order = 1 if measure == "uniform" else 2
+        self.ends: dict[float, tuple[float, float]] = {}  # t -> (F, F')
+        self.panels: dict[tuple[float, float], tuple[np.ndarray, np.ndarray, float, float]] = {}  # nodes, w, err, Q
+        self.evaluations = 0
+        self.tol = self.delta = None
+        self.capped = False
+        edges = np.linspace(0.0, 1.0, initial_panels + 1)
+        self._pending = self._plan(list(zip(edges[:-1], edges[1:])))
+
+    def _plan(self, new_panels):
+        rules = [panel_rule(self.measure, self.panel_nodes, a, b) for a, b in new_panels]
+        new_ends = sorted({e for p in new_panels for e in p} - set(self.ends))
+        ts = np.concatenate([np.asarray(new_ends, dtype=np.float64)] + [r[0] for r in rules])
+        return new_panels, rules, new_ends, ts
+
+    def request(self) -> np.ndarray | None:
+        return None if self._pending is None else self._pending[3]
+
+    def receive(self, d: np.ndarray) -> None:
+        new_panels, rules, new_ends, ts = self._pending
+        self.evaluations += len(ts)
+        for j, t in enumerate(new_ends):
+            self.ends[t] = (d[0, j], d[1, j])
+        offset = len(new_ends)
+        for (a, b), (nodes, weights) in zip(new_panels, rules):
+            vals = _integrand(self.measure, nodes, d[:, offset : offset + len(nodes)])
+            offset += len(nodes)
+            exact = _antiderivative(self.measure, b, *self.ends[b]) - _antiderivative(self.measure, a, *self.ends[a])
+            quad = float(weights @ vals)
+            self.panels[(a, b)] = (nodes, weights, abs(quad - exact), quad)
+        if self.tol is None:
+            self.delta = self.ends[1.0][0] - self.ends[0.0][0]
+            self.tol = max(self.rtol * abs(self.delta), self.atol)
+        self._pending = self._next()
+
+    def _next(self):
+        errors = {p: v[2] for p, v in self.panels.items()}
+        if sum(errors.values()) <= self.tol:
+            return None
+        budget = (self.max_nodes - len(self.panels) * self.panel_nodes) // self.panel_nodes  # panels we may add
+        if budget < 1:
+            self.capped = True
+            return None
+        children = []
+        for a, b in _panels_to_split(errors, self.tol, budget, self.strategy):
+            del self.panels[(a, b)]
+            m = 0.5 * (a + b)
+            children += [(a, m), (m, b)]
+        return self._plan(children)
+
+    def result(self) -> tuple[PathRule, AdaptiveInfo]:
+        ordered = sorted(self.panels)
+        nodes = np.concatenate([self.panels[p][0] for p in ordered])
+        weights = np.concatenate([self.panels[p][1] for p in ordered])
+        est = float(sum(self.panels[p][2] for p in ordered))
+        if self.capped:
+            warnings.warn(
+                f"adaptive path rule stopped at its cap of {self.max_nodes} nodes with estimated completeness "
+                f"error {est:.3g} > tolerance {self.tol:.3g}; raise max_nodes (or rtol) for a more exact result",
+                NodeCapWarning,
+                stacklevel=4,
+            )
+        info = AdaptiveInfo(
+            tolerance=float(self.tol),
+            estimated_error=est,
+            completeness_error=abs(float(sum(self.panels[p][3] for p in ordered)) - self.delta),
+            converged=est <= self.tol,
+            scalar_evaluations=self.evaluations,
+            panels=[(float(a), float(b)) for a, b in ordered],
+        )
+        return PathRule(nodes, weights, self.measure, f"adaptive({len(nodes)})"), info
+
+
+def adaptive_rules(path_fn: Callable[[np.ndarray, int, np.ndarray], np.ndarray], num_problems: int, measure: str,
+                   **kwargs) -> list[tuple[PathRule, AdaptiveInfo]]:
+    """:func:`adaptive_rule` for ``num_problems`` problems at once: each round, the positions every
+    unfinished problem asks for are evaluated in one call ``path_fn(ts, order, problems)``."""
+    refiners = [AdaptiveRefiner(measure, **kwargs) for _ in range(num_problems)]
+    order = refiners[0].order if refiners else 0
+    while True:
+        active = [(j, r.request()) for j, r in enumerate(refiners) if r.request() is not None]
+        if not active:
+            break
+        ts = np.concatenate([t for _, t in active])
+        problems = np.concatenate([np.full(len(t), j) for j, t in active])
+        d = path_fn(ts, order, problems)
+        offset = 0
+        for j, t in active:
+            refiners[j].receive(d[:, offset : offset + len(t)])
+            offset += len(t)
+    return [r.result() for r in refiners]
+
+
 def adaptive_rule(
     path_fn: PathFn,
     measure: str,
-    *,
-    rtol: float = 1e-3,
-    atol: float = 1e-4,
-    panel_nodes: int = 6,
-    initial_panels: int = 4,
-    max_nodes: int = 512,
+    **kwargs,
 ) -> tuple[PathRule, AdaptiveInfo]:
     """Build a composite Gauss rule on ``[0, 1]`` that integrates the completeness integrand to tolerance.
 
@@ -81,70 +201,11 @@ def adaptive_rule(
         path_fn: ``path_fn(ts, order)`` returns ``(order + 1, K)`` values ``F, F', F''`` at positions ``ts``.
         measure: ``"uniform"`` (IG) or ``"log"`` (IH).
         rtol, atol: stop when the summed panel error is ``<= max(rtol * |F(1) - F(0)|, atol)``.
-        panel_nodes: Gauss nodes per panel.
-        initial_panels: equal panels to start from.
-        max_nodes: cap on final nodes; a :class:`NodeCapWarning` is issued when it stops refinement early.
+        panel_nodes: Gauss nodes per panel (default 6).
+        initial_panels: equal panels to start from (default 4).
+        max_nodes: cap on final nodes (default 512); a :class:`NodeCapWarning` is issued when it stops
+            refinement early.
+        strategy: which panels to bisect each round (``"greedy"``, default, or ``"share"``).
     """
-    order = 1 if measure == "uniform" else 2
-    edges = np.linspace(0.0, 1.0, initial_panels + 1)
-    ends: dict[float, tuple[float, float]] = {}  # t -> (F, F')
-    panels: dict[tuple[float, float], tuple[np.ndarray, np.ndarray, float, float]] = {}  # nodes, weights, err, Q
-    evaluations = 0
-
-    def evaluate(new_panels: list[tuple[float, float]]) -> None:
-        nonlocal evaluations
-        rules = [panel_rule(measure, panel_nodes, a, b) for a, b in new_panels]
-        new_ends = sorted({e for p in new_panels for e in p} - set(ends))
-        ts = np.concatenate([np.asarray(new_ends, dtype=np.float64)] + [r[0] for r in rules])
-        d = path_fn(ts, order)
-        evaluations += len(ts)
-        for j, t in enumerate(new_ends):
-            ends[t] = (d[0, j], d[1, j])
-        offset = len(new_ends)
-        for (a, b), (nodes, weights) in zip(new_panels, rules):
-            vals = _integrand(measure, nodes, d[:, offset : offset + len(nodes)])
-            offset += len(nodes)
-            exact = _antiderivative(measure, b, *ends[b]) - _antiderivative(measure, a, *ends[a])
-            quad = float(weights @ vals)
-            panels[(a, b)] = (nodes, weights, abs(quad - exact), quad)
-
-    evaluate(list(zip(edges[:-1], edges[1:])))
-    delta = ends[1.0][0] - ends[0.0][0]
-    tol = max(rtol * abs(delta), atol)
-    while True:
-        errors = {p: v[2] for p, v in panels.items()}
-        total = sum(errors.values())
-        if total <= tol:
-            break
-        budget = (max_nodes - len(panels) * panel_nodes) // panel_nodes  # extra panels we may add
-        if budget < 1:
-            warnings.warn(
-                f"adaptive path rule stopped at its cap of {max_nodes} nodes with estimated completeness error "
-                f"{total:.3g} > tolerance {tol:.3g}; raise max_nodes (or rtol) for a more exact result",
-                NodeCapWarning,
-                stacklevel=3,
-            )
-            break
-        # bisect the panels that carry more than their share of the tolerance, worst first
-        worst = sorted(errors, key=errors.get, reverse=True)
-        to_split = [p for p in worst if errors[p] > tol / (2 * len(panels))][:budget] or worst[:1]
-        children = []
-        for a, b in to_split:
-            del panels[(a, b)]
-            m = 0.5 * (a + b)
-            children += [(a, m), (m, b)]
-        evaluate(children)
-
-    ordered = sorted(panels)
-    nodes = np.concatenate([panels[p][0] for p in ordered])
-    weights = np.concatenate([panels[p][1] for p in ordered])
-    est = sum(panels[p][2] for p in ordered)
-    info = AdaptiveInfo(
-        tolerance=tol,
-        estimated_error=est,
-        completeness_error=abs(sum(panels[p][3] for p in ordered) - delta),
-        converged=est <= tol,
-        scalar_evaluations=evaluations,
-        panels=[(float(a), float(b)) for a, b in ordered],
-    )
-    return PathRule(nodes, weights, measure, f"adaptive({len(nodes)})"), info
+    (result,) = adaptive_rules(lambda ts, order, problems: path_fn(ts, order), 1, measure, **kwargs)
+    return result

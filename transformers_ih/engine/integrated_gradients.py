@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .path import choose_rule
+from .path import choose_rules
 from .reduction import BatchedFn, ReducedFunction
 from .results import AttributionResult
+
+PATH_DEFAULTS = dict(steps=None, method=None, rtol=1e-3, atol=1e-4, max_nodes=512, panel_nodes=6, seed=0)
 
 
 def integrated_gradients(
@@ -46,13 +48,31 @@ def integrated_gradients(
     """
     x = torch.as_tensor(x)
     reduced = ReducedFunction(f, x, 0.0 if baseline is None else baseline, groups, internal_batch_size)
-    rule, info = choose_rule(reduced, "uniform", steps=steps, method=method, rtol=rtol, atol=atol,
-                             max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed)
-    _, grads = reduced.gradients(rule.nodes)
-    ends, _ = reduced.gradients(np.array([0.0, 1.0]))
-    attributions = rule.integrate(grads)
-    f_baseline, f_input = float(ends[0]), float(ends[1])
-    error = abs(float(attributions.sum()) - (f_input - f_baseline))
+    (result,) = integrated_gradients_reduced(reduced, steps=steps, method=method, rtol=rtol, atol=atol,
+                                             max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed)
     if groups is None:
-        attributions = attributions.reshape(tuple(x.shape))
-    return AttributionResult(attributions, f_input, f_baseline, error, rule, info)
+        result.attributions = result.attributions.reshape(tuple(x.shape))
+    return result
+
+
+def integrated_gradients_reduced(reduced: ReducedFunction, **path) -> list[AttributionResult]:
+    """Integrated Gradients of every problem of ``reduced`` (model calls shared across problems).
+
+    ``path``: the path-rule arguments of :func:`integrated_gradients`. Returns one result per problem, with
+    attributions of length ``G_n`` (that problem's number of groups).
+    """
+    path = {**PATH_DEFAULTS, **path}
+    rules = choose_rules(reduced, "uniform", **path)
+    n = reduced.num_problems
+    problems = np.concatenate([np.full(len(rule), j) for j, (rule, _) in enumerate(rules)] + [np.arange(n)] * 2)
+    ts = np.concatenate([rule.nodes for rule, _ in rules] + [np.zeros(n), np.ones(n)])
+    values, grads = reduced.gradients(ts, problems)
+    results, offset = [], 0
+    for j, (rule, info) in enumerate(rules):
+        G = reduced.num_groups_each[j]
+        attributions = rule.integrate(grads[offset : offset + len(rule), :G])
+        offset += len(rule)
+        f_baseline, f_input = float(values[-2 * n + j]), float(values[-n + j])
+        error = abs(float(attributions.sum()) - (f_input - f_baseline))
+        results.append(AttributionResult(attributions, f_input, f_baseline, error, rule, info))
+    return results

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .path import choose_rule
+from .integrated_gradients import PATH_DEFAULTS
+from .path import choose_rules
 from .reduction import BatchedFn, ReducedFunction
 from .results import InteractionResult
 
@@ -49,17 +50,34 @@ def integrated_hessians(
     """
     x = torch.as_tensor(x)
     reduced = ReducedFunction(f, x, 0.0 if baseline is None else baseline, groups, internal_batch_size)
-    rule, info = choose_rule(reduced, "log", steps=steps, method=method, rtol=rtol, atol=atol,
-                             max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed)
-    _, grads, hess = reduced.hessians(rule.nodes, progress=progress)
-    t = rule.nodes[:, None, None]
-    integrand = t * hess + grads[:, :, None] * np.eye(reduced.num_groups)[None]
-    gamma = rule.integrate(integrand)
-    gamma = 0.5 * (gamma + gamma.T)  # exact symmetry (double backward is symmetric up to rounding)
-    ends = reduced.path_derivatives(np.array([0.0, 1.0]), order=0)[0]
-    f_baseline, f_input = float(ends[0]), float(ends[1])
-    attributions = gamma.sum(axis=1)
-    error = abs(float(gamma.sum()) - (f_input - f_baseline))
+    (result,) = integrated_hessians_reduced(reduced, progress=progress, steps=steps, method=method, rtol=rtol,
+                                            atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed)
     if groups is None:
-        attributions = attributions.reshape(tuple(x.shape))
-    return InteractionResult(attributions, f_input, f_baseline, error, rule, info, interactions=gamma)
+        result.attributions = result.attributions.reshape(tuple(x.shape))
+    return result
+
+
+def integrated_hessians_reduced(reduced: ReducedFunction, progress=None, **path) -> list[InteractionResult]:
+    """Integrated Hessians of every problem of ``reduced``: the adaptive rules refine in lockstep and the
+    Hessian-vector products of all problems share model calls. Returns one result per problem (``G_n x G_n``)."""
+    path = {**PATH_DEFAULTS, **path}
+    rules = choose_rules(reduced, "log", **path)
+    n = reduced.num_problems
+    problems = np.concatenate([np.full(len(rule), j) for j, (rule, _) in enumerate(rules)])
+    ts = np.concatenate([rule.nodes for rule, _ in rules])
+    if progress is not None and getattr(progress, "total", 0) is None:
+        progress.total = int(sum(len(rule) * reduced.num_groups_each[j] for j, (rule, _) in enumerate(rules)))
+    _, grads, hess = reduced.hessians(ts, problems, progress=progress)
+    ends = reduced.path_derivatives(np.concatenate([np.zeros(n), np.ones(n)]), 0, np.concatenate([np.arange(n)] * 2))[0]
+    results, offset = [], 0
+    for j, (rule, info) in enumerate(rules):
+        G, K = reduced.num_groups_each[j], len(rule)
+        h, g = hess[offset : offset + K, :G, :G], grads[offset : offset + K, :G]
+        offset += K
+        integrand = rule.nodes[:, None, None] * h + g[:, :, None] * np.eye(G)[None]
+        gamma = rule.integrate(integrand)
+        gamma = 0.5 * (gamma + gamma.T)  # exact symmetry (double backward is symmetric up to rounding)
+        f_baseline, f_input = float(ends[j]), float(ends[n + j])
+        error = abs(float(gamma.sum()) - (f_input - f_baseline))
+        results.append(InteractionResult(gamma.sum(axis=1), f_input, f_baseline, error, rule, info, interactions=gamma))
+    return results

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .adaptive import AdaptiveInfo, adaptive_rule
+from .adaptive import AdaptiveInfo, adaptive_rules
 from .quadrature import PathRule, fixed_rule
 from .reduction import ReducedFunction
 
 
-def choose_rule(
+def choose_rules(
     reduced: ReducedFunction,
     measure: str,
     *,
@@ -18,14 +18,16 @@ def choose_rule(
     max_nodes: int,
     panel_nodes: int,
     seed: int | None,
-) -> tuple[PathRule, AdaptiveInfo | None]:
-    """``steps=None`` (default) -> the adaptive rule; ``steps=N`` -> a fixed rule of ``method``
-    (``"gauss"`` default, ``"riemann"``, ``"montecarlo"``)."""
+) -> list[tuple[PathRule, AdaptiveInfo | None]]:
+    """One rule per problem of ``reduced``. ``steps=None`` (default) -> the adaptive rule (problems refine in
+    lockstep, sharing model calls); ``steps=N`` -> a fixed rule of ``method`` (``"gauss"`` default,
+    ``"riemann"``, ``"montecarlo"``)."""
     if method == "adaptive" or (method is None and steps is None):
         if steps is not None:
             raise ValueError("steps selects a fixed rule; do not combine it with method='adaptive'")
-        return adaptive_rule(reduced.path_derivatives, measure, rtol=rtol, atol=atol, max_nodes=max_nodes,
-                             panel_nodes=panel_nodes)
+        return adaptive_rules(reduced.path_derivatives, reduced.num_problems, measure, rtol=rtol, atol=atol,
+                              max_nodes=max_nodes, panel_nodes=panel_nodes)
     if steps is None:
         raise ValueError(f"method={method!r} is a fixed rule and needs steps=N")
-    return fixed_rule(measure, int(steps), method or "gauss", seed=seed), None
+    rule = fixed_rule(measure, int(steps), method or "gauss", seed=seed)
+    return [(rule, None)] * reduced.num_problems

@@ -11,6 +11,10 @@ interactions are bilinear, Integrated Gradients / Hessians of ``f`` summed over 
 equal those of ``g`` on its ``G`` coordinates, so the Hessians here are ``G x G``, computed with ``G``
 Hessian-vector products per path point (never the Hessian over all entries of ``x``).
 
+A :class:`ReducedFunction` can hold ``N`` such problems of one ``shape`` (e.g. several texts padded to one
+length): rows of all problems then share the calls of ``f``, which receives the problem id of each row.
+Every method takes ``problems`` (the problem id of each requested point; default all ``0``).
+
 All derivatives are returned as float64 numpy arrays; ``f`` runs in the dtype of ``x``.
 """
 
@@ -22,6 +26,7 @@ import numpy as np
 import torch
 
 BatchedFn = Callable[[torch.Tensor], torch.Tensor]
+MultiFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (X (B, *shape), problem ids (B,)) -> (B,)
 
 
 def _as_output_vector(y: torch.Tensor, batch: int) -> torch.Tensor:
@@ -59,126 +64,149 @@ def normalise_groups(groups: torch.Tensor | np.ndarray | None, shape: torch.Size
 
 
 class ReducedFunction:
-    """``g(c) = f(s + sum_g c_g Delta_g)`` for a batch of coordinate vectors ``c`` of shape ``(B, G)``.
+    """``g_n(c) = f(s_n + sum_g c_g Delta_{n,g})`` for ``N`` problems of one shape; ``N = 1`` by default.
 
     Args:
-        f: batched scalar function, ``(B, *shape) -> (B,)``.
-        x: input, ``shape``.
-        baseline: baseline of the same shape (or broadcastable to it).
-        groups: see :func:`normalise_groups`.
+        f: batched scalar function, ``(B, *shape) -> (B,)``; with ``multi=True`` it is called as
+            ``f(X, problem_ids)`` so that it can treat rows of different problems differently.
+        x: input(s): ``shape``, or ``(N, *shape)`` with ``multi=True``.
+        baseline: baseline(s) of the same shape (or broadcastable to it).
+        groups: see :func:`normalise_groups`; with ``multi=True`` a list of ``N`` of them.
         internal_batch_size: the most rows passed to ``f`` at once.
     """
 
-    def __init__(self, f: BatchedFn, x: torch.Tensor, baseline: torch.Tensor, groups=None, internal_batch_size: int = 64):
+    def __init__(self, f, x: torch.Tensor, baseline, groups=None, internal_batch_size: int = 64, *, multi: bool = False):
         if not torch.is_floating_point(x):
             raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
         if internal_batch_size < 1:
             raise ValueError(f"internal_batch_size must be >= 1, got {internal_batch_size}")
-        self.f = f
         x = x.detach()
-        baseline = torch.as_tensor(baseline, dtype=x.dtype, device=x.device).detach().expand_as(x)
-        self.shape = x.shape
-        self.groups, self.num_groups = normalise_groups(groups, x.shape, x.device)
-        held = self.groups < 0
-        self.start = torch.where(held, x, baseline)
-        self.delta = torch.where(held, torch.zeros_like(x), x - baseline)
+        xs = x if multi else x[None]
+        baseline = torch.as_tensor(baseline, dtype=x.dtype, device=x.device).detach()
+        bases = baseline.expand_as(xs) if multi or baseline.dim() < xs.dim() else baseline[None].expand_as(xs)
+        self.shape = xs.shape[1:]
+        groups_list = groups if multi else [groups]
+        if len(groups_list) != len(xs):
+            raise ValueError(f"{len(groups_list)} group tensors for {len(xs)} problems")
+        normalised = [normalise_groups(g, self.shape, x.device) for g in groups_list]
+        self.num_groups_each = [n for _, n in normalised]
+        self.num_groups = max(self.num_groups_each)
+        G = self.num_groups
+        gs = torch.stack([g for g, _ in normalised])
+        held = gs < 0
+        self.start = torch.where(held, xs, bases)
+        self.delta = torch.where(held, torch.zeros_like(xs), xs - bases)
         # column G of the extended coordinates is a constant 0 for held entries (their delta is 0 anyway)
-        self._index = torch.where(held, torch.full_like(self.groups, self.num_groups), self.groups).reshape(-1)
+        self._index = torch.where(held, torch.full_like(gs, G), gs).reshape(len(xs), -1)
+        self.f = f if multi else (lambda X, problems: f(X))
+        self.num_problems = len(xs)
         self.batch_size = internal_batch_size
         self.dtype, self.device = x.dtype, x.device
 
     # ---------------------------------------------------------------- evaluation
-    def points(self, c: torch.Tensor) -> torch.Tensor:
-        """``(B, G)`` coordinates -> ``(B, *shape)`` inputs of ``f``."""
+    def _problems(self, problems, n: int) -> np.ndarray:
+        return np.zeros(n, dtype=np.int64) if problems is None else np.asarray(problems, dtype=np.int64)
+
+    def points(self, c: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
+        """``(B, G)`` coordinates of problems ``problems`` (``(B,)``) -> ``(B, *shape)`` inputs of ``f``."""
         ext = torch.cat([c, torch.zeros(c.shape[0], 1, dtype=c.dtype, device=c.device)], dim=1)
-        scale = ext[:, self._index].reshape(c.shape[0], *self.shape)
-        return self.start + scale * self.delta
+        scale = torch.gather(ext, 1, self._index[problems]).reshape(c.shape[0], *self.shape)
+        return self.start[problems] + scale * self.delta[problems]
 
-    def __call__(self, c: torch.Tensor) -> torch.Tensor:
-        return _as_output_vector(self.f(self.points(c)), c.shape[0])
+    def __call__(self, c: torch.Tensor, problems: torch.Tensor | None = None) -> torch.Tensor:
+        if problems is None:
+            problems = torch.zeros(c.shape[0], dtype=torch.long, device=self.device)
+        return _as_output_vector(self.f(self.points(c, problems), problems), c.shape[0])
 
-    def path_points(self, t: torch.Tensor) -> torch.Tensor:
-        """``(B,)`` path positions -> ``(B, *shape)`` points ``s + t * Delta``."""
-        return self.start + t.reshape(-1, *([1] * len(self.shape))) * self.delta
+    def path_points(self, t: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` path positions -> ``(B, *shape)`` points ``s + t * Delta`` of the given problems."""
+        return self.start[problems] + t.reshape(-1, *([1] * len(self.shape))) * self.delta[problems]
 
-    def _chunks(self, n: int, per_row: int = 1):
-        step = max(1, self.batch_size // per_row)
-        for lo in range(0, n, step):
-            yield lo, min(n, lo + step)
+    def _chunks(self, n: int):
+        for lo in range(0, n, self.batch_size):
+            yield lo, min(n, lo + self.batch_size)
+
+    def _tensor(self, values, dtype=None) -> torch.Tensor:
+        return torch.as_tensor(values, dtype=dtype or self.dtype, device=self.device)
 
     # ---------------------------------------------------------------- derivatives along t
-    def path_derivatives(self, ts: np.ndarray, order: int) -> np.ndarray:
+    def path_derivatives(self, ts: np.ndarray, order: int, problems=None) -> np.ndarray:
         """``F(t) = g(t * 1)`` and its derivatives along the path.
 
         Returns a float64 array of shape ``(order + 1, K)``: rows ``F, F', F''`` (up to ``order <= 2``)
-        at the ``K`` positions ``ts``. Costs one batched forward (and one or two backward) passes per chunk;
-        no per-group work.
+        at the ``K`` positions ``ts`` (of problems ``problems``). Costs one batched forward (and one or two
+        backward) passes per chunk; no per-group work.
         """
+        problems = self._problems(problems, len(ts))
         out = np.zeros((order + 1, len(ts)))
         for lo, hi in self._chunks(len(ts)):
-            t = torch.as_tensor(ts[lo:hi], dtype=self.dtype, device=self.device).requires_grad_(order > 0)
+            t = self._tensor(ts[lo:hi]).requires_grad_(order > 0)
+            pid = self._tensor(problems[lo:hi], torch.long)
             with torch.set_grad_enabled(order > 0):
-                y = _as_output_vector(self.f(self.path_points(t)), hi - lo)
+                y = _as_output_vector(self.f(self.path_points(t, pid), pid), hi - lo)
                 rows = [y]
                 if order >= 1:
                     (d1,) = torch.autograd.grad(y.sum(), t, create_graph=order >= 2, allow_unused=True)
                     d1 = torch.zeros_like(t) if d1 is None else d1
                     rows.append(d1)
                 if order >= 2:
-                    d2 = (
-                        torch.autograd.grad(d1.sum(), t, allow_unused=True)[0]
-                        if d1.requires_grad
-                        else None
-                    )
+                    d2 = torch.autograd.grad(d1.sum(), t, allow_unused=True)[0] if d1.requires_grad else None
                     rows.append(torch.zeros_like(t) if d2 is None else d2)
             out[:, lo:hi] = torch.stack([r.detach() for r in rows]).double().cpu().numpy()
         return out
 
     # ---------------------------------------------------------------- per-group gradients and Hessians
-    def gradients(self, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gradients(self, ts: np.ndarray, problems=None) -> tuple[np.ndarray, np.ndarray]:
         """Gradients of ``g`` at ``t * 1`` for each ``t`` in ``ts``.
 
-        Returns ``(values (K,), grads (K, G))``, float64.
+        Returns ``(values (K,), grads (K, G))``, float64 (columns past a problem's own ``G`` are 0).
         """
+        problems = self._problems(problems, len(ts))
         K, G = len(ts), self.num_groups
         values, grads = np.zeros(K), np.zeros((K, G))
         for lo, hi in self._chunks(K):
-            c = torch.as_tensor(ts[lo:hi], dtype=self.dtype, device=self.device)[:, None].expand(-1, G).clone()
-            c.requires_grad_(True)
+            c = self._tensor(ts[lo:hi])[:, None].expand(-1, G).clone().requires_grad_(True)
             with torch.enable_grad():
-                y = self(c)
+                y = self(c, self._tensor(problems[lo:hi], torch.long))
                 (gr,) = torch.autograd.grad(y.sum(), c, allow_unused=True)
             values[lo:hi] = y.detach().double().cpu().numpy()
             if gr is not None:
                 grads[lo:hi] = gr.double().cpu().numpy()
-        return values, grads
+        return values, self._mask_columns(grads, problems)
 
-    def hessians(self, ts: np.ndarray, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _mask_columns(self, arr: np.ndarray, problems: np.ndarray) -> np.ndarray:
+        sizes = np.asarray(self.num_groups_each)[problems]
+        return np.where(np.arange(arr.shape[-1]) < sizes.reshape(-1, *([1] * (arr.ndim - 1))), arr, 0.0)
+
+    def hessians(self, ts: np.ndarray, problems=None, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Gradients and Hessians of ``g`` at ``t * 1`` for each ``t`` in ``ts``.
 
-        Uses ``K * G`` Hessian-vector products: row ``(k, i)`` evaluates ``g`` at a copy of the point ``t_k * 1``
-        and takes ``d/dc [d g / d c_i]`` by double backward; rows are batched ``internal_batch_size`` at a
-        time. Returns ``(values (K,), grads (K, G), hessians (K, G, G))``, float64.
+        Uses ``G`` Hessian-vector products per point: row ``(k, i)`` evaluates ``g`` at a copy of the point
+        ``t_k * 1`` and takes ``d/dc [d g / d c_i]`` by double backward; rows of all points (and problems) are
+        batched ``internal_batch_size`` at a time. Returns ``(values (K,), grads (K, G), hessians (K, G, G))``,
+        float64 (entries past a problem's own ``G`` are 0).
         """
+        problems = self._problems(problems, len(ts))
         K, G = len(ts), self.num_groups
         values, grads, hess = np.zeros(K), np.zeros((K, G)), np.zeros((K, G, G))
-        rows_k = np.repeat(np.arange(K), G)
-        rows_i = np.tile(np.arange(G), K)
-        t_all = torch.as_tensor(ts, dtype=self.dtype, device=self.device)
-        for lo, hi in self._chunks(K * G):
+        sizes = np.asarray(self.num_groups_each)[problems]
+        rows_k = np.repeat(np.arange(K), sizes)
+        rows_i = np.concatenate([np.arange(s) for s in sizes]) if K else np.zeros(0, dtype=np.int64)
+        t_all = self._tensor(ts)
+        for lo, hi in self._chunks(len(rows_k)):
             k, i = rows_k[lo:hi], rows_i[lo:hi]
-            c = t_all[torch.as_tensor(k, device=self.device)][:, None].expand(-1, G).clone().requires_grad_(True)
+            kt = self._tensor(k, torch.long)
+            c = t_all[kt][:, None].expand(-1, G).clone().requires_grad_(True)
             with torch.enable_grad():
-                y = self(c)
+                y = self(c, self._tensor(problems[k], torch.long))
                 (gr,) = torch.autograd.grad(y.sum(), c, create_graph=True, allow_unused=True)
                 if gr is None:
                     gr = torch.zeros_like(c)
-                picked = gr[torch.arange(hi - lo, device=self.device), torch.as_tensor(i, device=self.device)]
+                picked = gr[torch.arange(hi - lo, device=self.device), self._tensor(i, torch.long)]
                 h = torch.autograd.grad(picked.sum(), c, allow_unused=True)[0] if picked.requires_grad else None
-            h = np.zeros((hi - lo, G)) if h is None else h.double().cpu().numpy()
-            hess[k, i] = h
+            hess[k, i] = np.zeros((hi - lo, G)) if h is None else h.double().cpu().numpy()
             values[k] = y.detach().double().cpu().numpy()
             grads[k] = gr.detach().double().cpu().numpy()
             if progress is not None:
                 progress.update(hi - lo)
-        return values, grads, hess
+        return values, self._mask_columns(grads, problems), self._mask_columns(hess, problems)

@@ -13,11 +13,14 @@ from typing import Any, Callable
 
 import torch
 
-from ..engine import integrated_gradients, integrated_hessians
+from ..engine.integrated_gradients import integrated_gradients_reduced
+from ..engine.integrated_hessians import integrated_hessians_reduced
+from ..engine.reduction import ReducedFunction
 from ..engine.smoothing import smoothing_context
 from ..explanation import Explanation
+from .architectures import forward_embeds
 from .model_state import differentiable_model, eval_mode
-from .progress import hvp_progress
+from .progress import hvp_progress, text_progress
 from .text_inputs import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
 
 Selector = Callable[[Any], torch.Tensor]  # model outputs (batch B) -> (B,) explained scalar
@@ -50,6 +53,7 @@ class TextInteractionExplainer:
             or ``None``.
         rtol, atol, max_nodes: the adaptive path rule's tolerance on completeness and node cap.
         internal_batch_size: the most sequences passed through the model at once.
+        text_batch_size: for lists of texts, how many are explained together (their model calls shared).
         progress: ``None`` (a progress bar for long calls), ``True`` or ``False``.
     """
 
@@ -64,6 +68,7 @@ class TextInteractionExplainer:
         atol: float = 1e-4,
         max_nodes: int = 512,
         internal_batch_size: int = 64,
+        text_batch_size: int = 16,
         progress: bool | None = None,
     ):
         get_embeddings = getattr(model, "get_input_embeddings", None)
@@ -82,6 +87,7 @@ class TextInteractionExplainer:
         self.smoothing = smoothing
         self.rtol, self.atol, self.max_nodes = rtol, atol, max_nodes
         self.internal_batch_size = internal_batch_size
+        self.text_batch_size = text_batch_size
         self.progress = progress
 
     # ------------------------------------------------------------------ inputs
@@ -153,15 +159,51 @@ class TextInteractionExplainer:
         """``f(E) -> (B,)`` for word embeddings ``E`` of shape ``(B, L, e)``: the explained output."""
 
         def f(embeds: torch.Tensor) -> torch.Tensor:
-            return select(self.model(inputs_embeds=embeds, **self.model_inputs(enc, embeds.shape[0])))
+            inputs = self.model_inputs(enc, embeds.shape[0])
+            return select(forward_embeds(self.model, self.embeddings, enc.input_ids, embeds, inputs))
 
         return f
 
     # ------------------------------------------------------------------ the explanation
-    def explain_encoded(
+    def explain_encoded(self, enc: EncodedText, target: Target, **options) -> Explanation:
+        """Explain ``target.select`` of the model on ``enc`` and build the :class:`Explanation`
+        (``options``: those of :meth:`explain_many`)."""
+        return self.explain_many([enc], [target], **options)[0]
+
+    def _padded(self, encs: list[EncodedText]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """The tokenizer's inputs of ``encs`` padded on the right to one length by the tokenizer's own ``pad``
+        (attention mask 0 on padding), and ``(N, L)`` token-to-word maps (``-1`` on padding)."""
+        if len(encs) == 1:
+            return encs[0].inputs, encs[0].token_word[None]
+        length = max(e.num_tokens for e in encs)
+        features = [{k: v[0].tolist() for k, v in e.inputs.items()} for e in encs]
+        padded = self.tokenizer.pad(features, padding="longest", padding_side="right", return_tensors="pt")
+        inputs = {k: torch.as_tensor(v).to(self.device) for k, v in padded.items()}
+        token_word = torch.stack([torch.nn.functional.pad(e.token_word, (0, length - e.num_tokens), value=-1)
+                                  for e in encs])
+        return inputs, token_word
+
+    def explain_batches(self, encs: list[EncodedText], targets: list[Target], **options) -> list[Explanation]:
+        """:meth:`explain_many` over any number of inputs: sorted by length and explained ``text_batch_size``
+        at a time (so that padding stays small), returned in the input order. A progress bar counts texts when
+        there are many (``progress``)."""
+        order = sorted(range(len(encs)), key=lambda j: encs[j].num_tokens)
+        size = max(1, self.text_batch_size)
+        results: list[Explanation | None] = [None] * len(encs)
+        with text_progress(self.progress, len(encs)) as bar:
+            for lo in range(0, len(order), size):
+                chunk = order[lo : lo + size]
+                for j, explanation in zip(chunk, self.explain_many([encs[j] for j in chunk],
+                                                                   [targets[j] for j in chunk], **options)):
+                    results[j] = explanation
+                if bar is not None:
+                    bar.update(len(chunk))
+        return results
+
+    def explain_many(
         self,
-        enc: EncodedText,
-        target: Target,
+        encs: list[EncodedText],
+        targets: list[Target],
         *,
         interactions: bool = True,
         steps: int | None = None,
@@ -170,59 +212,97 @@ class TextInteractionExplainer:
         smoothing: Any = "default",
         output: str = "logit",
         meta: dict | None = None,
-    ) -> Explanation:
-        """Explain ``target.select`` of the model on ``enc`` and build the :class:`Explanation`."""
+    ) -> list[Explanation]:
+        """Explain several inputs at once: padded to one length (right side, attention mask 0), their path
+        rules refine in lockstep and all model calls (scalar path passes, gradients, Hessian-vector products)
+        are shared, ``internal_batch_size`` sequences at a time. Each result equals the one-at-a-time result up
+        to floating-point rounding (and, for adaptive rules, within their tolerance)."""
         self._check_precision()
-        if not enc.words:
-            raise ValueError("the input has no words to explain (only special tokens)")
+        for enc in encs:
+            if not enc.words:
+                raise ValueError(f"the input {enc.text!r} has no words to explain (only special tokens)")
         baseline = self.baseline if baseline is None else baseline
         smoothing = self.smoothing if smoothing == "default" else smoothing
+        inputs, token_word = self._padded(encs)
+        padded = [EncodedText(e.text, e.segments, e.separator, {k: v[j : j + 1] for k, v in inputs.items()},
+                              e.tokens, e.words, e.offsets, e.word_groups, token_word[j]) for j, e in enumerate(encs)]
         with differentiable_model(self.model):
-            x, x_base, baseline_desc = self.baseline_embeddings(enc, baseline)
-            f = self.scalar_function(enc, target.select)
+            pairs = [self.baseline_embeddings(e, baseline) for e in padded]
+            x, x_base = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+            f = self._multi_function(inputs, [t.select for t in targets])
+            everyone = torch.arange(len(encs), device=self.device)
             with torch.no_grad():
-                model_value = float(f(x[None])[0])
-            smooth, smoothing_desc = smoothing_context(smoothing, lambda: f(x[None]))
-            kwargs = dict(groups=enc.token_word, steps=steps, method=method, rtol=self.rtol, atol=self.atol,
-                          max_nodes=self.max_nodes, internal_batch_size=self.internal_batch_size)
+                model_values = f(x, everyone).tolist()
+            smooth, smoothing_desc = smoothing_context(smoothing, lambda: f(x, everyone))
+            reduced = ReducedFunction(f, x, x_base, list(token_word), self.internal_batch_size, multi=True)
+            path = dict(steps=steps, method=method, rtol=self.rtol, atol=self.atol, max_nodes=self.max_nodes)
             with smooth:
                 if interactions:
-                    with hvp_progress(self.progress, len(enc.words)) as bar:
-                        result = integrated_hessians(f, x, x_base, progress=bar, **kwargs)
+                    with hvp_progress(self.progress, sum(len(e.words) for e in encs)) as bar:
+                        results = integrated_hessians_reduced(reduced, progress=bar, **path)
                 else:
-                    result = integrated_gradients(f, x, x_base, **kwargs)
-        return Explanation(
-            text=enc.text,
-            words=enc.words,
-            offsets=enc.offsets,
-            tokens=enc.tokens,
-            attributions=result.attributions,
-            interactions=getattr(result, "interactions", None),
-            target=target.name,
-            target_index=target.index,
-            predicted_label=target.predicted_label,
-            predicted_probability=target.predicted_probability,
-            f_input=result.f_input,
-            f_baseline=result.f_baseline,
-            completeness_error=result.completeness_error,
-            steps=result.steps,
-            baseline=baseline_desc,
-            smoothing=smoothing_desc,
-            model_logit=model_value,
-            output=output,
-            word_groups=enc.word_groups,
-            separator=enc.separator,
-            method=result.rule.name,
-            meta={
-                "task": type(self).__name__,
-                "model": getattr(getattr(self.model, "config", None), "_name_or_path", "") or type(self.model).__name__,
-                "scalar_evaluations": result.adaptive.scalar_evaluations if result.adaptive else 0,
-                "converged": bool(result.adaptive.converged) if result.adaptive else None,
-                **(meta or {}),
-            },
-        )
+                    results = integrated_gradients_reduced(reduced, **path)
+        model_name = getattr(getattr(self.model, "config", None), "_name_or_path", "") or type(self.model).__name__
+        return [
+            Explanation(
+                text=enc.text,
+                words=enc.words,
+                offsets=enc.offsets,
+                tokens=enc.tokens,
+                attributions=result.attributions,
+                interactions=getattr(result, "interactions", None),
+                target=target.name,
+                target_index=target.index,
+                predicted_label=target.predicted_label,
+                predicted_probability=target.predicted_probability,
+                f_input=result.f_input,
+                f_baseline=result.f_baseline,
+                completeness_error=result.completeness_error,
+                steps=result.steps,
+                baseline=baseline_desc,
+                smoothing=smoothing_desc,
+                model_logit=model_value,
+                output=output,
+                word_groups=enc.word_groups,
+                separator=enc.separator,
+                method=result.rule.name,
+                meta={
+                    "task": type(self).__name__,
+                    "model": model_name,
+                    "scalar_evaluations": result.adaptive.scalar_evaluations if result.adaptive else 0,
+                    "converged": bool(result.adaptive.converged) if result.adaptive else None,
+                    **(meta or {}),
+                },
+            )
+            for enc, target, result, model_value, (_, _, baseline_desc) in zip(encs, targets, results, model_values, pairs)
+        ]
+
+    def _multi_function(self, inputs: dict[str, torch.Tensor], selects: list[Selector]):
+        """``f(E, problems) -> (B,)``: row ``b`` is input ``problems[b]`` (of the padded ``inputs``) with word
+        embeddings ``E[b]``, and its value that input's explained output."""
+
+        def f(embeds: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
+            rows = {k: v[problems] for k, v in inputs.items()}
+            ids = rows.pop("input_ids")
+            outputs = forward_embeds(self.model, self.embeddings, ids, embeds, rows)
+            if len(selects) == 1:
+                return selects[0](outputs)
+            y = embeds.new_zeros(embeds.shape[0])
+            for j in problems.unique().tolist():
+                mask = problems == j
+                y = y.index_put((mask.nonzero()[:, 0],), selects[j](_rows_of(outputs, mask)))
+            return y
+
+        return f
 
     def forward(self, enc: EncodedText):
         """The model's own forward pass on the tokenized input (eval mode, no gradients, its own kernels)."""
         with eval_mode(self.model), torch.no_grad():
             return self.model(**enc.inputs)
+
+
+def _rows_of(outputs, mask: torch.Tensor):
+    """The rows ``mask`` of a model output (every tensor field with the batch as first dimension)."""
+    batch = mask.shape[0]
+    fields = {k: v[mask] for k, v in outputs.items() if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == batch}
+    return type(outputs)(**fields)

@@ -6,47 +6,7 @@ import torch
 
 from ..explanation import Explanation
 from .base import Target, TextInteractionExplainer
-
-OUTPUTS = ("logit", "probability", "log_probability")
-
-
-def resolve_label(config, target: int | str, num_labels: int) -> int:
-    """A class index from an index or a label name of ``config.id2label``; clear errors otherwise."""
-    id2label = {int(k): v for k, v in (getattr(config, "id2label", None) or {}).items()}
-    names = [id2label.get(i, str(i)) for i in range(num_labels)]
-    if isinstance(target, bool) or not isinstance(target, (int, str)):
-        raise TypeError(f"target must be a class index or a label name, got {target!r}")
-    if isinstance(target, int):
-        if not 0 <= target < num_labels:
-            raise ValueError(f"target index {target} is out of range: the model has {num_labels} labels {names}")
-        return target
-    if target in names:
-        return names.index(target)
-    folded = [n.lower() for n in names]
-    if target.lower() in folded:
-        return folded.index(target.lower())
-    raise ValueError(f"unknown label {target!r}: the model's labels are {names} (or indices 0..{num_labels - 1})")
-
-
-def label_name(config, index: int) -> str:
-    id2label = getattr(config, "id2label", None) or {}
-    return str(id2label.get(index, id2label.get(str(index), f"LABEL_{index}")))
-
-
-def class_selector(index: int, output: str):
-    """``outputs -> (B,)``: the logit, probability or log-probability of class ``index``."""
-    if output not in OUTPUTS:
-        raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-
-    def select(outputs) -> torch.Tensor:
-        logits = outputs.logits
-        if output == "probability":
-            return torch.softmax(logits, dim=-1)[:, index]
-        if output == "log_probability":
-            return torch.log_softmax(logits, dim=-1)[:, index]
-        return logits[:, index]
-
-    return select
+from .targets import OUTPUTS, class_selector, label_name, resolve_label  # noqa: F401  (also importable from here)
 
 
 class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
@@ -84,10 +44,19 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
                 fixed rule (``method`` ``"gauss"``, ``"riemann"`` or ``"montecarlo"``).
             baseline, smoothing: override the explainer's defaults for this call.
         """
+        explain = dict(output=output, interactions=interactions, steps=steps, method=method, baseline=baseline,
+                       smoothing=smoothing)
         if isinstance(text, (list, tuple)):
-            return [self(t, target, output=output, interactions=interactions, steps=steps, method=method,
-                         baseline=baseline, smoothing=smoothing) for t in text]
-        enc = self.encode([text])
+            encs = [self.encode([t]) for t in text]
+            return self.explain_batches(encs, [self._class_target(e, target, output) for e in encs], **explain)
+        return self._explain_class(self.encode([text]), target, **explain)
+
+    def _explain_class(self, enc, target, *, output: str, **explain) -> Explanation:
+        """Explain class ``target`` (default: the predicted class) of the model on the tokenized ``enc``."""
+        return self.explain_encoded(enc, self._class_target(enc, target, output), output=output, **explain)
+
+    def _class_target(self, enc, target, output: str) -> Target:
+        """The :class:`Target` for class ``target`` (default: the predicted class) of the model on ``enc``."""
         logits = self.forward(enc).logits[0]
         if logits.dim() != 1:
             raise TypeError(f"{type(self.model).__name__} does not output one logit vector per text; use a "
@@ -96,10 +65,5 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
         predicted = int(torch.argmax(probs))
         index = predicted if target is None else resolve_label(self.model.config, target, logits.shape[0])
         config = self.model.config
-        return self.explain_encoded(
-            enc,
-            Target(class_selector(index, output), label_name(config, index), index, label_name(config, predicted),
-                   float(probs[predicted])),
-            interactions=interactions, steps=steps, method=method, baseline=baseline, smoothing=smoothing,
-            output=output,
-        )
+        return Target(class_selector(index, output), label_name(config, index), index, label_name(config, predicted),
+                      float(probs[predicted]))

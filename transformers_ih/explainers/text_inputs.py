@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -22,6 +22,7 @@ class EncodedText:
         word_groups: segment index of each word (``None`` for a single segment).
         token_word: ``(L,)`` long tensor: the word index of each token, ``-1`` for tokens that are not features
             (special tokens, and tokens of segments that are not explained).
+        token_offsets: ``L`` character spans of the tokens into ``text`` (``(0, 0)`` for special tokens).
     """
 
     text: str
@@ -33,6 +34,7 @@ class EncodedText:
     offsets: list[tuple[int, int]]
     word_groups: list[int] | None
     token_word: torch.Tensor
+    token_offsets: list[tuple[int, int]] | None = None
 
     @property
     def input_ids(self) -> torch.Tensor:
@@ -41,6 +43,10 @@ class EncodedText:
     @property
     def num_tokens(self) -> int:
         return self.input_ids.shape[1]
+
+
+# joins the two texts of a pair (NLI, paraphrase, question + context) in ``Explanation.text``
+PAIR_SEPARATOR = " || "
 
 
 def check_fast_tokenizer(tokenizer) -> None:
@@ -133,6 +139,8 @@ def encode_text(
 
     text = separator.join(segments)
     spans_t = [_word_span(text, s, e) for s, e in spans]
+    token_offsets = [(0, 0) if sid is None else (s + starts[sid], e + starts[sid])
+                     for (s, e), sid in zip(offsets, sequence_ids)]
     inputs = {k: v.to(device) for k, v in enc.items() if isinstance(v, torch.Tensor)}
     return EncodedText(
         text=text,
@@ -144,4 +152,54 @@ def encode_text(
         offsets=spans_t,
         word_groups=groups if len(segments) > 1 else None,
         token_word=token_word.to(device),
+        token_offsets=token_offsets,
+    )
+
+
+def hold_tokens(enc: EncodedText, positions) -> EncodedText:
+    """``enc`` with the tokens at ``positions`` made non-features (word ``-1``, held at their input embedding, e.g.
+    the mask token of a masked LM); words left without tokens are dropped and the rest renumbered in order."""
+    token_word = enc.token_word.clone()
+    token_word[torch.as_tensor(list(positions), dtype=torch.long, device=token_word.device)] = -1
+    kept = sorted(set(token_word[token_word >= 0].tolist()))
+    renumber = torch.full((len(enc.words) + 1,), -1, dtype=torch.long, device=token_word.device)
+    renumber[torch.tensor(kept, dtype=torch.long, device=token_word.device)] = torch.arange(
+        len(kept), device=token_word.device)
+    return replace(
+        enc,
+        token_word=renumber[token_word],  # -1 indexes the last entry, which stays -1
+        words=[enc.words[w] for w in kept],
+        offsets=[enc.offsets[w] for w in kept],
+        word_groups=None if enc.word_groups is None else [enc.word_groups[w] for w in kept],
+    )
+
+
+def append_tokens(enc: EncodedText, ids: list[int], tokens: list[str], limit: int | None) -> EncodedText:
+    """``enc`` followed by the tokens ``ids`` (e.g. a causal LM's target continuation), which are not features.
+
+    Every ``(1, L)`` input of the tokenizer is continued with its last value (attention mask 1, token type of the
+    last token). Raises ``ValueError`` if the whole is over ``limit`` tokens.
+    """
+    n = enc.num_tokens + len(ids)
+    if limit is not None and n > limit:
+        raise ValueError(
+            f"the input and its continuation are {n} tokens long, over the model's limit of {limit} tokens. Nothing "
+            f"is truncated silently: shorten the text or the continuation."
+        )
+    extra = torch.as_tensor(ids, dtype=torch.long, device=enc.input_ids.device)[None]
+    inputs = {}
+    for key, value in enc.inputs.items():
+        if key == "input_ids":
+            inputs[key] = torch.cat([value, extra.to(value.dtype)], dim=1)
+        elif value.dim() == 2 and value.shape[1] == enc.num_tokens:
+            inputs[key] = torch.cat([value, value[:, -1:].expand(1, len(ids))], dim=1)
+        else:
+            raise ValueError(f"cannot continue the tokenizer's {key!r} input of shape {tuple(value.shape)}")
+    held = torch.full((len(ids),), -1, dtype=torch.long, device=enc.token_word.device)
+    return replace(
+        enc,
+        inputs=inputs,
+        tokens=list(enc.tokens) + list(tokens),
+        token_word=torch.cat([enc.token_word, held]),
+        token_offsets=None if enc.token_offsets is None else list(enc.token_offsets) + [(0, 0)] * len(ids),
     )
