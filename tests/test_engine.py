@@ -201,3 +201,27 @@ def test_problems_batched_together_equal_one_at_a_time():
             check_axioms(ih[j])
             single_ig = integrated_gradients(fj, xs[j], bases[j], groups=groups[j], **path)
             np.testing.assert_allclose(ig[j].attributions, np.ravel(single_ig.attributions), atol=1e-12)
+
+
+def test_out_of_memory_halves_the_batch_and_retries():
+    f, _, _ = tanh_net(seed=11)
+    x = torch.randn(6)
+    sizes = []
+
+    def small_memory(X):
+        sizes.append(X.shape[0])
+        if X.shape[0] > 5:
+            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
+        return f(X)
+
+    with pytest.warns(ResourceWarning, match="internal_batch_size=3"):  # 48 rows -> 24 -> 12 -> 6 -> 3
+        r = integrated_hessians(small_memory, x, steps=8, internal_batch_size=64)
+    reference = integrated_hessians(f, x, steps=8)
+    np.testing.assert_allclose(r.interactions, reference.interactions, atol=1e-13)
+    assert max(sizes[-10:]) <= 5
+
+    def never_fits(X):
+        raise torch.OutOfMemoryError("simulated")
+
+    with pytest.raises(torch.OutOfMemoryError), pytest.warns(ResourceWarning):
+        integrated_gradients(never_fits, x, steps=4)

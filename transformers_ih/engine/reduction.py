@@ -20,6 +20,7 @@ All derivatives are returned as float64 numpy arrays; ``f`` runs in the dtype of
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -122,9 +123,25 @@ class ReducedFunction:
         """``(B,)`` path positions -> ``(B, *shape)`` points ``s + t * Delta`` of the given problems."""
         return self.start[problems] + t.reshape(-1, *([1] * len(self.shape))) * self.delta[problems]
 
-    def _chunks(self, n: int):
-        for lo in range(0, n, self.batch_size):
-            yield lo, min(n, lo + self.batch_size)
+    def _each_chunk(self, n: int, work: Callable[[int, int], None]) -> None:
+        """Call ``work(lo, hi)`` on consecutive chunks of ``n`` rows, ``internal_batch_size`` at a time. On
+        out-of-memory (e.g. CUDA) the batch size is halved (for the rest of this function's life) and the chunk
+        retried; a single row that does not fit re-raises."""
+        lo = 0
+        while lo < n:
+            hi = min(n, lo + self.batch_size)
+            try:
+                work(lo, hi)
+            except torch.OutOfMemoryError:
+                if hi - lo <= 1:
+                    raise
+                self.batch_size = max(1, (hi - lo) // 2)
+                warnings.warn(f"out of memory: retrying with internal_batch_size={self.batch_size}",
+                              ResourceWarning, stacklevel=3)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                continue
+            lo = hi
 
     def _tensor(self, values, dtype=None) -> torch.Tensor:
         return torch.as_tensor(values, dtype=dtype or self.dtype, device=self.device)
@@ -139,7 +156,8 @@ class ReducedFunction:
         """
         problems = self._problems(problems, len(ts))
         out = np.zeros((order + 1, len(ts)))
-        for lo, hi in self._chunks(len(ts)):
+
+        def work(lo: int, hi: int) -> None:
             t = self._tensor(ts[lo:hi]).requires_grad_(order > 0)
             pid = self._tensor(problems[lo:hi], torch.long)
             with torch.set_grad_enabled(order > 0):
@@ -153,6 +171,8 @@ class ReducedFunction:
                     d2 = torch.autograd.grad(d1.sum(), t, allow_unused=True)[0] if d1.requires_grad else None
                     rows.append(torch.zeros_like(t) if d2 is None else d2)
             out[:, lo:hi] = torch.stack([r.detach() for r in rows]).double().cpu().numpy()
+
+        self._each_chunk(len(ts), work)
         return out
 
     # ---------------------------------------------------------------- per-group gradients and Hessians
@@ -164,7 +184,8 @@ class ReducedFunction:
         problems = self._problems(problems, len(ts))
         K, G = len(ts), self.num_groups
         values, grads = np.zeros(K), np.zeros((K, G))
-        for lo, hi in self._chunks(K):
+
+        def work(lo: int, hi: int) -> None:
             c = self._tensor(ts[lo:hi])[:, None].expand(-1, G).clone().requires_grad_(True)
             with torch.enable_grad():
                 y = self(c, self._tensor(problems[lo:hi], torch.long))
@@ -172,6 +193,8 @@ class ReducedFunction:
             values[lo:hi] = y.detach().double().cpu().numpy()
             if gr is not None:
                 grads[lo:hi] = gr.double().cpu().numpy()
+
+        self._each_chunk(K, work)
         return values, self._mask_columns(grads, problems)
 
     def _mask_columns(self, arr: np.ndarray, problems: np.ndarray) -> np.ndarray:
@@ -193,7 +216,8 @@ class ReducedFunction:
         rows_k = np.repeat(np.arange(K), sizes)
         rows_i = np.concatenate([np.arange(s) for s in sizes]) if K else np.zeros(0, dtype=np.int64)
         t_all = self._tensor(ts)
-        for lo, hi in self._chunks(len(rows_k)):
+
+        def work(lo: int, hi: int) -> None:
             k, i = rows_k[lo:hi], rows_i[lo:hi]
             kt = self._tensor(k, torch.long)
             c = t_all[kt][:, None].expand(-1, G).clone().requires_grad_(True)
@@ -209,4 +233,6 @@ class ReducedFunction:
             grads[k] = gr.detach().double().cpu().numpy()
             if progress is not None:
                 progress.update(hi - lo)
+
+        self._each_chunk(len(rows_k), work)
         return values, self._mask_columns(grads, problems), self._mask_columns(hess, problems)
