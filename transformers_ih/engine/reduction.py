@@ -123,19 +123,19 @@ class ReducedFunction:
         """``(B,)`` path positions -> ``(B, *shape)`` points ``s + t * Delta`` of the given problems."""
         return self.start[problems] + t.reshape(-1, *([1] * len(self.shape))) * self.delta[problems]
 
-    def _each_chunk(self, n: int, work: Callable[[int, int], None]) -> None:
-        """Call ``work(lo, hi)`` on consecutive chunks of ``n`` rows, ``internal_batch_size`` at a time. On
-        out-of-memory (e.g. CUDA) the batch size is halved (for the rest of this function's life) and the chunk
-        retried; a single row that does not fit re-raises."""
+    def _each_chunk(self, n: int, work: Callable[[int, int], None], cost: int = 1) -> None:
+        """Call ``work(lo, hi)`` on consecutive chunks of ``n`` items of ``cost`` rows each, at most
+        ``internal_batch_size`` rows (and at least one item) at a time. On out-of-memory (e.g. CUDA) the batch
+        size is halved (for the rest of this function's life) and the chunk retried; at one row it re-raises."""
         lo = 0
         while lo < n:
-            hi = min(n, lo + self.batch_size)
+            hi = min(n, lo + max(1, self.batch_size // cost))
             try:
                 work(lo, hi)
             except torch.OutOfMemoryError:
-                if hi - lo <= 1:
+                if self.batch_size <= 1:
                     raise
-                self.batch_size = max(1, (hi - lo) // 2)
+                self.batch_size = max(1, min(self.batch_size, (hi - lo) * cost) // 2)
                 warnings.warn(f"out of memory: retrying with internal_batch_size={self.batch_size}",
                               ResourceWarning, stacklevel=3)
                 if torch.cuda.is_available():
@@ -204,23 +204,72 @@ class ReducedFunction:
     def hessians(self, ts: np.ndarray, problems=None, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Gradients and Hessians of ``g`` at ``t * 1`` for each ``t`` in ``ts``.
 
-        Uses ``G`` Hessian-vector products per point: row ``(k, i)`` evaluates ``g`` at a copy of the point
-        ``t_k * 1`` and takes ``d/dc [d g / d c_i]`` by double backward; rows of all points (and problems) are
-        batched ``internal_batch_size`` at a time. Returns ``(values (K,), grads (K, G), hessians (K, G, G))``,
-        float64 (entries past a problem's own ``G`` are 0).
+        Per chunk of points: one forward and one (graph-keeping) backward pass for the gradients, then the
+        ``G`` Hessian-vector products ``d/dc [e_i . grad g]`` as one backward pass batched over the directions
+        ``e_i`` (``torch.autograd.grad(..., is_grads_batched=True)``); at most ``internal_batch_size`` rows
+        (points x directions) at a time. If the model has an op that cannot be batched that way, each
+        Hessian-vector product gets its own copy of the point instead (same values, more compute).
+        Returns ``(values (K,), grads (K, G), hessians (K, G, G))``, float64 (entries past a problem's own ``G``
+        are 0).
         """
         problems = self._problems(problems, len(ts))
         K, G = len(ts), self.num_groups
         values, grads, hess = np.zeros(K), np.zeros((K, G)), np.zeros((K, G, G))
+        if K == 0 or G == 0:
+            return values, grads, hess
+        rows = (values, grads, hess)
+        try:
+            self._hessians_batched_directions(ts, problems, rows, progress)
+        except RuntimeError as err:
+            if "out of memory" in str(err).lower():
+                raise
+            warnings.warn(f"batched Hessian-vector products failed ({str(err).splitlines()[0][:120]}); using one "
+                          f"copy of each point per product", RuntimeWarning, stacklevel=2)
+            self._hessians_copies(ts, problems, rows, progress)
+        return values, self._mask_columns(grads, problems), self._mask_columns(hess, problems)
+
+    def _hessians_batched_directions(self, ts, problems, rows, progress) -> None:
+        values, grads, hess = rows
+        K, G = len(ts), self.num_groups
+
+        def work(lo: int, hi: int) -> None:
+            c = self._tensor(ts[lo:hi])[:, None].expand(-1, G).clone().requires_grad_(True)
+            with torch.enable_grad():
+                y = self(c, self._tensor(problems[lo:hi], torch.long))
+                (gr,) = torch.autograd.grad(y.sum(), c, create_graph=True, allow_unused=True)
+                gr = torch.zeros_like(c) if gr is None else gr
+                step = max(1, self.batch_size // (hi - lo))
+                for d0 in range(0, G, step):
+                    d1 = min(G, d0 + step)
+                    directions = torch.zeros(d1 - d0, hi - lo, G, dtype=self.dtype, device=self.device)
+                    directions[torch.arange(d1 - d0), :, torch.arange(d0, d1)] = 1.0
+                    if gr.requires_grad:
+                        (h,) = torch.autograd.grad(gr, c, grad_outputs=directions, is_grads_batched=True,
+                                                   retain_graph=d1 < G, allow_unused=True)
+                    else:
+                        h = None
+                    if h is not None:  # h[i, p, :] = row d0 + i of the Hessian at point p
+                        hess[lo:hi, d0:d1] = h.permute(1, 0, 2).double().cpu().numpy()
+                    if progress is not None:
+                        progress.update((d1 - d0) * (hi - lo))
+            values[lo:hi] = y.detach().double().cpu().numpy()
+            grads[lo:hi] = gr.detach().double().cpu().numpy()
+
+        self._each_chunk(K, work, cost=G)
+
+    def _hessians_copies(self, ts, problems, rows, progress) -> None:
+        """Row ``(k, i)`` evaluates ``g`` at its own copy of point ``t_k * 1`` and takes ``d/dc [d g / d c_i]``
+        by double backward."""
+        values, grads, hess = rows
+        K, G = len(ts), self.num_groups
         sizes = np.asarray(self.num_groups_each)[problems]
         rows_k = np.repeat(np.arange(K), sizes)
-        rows_i = np.concatenate([np.arange(s) for s in sizes]) if K else np.zeros(0, dtype=np.int64)
+        rows_i = np.concatenate([np.arange(s) for s in sizes])
         t_all = self._tensor(ts)
 
         def work(lo: int, hi: int) -> None:
             k, i = rows_k[lo:hi], rows_i[lo:hi]
-            kt = self._tensor(k, torch.long)
-            c = t_all[kt][:, None].expand(-1, G).clone().requires_grad_(True)
+            c = t_all[self._tensor(k, torch.long)][:, None].expand(-1, G).clone().requires_grad_(True)
             with torch.enable_grad():
                 y = self(c, self._tensor(problems[k], torch.long))
                 (gr,) = torch.autograd.grad(y.sum(), c, create_graph=True, allow_unused=True)
@@ -235,4 +284,3 @@ class ReducedFunction:
                 progress.update(hi - lo)
 
         self._each_chunk(len(rows_k), work)
-        return values, self._mask_columns(grads, problems), self._mask_columns(hess, problems)
