@@ -275,3 +275,13 @@ def test_batched_texts_equal_single_texts(tiny_classifier, arch):
     ig = ex(texts, interactions=False)
     assert [e.interactions for e in ig] == [None] * 3
     assert [e.words for e in ig] == [t.replace(",", " ,").split() for t in texts]
+
+
+def test_dataset_column_of_texts(tiny_classifier, tmp_path):
+    import datasets
+
+    path = tmp_path / "texts.tsv"
+    path.write_text("label\tsentence\n1\tgood\n0\tnot good at all\n", encoding="utf-8")
+    column = datasets.load_dataset("csv", data_files=str(path), delimiter="\t")["train"]["sentence"]
+    out = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"))(column, steps=4)
+    assert [e.words for e in out] == [["good"], ["not", "good", "at", "all"]]

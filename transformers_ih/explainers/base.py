@@ -8,8 +8,11 @@ the prediction and target.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import numpy as np
 
 import torch
 
@@ -26,6 +29,12 @@ from .text_inputs import EncodedText, check_fast_tokenizer, encode_text, max_inp
 Selector = Callable[[Any], torch.Tensor]  # model outputs (batch B) -> (B,) explained scalar
 
 BASELINE_TOKENS = ("pad", "mask", "unk", "eos", "bos")
+
+
+def is_text_collection(value) -> bool:
+    """True for several texts: a list or tuple, or any other sequence that is not a string (e.g. a ``datasets``
+    column, ``dataset["sentence"]``, or a numpy array of strings)."""
+    return not isinstance(value, (str, bytes)) and isinstance(value, (list, tuple, Sequence, np.ndarray))
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..explanation import Explanation
-from .base import Target, TextInteractionExplainer
+from .base import Target, TextInteractionExplainer, is_text_collection
 from .targets import OUTPUTS, class_selector, label_name, resolve_label  # noqa: F401  (also importable from here)
 
 
@@ -35,7 +35,8 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
         """Explain the model's output for ``text``.
 
         Args:
-            text: a string, or a list of strings (returns a list).
+            text: a string, or several (a list, or a ``datasets`` column such as ``dataset["sentence"]``): returns a
+                list, explained ``text_batch_size`` texts at a time with shared model calls.
             target: class index or label name (``model.config.id2label``); default the predicted class.
             output: ``"logit"`` (default), ``"probability"`` or ``"log_probability"`` of the target class.
             interactions: also compute the ``(W, W)`` Integrated Hessians (default); ``False`` gives
@@ -46,7 +47,7 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
         """
         explain = dict(output=output, interactions=interactions, steps=steps, method=method, baseline=baseline,
                        smoothing=smoothing)
-        if isinstance(text, (list, tuple)):
+        if is_text_collection(text):
             encs = [self.encode([t]) for t in text]
             return self.explain_batches(encs, [self._class_target(e, target, output) for e in encs], **explain)
         return self._explain_class(self.encode([text]), target, **explain)
