@@ -6,9 +6,10 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# OMP_NUM_THREADS (e.g. 1 on a shared machine, where 2 threads each wait on the other) wins over the default
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, min(2, os.cpu_count() or 1)))
 
-from tiny_models import REAL_MODEL, build_sequence_classifier  # noqa: E402
+from tiny_models import REAL_MODEL, build_sequence_classifier, build_task_model  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +21,22 @@ def tiny_classifier(tmp_path_factory):
         if arch not in cache:
             cache[arch] = build_sequence_classifier(arch, tmp_path_factory.mktemp(f"tiny-{arch}"))
         return cache[arch]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_task_model(tmp_path_factory):
+    """Factory: ``tiny_task_model(arch, head, labels=None, problem_type=None)`` -> (model, tokenizer), cached; heads
+    as in ``tiny_models.HEADS`` (e.g. ``"question-answering"``)."""
+    cache = {}
+
+    def make(arch: str, head: str = "sequence-classification", labels=None, problem_type=None):
+        key = (arch, head, tuple(labels or ()), problem_type)
+        if key not in cache:
+            cache[key] = build_task_model(arch, head, tmp_path_factory.mktemp(f"tiny-{arch}-{head}"), labels=labels,
+                                          problem_type=problem_type)
+        return cache[key]
 
     return make
 

@@ -285,3 +285,24 @@ def test_dataset_column_of_texts(tiny_classifier, tmp_path):
     column = datasets.load_dataset("csv", data_files=str(path), delimiter="\t")["train"]["sentence"]
     out = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"))(column, steps=4)
     assert [e.words for e in out] == [["good"], ["not", "good", "at", "all"]]
+
+
+def test_pad_baseline_falls_back_to_eos_and_says_so(tiny_classifier):
+    model, tok = tiny_classifier("roberta")
+    no_pad = copy.deepcopy(tok)
+    no_pad.pad_token = None
+    assert no_pad.pad_token_id is None
+    ex = SequenceClassificationInteractionExplainer(model, no_pad)
+    enc = ex.encode([TEXT])
+    x, base, desc = ex.baseline_embeddings(enc, "pad")
+    assert desc == "eos (no pad token)"
+    eos = model.get_input_embeddings().weight[tok.eos_token_id]
+    assert torch.equal(base[1], eos) and torch.equal(base[0], x[0])  # <s> kept
+
+
+def test_no_word_is_empty_with_runs_of_spaces(tiny_classifier):
+    model, tok = tiny_classifier("roberta")
+    text = "good   film"
+    e = SequenceClassificationInteractionExplainer(model, tok)(text, steps=4)
+    assert all(w for w in e.words) and [text[s:t] for s, t in e.offsets] == e.words
+    assert e.words[0] == "good" and e.words[-1] == "film"

@@ -2,6 +2,24 @@
 and returns an :class:`~transformers_ih.Explanation`."""
 
 from .base import TextInteractionExplainer
+from .causal_lm import CausalLMInteractionExplainer, Seq2SeqLMInteractionExplainer
+from .masked_lm import MaskedLMInteractionExplainer
+from .multilabel_classification import MultiLabelClassificationInteractionExplainer
+from .pair_classification import PairClassificationInteractionExplainer
+from .question_answering import QuestionAnsweringInteractionExplainer
 from .sequence_classification import SequenceClassificationInteractionExplainer
+from .token_classification import TokenClassificationInteractionExplainer
+from .zero_shot_classification import ZeroShotClassificationInteractionExplainer
 
-__all__ = ["SequenceClassificationInteractionExplainer", "TextInteractionExplainer"]
+__all__ = [
+    "CausalLMInteractionExplainer",
+    "MaskedLMInteractionExplainer",
+    "MultiLabelClassificationInteractionExplainer",
+    "PairClassificationInteractionExplainer",
+    "QuestionAnsweringInteractionExplainer",
+    "Seq2SeqLMInteractionExplainer",
+    "SequenceClassificationInteractionExplainer",
+    "TextInteractionExplainer",
+    "TokenClassificationInteractionExplainer",
+    "ZeroShotClassificationInteractionExplainer",
+]

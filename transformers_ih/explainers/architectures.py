@@ -102,8 +102,8 @@ def _has_eos_classification_head(model) -> bool:
 def forward_embeds(model, embeddings: torch.nn.Module, input_ids: torch.Tensor, embeds: torch.Tensor, inputs: dict):
     """The model's outputs on input embeddings ``embeds`` ``(B, L, e)`` with the tokenizer's other ``inputs``.
 
-    ``input_ids`` ``(1, L)`` are the tokenizer's ids of the explained text; only BART-style classification heads
-    read them (for the position of the last EOS token).
+    ``input_ids`` ``(1, L)`` or ``(B, L)`` are the tokenizer's ids of the explained text(s); only BART-style
+    classification heads read them (for the position of each row's last EOS token).
     """
     if not _decoder_reads_input(model, inputs):
         return model(inputs_embeds=embeds, **inputs)
@@ -113,7 +113,10 @@ def forward_embeds(model, embeddings: torch.nn.Module, input_ids: torch.Tensor, 
     from transformers.modeling_outputs import SequenceClassifierOutput
 
     hidden = model.model(inputs_embeds=embeds, decoder_inputs_embeds=decoder_embeds, **inputs)[0]
-    eos = (input_ids[0] == model.config.eos_token_id).nonzero()
-    if len(eos) == 0:
+    eos = (input_ids == model.config.eos_token_id).expand(hidden.shape[0], -1)  # (B, L); one row per input
+    if not bool(eos.any(dim=1).all()):
         raise ValueError(f"{type(model).__name__} classifies from the last EOS token, and the input has none")
-    return SequenceClassifierOutput(logits=model.classification_head(hidden[:, int(eos[-1, 0])]))
+    positions = torch.arange(eos.shape[1], device=eos.device)
+    last = torch.where(eos, positions, -1).max(dim=1).values  # the last EOS of each row
+    rows = torch.arange(hidden.shape[0], device=hidden.device)
+    return SequenceClassifierOutput(logits=model.classification_head(hidden[rows, last.to(hidden.device)]))

@@ -118,13 +118,15 @@ class TextInteractionExplainer:
         return encode_text(self.tokenizer, segments, device=self.device,
                            limit=max_input_tokens(self.tokenizer, self.model), **kwargs)
 
-    def _baseline_token_id(self, name: str) -> int:
+    def _baseline_token_id(self, name: str) -> tuple[int, str]:
+        """The token id of baseline ``name`` and its description; ``"pad"`` falls back to the EOS token, then UNK,
+        for tokenizers without a pad token (GPT-2), described as e.g. ``"eos (no pad token)"``."""
         tok = self.tokenizer
         order = {"pad": ("pad", "eos", "unk")}.get(name, (name,))
         for candidate in order:
             token_id = getattr(tok, f"{candidate}_token_id", None)
             if token_id is not None:
-                return int(token_id)
+                return int(token_id), candidate if candidate == name else f"{candidate} (no {name} token)"
         raise ValueError(
             f"baseline={name!r}: the tokenizer has no {name} token. Pass another baseline: one of "
             f"{BASELINE_TOKENS + ('zero',)}, a token id, or a tensor."
@@ -151,8 +153,8 @@ class TextInteractionExplainer:
                 base = self.embeddings(torch.full_like(ids, baseline))[0]
                 desc = f"token:{baseline}"
             elif baseline in BASELINE_TOKENS:
-                base = self.embeddings(torch.full_like(ids, self._baseline_token_id(baseline)))[0]
-                desc = baseline
+                token_id, desc = self._baseline_token_id(baseline)
+                base = self.embeddings(torch.full_like(ids, token_id))[0]
             else:
                 raise ValueError(
                     f"unknown baseline {baseline!r}; expected one of {BASELINE_TOKENS + ('zero',)}, a token id "

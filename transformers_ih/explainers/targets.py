@@ -96,8 +96,8 @@ def token_id(tokenizer, target: int | str, vocab_size: int) -> int:
     ids = tokenizer(target, add_special_tokens=False)["input_ids"]
     if len(ids) != 1:
         pieces = tokenizer.convert_ids_to_tokens(ids)
-        raise ValueError(f"target {target!r} is {len(ids)} tokens {pieces}, not one: the score at a mask is of a single "
-                         f"token; pass one token of the vocabulary (a token string or id)")
+        raise ValueError(f"target {target!r} is {len(ids)} tokens {pieces}, not one: the score at a mask is of a "
+                         f"single token; pass one token of the vocabulary (a token string or id)")
     return int(ids[0])
 
 

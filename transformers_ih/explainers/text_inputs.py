@@ -73,12 +73,14 @@ def max_input_tokens(tokenizer, model) -> int | None:
 
 
 def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Trim whitespace that byte-level tokenizers include in a token's span."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    """Trim whitespace that byte-level tokenizers include in a token's span; a word that is only whitespace
+    (a byte-level token for a run of spaces) keeps its span, so that no word is empty."""
+    lo, hi = start, end
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    return (lo, hi) if lo < hi else (start, end)
 
 
 def encode_text(

@@ -1,0 +1,61 @@
+"""Shared checks for the task explainer tests (tests/test_tasks_*.py)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+import torch
+import transformers
+
+from transformers_ih import Explanation
+
+# encoder architectures with every encoder head (sequence / token classification, QA, masked LM)
+ENCODERS = ["bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta-v2", "mpnet", "modernbert"]
+
+
+def arch_param(arch: str):
+    """``arch`` as a pytest param, skipped when the installed transformers lacks it (ModernBERT before 4.48)."""
+    needed = {"modernbert": "ModernBertConfig", "deberta-v2": "DebertaV2Config"}.get(arch)
+    marks = [pytest.mark.skip(reason=f"transformers {transformers.__version__} has no {needed}")] \
+        if needed and not hasattr(transformers, needed) else []
+    return pytest.param(arch, marks=marks, id=arch)
+
+
+def params(archs):
+    return [arch_param(a) for a in archs]
+
+
+def check_axioms(e: Explanation, rel: float = 1e-3) -> None:
+    """Interactions symmetric, rows sum to attributions, completeness within the adaptive rule's tolerance."""
+    gamma = e.interactions
+    assert gamma.shape == (len(e.words), len(e.words))
+    np.testing.assert_allclose(gamma, gamma.T, atol=1e-12)
+    np.testing.assert_allclose(gamma.sum(1), e.attributions, atol=1e-12)
+    assert e.completeness_error == pytest.approx(abs(gamma.sum() - (e.f_input - e.f_baseline)), abs=1e-9)
+    assert e.completeness_error <= max(rel * abs(e.f_input - e.f_baseline), 1e-4)
+    assert np.abs(gamma).max() > 0
+    assert [e.text[s:t] for s, t in e.offsets] == e.words
+    if e.smoothing is None:  # the explained function is the model's own: f(x) is its output
+        assert e.model_logit == pytest.approx(e.f_input, abs=1e-5)
+
+
+def model_state(model):
+    return ([m.training for m in model.modules()], [p.requires_grad for p in model.parameters()],
+            getattr(model.config, "_attn_implementation", None))
+
+
+@contextlib.contextmanager
+def restored(model):
+    """Asserts that the model's modes, ``requires_grad`` and attention implementation are unchanged by the block."""
+    before = model_state(model)
+    yield
+    assert model_state(model) == before
+
+
+def own_forward(model, tok, *texts, **kwargs):
+    """The model's own forward pass on the tokenizer's own inputs (eval, no gradients)."""
+    enc = tok(*texts, return_tensors="pt")
+    with torch.no_grad():
+        return model.eval()(**enc, **kwargs), enc

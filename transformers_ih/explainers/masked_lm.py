@@ -1,0 +1,67 @@
+"""Masked language modelling: explain the score of a chosen token at the mask."""
+
+from __future__ import annotations
+
+import torch
+
+from ..explanation import Explanation
+from .architectures import check_head
+from .base import Target, TextInteractionExplainer
+from .targets import class_selector, token_id
+from .text_inputs import hold_tokens
+
+
+class MaskedLMInteractionExplainer(TextInteractionExplainer):
+    """Word attributions and interactions behind a masked LM's score for a token at the mask.
+
+    >>> explainer = MaskedLMInteractionExplainer(model, tokenizer)
+    >>> explanation = explainer(f"paris is the {tokenizer.mask_token} of france.", target="capital")
+
+    ``text`` holds the tokenizer's mask token exactly once; the mask is not a feature (it stays as it is in the
+    baseline). The explained output is the ``target`` token's logit at the mask (default; ``output=
+    "probability"`` or ``"log_probability"`` for the softmax over the vocabulary); ``target`` is a token id, a token
+    of the vocabulary (``"Ġcapital"``) or a text that is one token (``"capital"``); default the model's top token.
+    """
+
+    def __init__(self, model, tokenizer, **kwargs):
+        super().__init__(model, tokenizer, **kwargs)
+        check_head(model, "masked language modelling", "MODEL_FOR_MASKED_LM_MAPPING_NAMES")
+        if getattr(tokenizer, "mask_token_id", None) is None:
+            raise TypeError(f"{type(tokenizer).__name__} has no mask token: masked-LM explanations need one")
+
+    def __call__(
+        self,
+        text: str,
+        target: int | str | None = None,
+        *,
+        output: str = "logit",
+        interactions: bool = True,
+        steps: int | None = None,
+        method: str | None = None,
+        baseline=None,
+        smoothing="default",
+    ) -> Explanation:
+        """Explain the score of ``target`` at the mask of ``text``."""
+        enc = self.encode([text])
+        mask = (enc.input_ids[0] == self.tokenizer.mask_token_id).nonzero()[:, 0].tolist()
+        if len(mask) != 1:
+            raise ValueError(f"text must contain the mask token {self.tokenizer.mask_token!r} exactly once; it occurs "
+                             f"{len(mask)} times")
+        position = mask[0]
+        enc = hold_tokens(enc, [position])
+        logits = self.forward(enc).logits[0]
+        vocab = self.embeddings.weight.shape[0]
+        if logits.dim() != 2 or logits.shape[0] != enc.num_tokens or logits.shape[1] < len(self.tokenizer) - 1:
+            raise TypeError(f"{type(self.model).__name__} does not output vocabulary logits per token; use a masked-LM "
+                            f"model (AutoModelForMaskedLM)")
+        probs = torch.softmax(logits[position].double(), dim=-1)
+        predicted = int(torch.argmax(probs))
+        index = predicted if target is None else token_id(self.tokenizer, target, min(vocab, logits.shape[1]))
+        name = self.tokenizer.convert_ids_to_tokens(index)
+        return self.explain_encoded(
+            enc,
+            Target(class_selector(index, output, position=position), name, index,
+                   self.tokenizer.convert_ids_to_tokens(predicted), float(probs[predicted])),
+            interactions=interactions, steps=steps, method=method, baseline=baseline, smoothing=smoothing,
+            output=output, meta={"mask_token_index": position, "target_probability": float(probs[index])},
+        )

@@ -1,0 +1,91 @@
+"""Extractive question answering: explain the start and end logits of the predicted answer span."""
+
+from __future__ import annotations
+
+import torch
+
+from ..explanation import Explanation
+from .architectures import check_head
+from .base import Target, TextInteractionExplainer
+from .text_inputs import PAIR_SEPARATOR
+
+
+def _position_logit(field: str, position: int):
+    def select(outputs) -> torch.Tensor:
+        return getattr(outputs, field)[:, position]
+
+    return select
+
+
+class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
+    """Word attributions and question x context interactions behind an extractive QA model's answer.
+
+    >>> explainer = QuestionAnsweringInteractionExplainer(model, tokenizer)
+    >>> explanations = explainer("Who wrote Hamlet?", "Hamlet is a tragedy written by William Shakespeare.")
+    >>> explanations["start"], explanations["end"]
+
+    The answer span is the model's own (its forward pass on the tokenized pair): the context tokens ``s <= e``,
+    at most ``max_answer_len`` tokens apart, with the largest ``start_logit[s] + end_logit[e]`` (the pipeline's
+    choice). Two explanations are returned, ``"start"`` of ``start_logit[s]`` and ``"end"`` of ``end_logit[e]``,
+    at these fixed positions (the span does not move along the path). Words of the question and of the context are
+    features (``word_groups`` tells which). ``predicted_label`` is the answer text, ``predicted_probability`` the
+    span's probability (softmax of the start logits over the context tokens times that of the end logits);
+    ``meta`` has ``answer``, ``answer_start`` / ``answer_end`` (character offsets into the context) and the token
+    positions. The question comes first unless the tokenizer pads on the left (as in the pipeline).
+    """
+
+    def __init__(self, model, tokenizer, **kwargs):
+        super().__init__(model, tokenizer, **kwargs)
+        check_head(model, "question answering", "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES")
+
+    def __call__(
+        self,
+        question: str,
+        context: str,
+        *,
+        max_answer_len: int = 15,
+        interactions: bool = True,
+        steps: int | None = None,
+        method: str | None = None,
+        baseline=None,
+        smoothing="default",
+    ) -> dict[str, Explanation]:
+        """Explain the answer to ``question`` in ``context``: ``{"start": Explanation, "end": Explanation}``."""
+        if max_answer_len < 1:
+            raise ValueError(f"max_answer_len must be at least 1, got {max_answer_len}")
+        question_first = getattr(self.tokenizer, "padding_side", "right") == "right"
+        segments, names = ([question, context], ("question", "context")) if question_first else \
+            ([context, question], ("context", "question"))
+        ctx = 1 if question_first else 0
+        enc = self.encode(segments, separator=PAIR_SEPARATOR, names=names)
+        outputs = self.forward(enc)
+        if getattr(outputs, "start_logits", None) is None or getattr(outputs, "end_logits", None) is None:
+            raise TypeError(f"{type(self.model).__name__} does not output start and end logits; use a question-"
+                            f"answering model (AutoModelForQuestionAnswering)")
+        start, end = outputs.start_logits[0].double(), outputs.end_logits[0].double()
+        groups = enc.word_groups
+        candidates = torch.tensor([p for p, w in enumerate(enc.token_word.tolist()) if w >= 0 and groups[w] == ctx],
+                                  dtype=torch.long, device=start.device)
+        if len(candidates) == 0:
+            raise ValueError("the context has no tokens to answer from")
+        s_log, e_log = start[candidates], end[candidates]
+        gap = candidates[None, :] - candidates[:, None]  # token distance end - start
+        scores = s_log[:, None] + e_log[None, :]
+        scores = scores.masked_fill((gap < 0) | (gap >= max_answer_len), float("-inf"))
+        best = int(torch.argmax(scores))
+        i, j = divmod(best, len(candidates))
+        s, e = int(candidates[i]), int(candidates[j])
+        probability = float(torch.softmax(s_log, 0)[i] * torch.softmax(e_log, 0)[j])
+        offset = 0 if ctx == 0 else len(segments[0]) + len(PAIR_SEPARATOR)
+        char_start, char_end = enc.token_offsets[s][0], enc.token_offsets[e][1]
+        answer = enc.text[char_start:char_end]
+        meta = {"answer": answer, "answer_start": char_start - offset, "answer_end": char_end - offset,
+                "start_token": s, "end_token": e,
+                "start_word": int(enc.token_word[s]), "end_word": int(enc.token_word[e])}
+        targets = [Target(_position_logit(field, position), f"answer {which}", position, answer, probability)
+                   for which, field, position in (("start", "start_logits", s), ("end", "end_logits", e))]
+        # start and end share one input: explained together, their model calls shared
+        start_x, end_x = self.explain_many([enc, enc], targets, interactions=interactions, steps=steps, method=method,
+                                           baseline=baseline, smoothing=smoothing, output="logit", meta=meta)
+        start_x.meta["explained"], end_x.meta["explained"] = f"start_logits[{s}]", f"end_logits[{e}]"
+        return {"start": start_x, "end": end_x}

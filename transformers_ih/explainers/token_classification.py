@@ -1,0 +1,97 @@
+"""Token classification (NER, POS tagging): explain the label of one word, or of each word."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from ..explanation import Explanation
+from .architectures import check_head
+from .base import Target, TextInteractionExplainer
+from .targets import class_selector, label_name, resolve_label
+
+
+class TokenClassificationInteractionExplainer(TextInteractionExplainer):
+    """Word attributions and interactions behind the label of a chosen word of a token classifier.
+
+    >>> explainer = TokenClassificationInteractionExplainer(model, tokenizer)
+    >>> explanation = explainer("George Washington went to Washington", word=4)   # the second "Washington"
+    >>> explanations = explainer("George Washington went to Washington")          # {word position: Explanation}
+
+    Words are the tokenizer's words (``explainer.words(text)``) and are addressed by position, so repeated words
+    stay distinct. A word's label is the label of its first token (as the NER pipeline's "first" aggregation), and
+    the explained output is that token's logit for the label (default the predicted one; ``output=`` as for
+    sequence classification: a softmax over the labels at that token). All words, the explained one included, are
+    features. ``meta`` has ``word_index``, ``word``, ``token_index`` and ``word_labels`` (every word's predicted
+    label). Options as for :class:`~.base.TextInteractionExplainer`.
+    """
+
+    def __init__(self, model, tokenizer, **kwargs):
+        super().__init__(model, tokenizer, **kwargs)
+        check_head(model, "token classification", "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES")
+
+    def words(self, text: str) -> list[str]:
+        """The words of ``text`` as the explainer splits it (their positions are the ``word`` argument)."""
+        return self.encode([text]).words
+
+    def __call__(
+        self,
+        text: str,
+        word: int | str | Sequence[int] | None = None,
+        target: int | str | None = None,
+        *,
+        output: str = "logit",
+        interactions: bool = True,
+        steps: int | None = None,
+        method: str | None = None,
+        baseline=None,
+        smoothing="default",
+    ) -> Explanation | dict[int, Explanation]:
+        """Explain the label of ``word`` in ``text``.
+
+        Args:
+            word: a word position (an ``Explanation``), a list of positions or ``None`` for every word (a dict
+                ``{position: Explanation}``), or a word string that occurs exactly once.
+            target: label name or index to explain (default: the word's predicted label).
+        """
+        enc = self.encode([text])
+        logits = self.forward(enc).logits[0]
+        if logits.dim() != 2 or logits.shape[0] != enc.num_tokens:
+            raise TypeError(f"{type(self.model).__name__} does not output one logit vector per token; use a "
+                            f"token-classification model (AutoModelForTokenClassification)")
+        num_words = len(enc.words)
+        first = [int((enc.token_word == w).nonzero()[0, 0]) for w in range(num_words)]
+        probs = torch.softmax(logits.double(), dim=-1)
+        predicted = [int(torch.argmax(probs[pos])) for pos in first]
+        config = self.model.config
+        word_labels = [label_name(config, p) for p in predicted]
+
+        single = word is not None and not isinstance(word, (list, tuple))
+        positions = list(range(num_words)) if word is None else [word] if single else list(word)
+        positions = [self._word_position(enc.words, w) for w in positions]
+        targets = []
+        for w in positions:
+            index = predicted[w] if target is None else resolve_label(config, target, logits.shape[1])
+            targets.append(Target(class_selector(index, output, position=first[w]), label_name(config, index), index,
+                                  word_labels[w], float(probs[first[w], predicted[w]])))
+        # the words share one input: explained together, their model calls shared
+        results = self.explain_batches([enc] * len(positions), targets, interactions=interactions, steps=steps,
+                                       method=method, baseline=baseline, smoothing=smoothing, output=output)
+        for w, e in zip(positions, results):
+            e.meta.update(word_index=w, word=enc.words[w], token_index=first[w], word_labels=list(word_labels))
+        return results[0] if single else dict(zip(positions, results))
+
+    @staticmethod
+    def _word_position(words: list[str], word) -> int:
+        if isinstance(word, str):
+            hits = [i for i, w in enumerate(words) if w == word]
+            if len(hits) != 1:
+                where = f"occurs {len(hits)} times (positions {hits})" if hits else "is not one of the words"
+                raise ValueError(f"word {word!r} {where}; pass its position in {words}")
+            return hits[0]
+        if isinstance(word, bool) or not isinstance(word, int):
+            raise TypeError(f"word must be a word position, a list of positions, a word string or None; got {word!r}")
+        if not 0 <= word < len(words):
+            raise ValueError(f"word position {word} is out of range: the text has {len(words)} words {words}")
+        return word

@@ -1,0 +1,116 @@
+"""Zero-shot classification with an NLI model, as ``pipeline("zero-shot-classification")`` does it."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from ..explanation import Explanation
+from .architectures import check_head
+from .base import Target, TextInteractionExplainer
+from .text_inputs import PAIR_SEPARATOR
+
+_SENTINEL = "\x00"
+
+
+def parse_labels(labels) -> list[str]:
+    """Candidate labels as the pipeline takes them: a list, or one comma-separated string."""
+    if labels is None:
+        raise ValueError("labels are missing: pass the candidate labels, e.g. ['sports', 'politics']")
+    if isinstance(labels, str):
+        labels = [label.strip() for label in labels.split(",") if label.strip()]
+    labels = list(labels)
+    if not labels:
+        raise ValueError("labels are missing: pass at least one candidate label, e.g. ['sports', 'politics']")
+    for label in labels:
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"every candidate label must be a non-empty string, got {label!r}")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"candidate labels must be distinct, got {labels}")
+    return labels
+
+
+class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
+    """Word attributions and interactions for zero-shot classification with an NLI model.
+
+    >>> explainer = ZeroShotClassificationInteractionExplainer(model, tokenizer)   # e.g. facebook/bart-large-mnli
+    >>> explanations = explainer("the match went to penalties", ["sports", "politics"])   # {label: Explanation}
+
+    Each candidate label is posed as the NLI pair ``(text, hypothesis_template.format(label))``, tokenized as the
+    pipeline does. Scores are the pipeline's: with several labels and ``multi_label=False`` a softmax of the
+    entailment logits across labels; with ``multi_label=True`` (or one label) a softmax of
+    ``[contradiction, entailment]`` for each label. The entailment class is the ``config.label2id`` entry starting
+    with "entail" (case-insensitive); the contradiction class is, as in the pipeline, class 0 (or the last one if
+    entailment is class 0).
+
+    What is explained for each label (on its own pair): the entailment logit (``multi_label=False``), whose
+    softmax across labels is the score, or the entailment minus contradiction logit (``multi_label=True``), whose
+    sigmoid is the score. Both texts are features: ``interactions[i, j]`` for a text word ``i`` and a label word
+    ``j`` (``meta["label_words"]``) is how much they act together. ``predicted_label`` / ``predicted_probability``
+    are the top label and its score; ``meta["scores"]`` holds every label's score.
+    """
+
+    def __init__(self, model, tokenizer, **kwargs):
+        super().__init__(model, tokenizer, **kwargs)
+        check_head(model, "sequence classification (NLI)", "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES")
+        label2id = getattr(model.config, "label2id", None) or {}
+        entail = [int(i) for name, i in label2id.items() if str(name).lower().startswith("entail")]
+        num_labels = int(getattr(model.config, "num_labels", len(label2id)))
+        if not entail or num_labels < 2:
+            raise TypeError(
+                f"the model is not an NLI classifier: its labels {list(label2id)} have no 'entailment' class. "
+                f"Zero-shot classification needs a model trained on NLI (e.g. *-mnli) with an entailment label in "
+                f"config.label2id."
+            )
+        self.entailment_id = entail[0]
+        self.contradiction_id = num_labels - 1 if self.entailment_id == 0 else 0
+
+    def __call__(
+        self,
+        text: str,
+        labels: Sequence[str] | str,
+        hypothesis_template: str = "This example is {}.",
+        *,
+        multi_label: bool = False,
+        interactions: bool = True,
+        steps: int | None = None,
+        method: str | None = None,
+        baseline=None,
+        smoothing="default",
+    ) -> dict[str, Explanation]:
+        """Explain each candidate label; returns ``{label: Explanation}`` in the order given."""
+        labels = parse_labels(labels)
+        if not isinstance(hypothesis_template, str) or hypothesis_template.format(labels[0]) == hypothesis_template:
+            raise ValueError(f"hypothesis_template {hypothesis_template!r} has no place for the label: include {{}}, "
+                             f"e.g. 'This example is {{}}.'")
+        hypotheses = [hypothesis_template.format(label) for label in labels]
+        encs = [self.encode([text, h], separator=PAIR_SEPARATOR, names=("text", "hypothesis")) for h in hypotheses]
+        logits = torch.stack([self.forward(enc).logits[0] for enc in encs]).double()
+        if logits.dim() != 2 or logits.shape[1] <= max(self.entailment_id, self.contradiction_id):
+            raise TypeError(f"{type(self.model).__name__} does not output one NLI logit vector per pair")
+        e, c = self.entailment_id, self.contradiction_id
+        if multi_label or len(labels) == 1:
+            scores = torch.softmax(logits[:, [c, e]], dim=-1)[:, 1]
+        else:
+            scores = torch.softmax(logits[:, e], dim=0)
+        top = int(torch.argmax(scores))
+        all_scores = {label: float(s) for label, s in zip(labels, scores)}
+        pairwise = multi_label or len(labels) == 1
+
+        def select(outputs):
+            return outputs.logits[:, e] - outputs.logits[:, c] if pairwise else outputs.logits[:, e]
+
+        targets = [Target(select, label, i, labels[top], all_scores[labels[top]]) for i, label in enumerate(labels)]
+        # one pair per label: explained together (padded to one length), their model calls shared
+        results = self.explain_batches(
+            encs, targets, interactions=interactions, steps=steps, method=method, baseline=baseline,
+            smoothing=smoothing, output="logit",
+            meta={"explained": "entailment - contradiction logit" if pairwise else "entailment logit",
+                  "multi_label": bool(multi_label), "entailment_id": e, "contradiction_id": c})
+        start = len(text) + len(PAIR_SEPARATOR) + hypothesis_template.format(_SENTINEL).index(_SENTINEL)
+        for label, hypothesis, enc, explanation in zip(labels, hypotheses, encs, results):
+            label_words = [w for w, (s, t) in enumerate(enc.offsets) if s < start + len(label) and t > start]
+            explanation.meta.update(hypothesis=hypothesis, label_words=label_words, score=all_scores[label],
+                                    scores=dict(all_scores))
+        return dict(zip(labels, results))
