@@ -1,5 +1,7 @@
 """ReLU networks: the autodiff Hessian misses the kinks; softplus(beta) smoothing restores completeness."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from transformers_ih.engine import integrated_hessians, piecewise_linear_activations, smooth_relu
+from transformers_ih.engine.smoothing import ZeroHessianWarning
 
 torch.set_default_dtype(torch.float64)
 
@@ -28,7 +31,8 @@ class InlineReluNet(nn.Module):
 def test_relu_hessian_is_zero_and_completeness_fails_without_smoothing():
     net = InlineReluNet()
     x = torch.randn(5)
-    r = integrated_hessians(net, x, steps=32)
+    with pytest.warns(ZeroHessianWarning, match="smooth_relu"):
+        r = integrated_hessians(net, x, steps=32)
     off_diagonal = r.interactions - np.diag(np.diag(r.interactions))
     assert np.abs(off_diagonal).max() < 1e-12
     assert r.completeness_error > 1e-2 * abs(r.f_input - r.f_baseline)
@@ -78,3 +82,19 @@ def test_detection_and_warning():
     with pytest.warns(UserWarning, match="nothing was smoothed"):
         with smooth_relu(nn.Tanh(), beta=10):
             torch.tanh(torch.ones(2))
+
+
+def test_zero_hessian_warning_names_smooth_relu_only_when_relus_ran_unsmoothed():
+    net = InlineReluNet()
+    x = torch.randn(5)
+    with pytest.warns(ZeroHessianWarning, match="smooth_relu") as record:
+        integrated_hessians(net, x, steps=8)
+    assert record[0].filename == __file__  # points at the caller
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ZeroHessianWarning)
+        with smooth_relu(net, beta=10):
+            integrated_hessians(net, x, steps=8)  # smoothed: interactions are non-zero
+            # additive in smoothed ReLUs: the zeros are real, and smoothing is active, so no warning
+            integrated_hessians(lambda X: torch.relu(X[:, 0]) + F.relu(X[:, 1]), torch.randn(2), steps=4)
+        integrated_hessians(lambda X: X @ torch.arange(5.0), x, steps=4)  # linear, no ReLU: zeros are real
+        integrated_hessians(lambda X: torch.relu(X[:, 0]) * 0 + X.sum(-1), torch.randn(1), steps=4)  # one feature

@@ -4,7 +4,7 @@
 >>> explanation = SequenceClassificationInteractionExplainer(model, tokenizer)("this film is not bad at all")
 """
 
-from .engine import integrated_gradients, integrated_hessians, smooth_relu
+from .engine import expected_gradients, expected_hessians, integrated_gradients, integrated_hessians, smooth_relu
 from .explainers import (
     CausalLMInteractionExplainer,
     MaskedLMInteractionExplainer,
@@ -18,6 +18,7 @@ from .explainers import (
     ZeroShotClassificationInteractionExplainer,
 )
 from .explanation import Explanation
+from .tabular import TabularExplanation, TabularInteractionExplainer
 
 __version__ = "0.1.0"
 
@@ -30,9 +31,13 @@ __all__ = [
     "QuestionAnsweringInteractionExplainer",
     "Seq2SeqLMInteractionExplainer",
     "SequenceClassificationInteractionExplainer",
+    "TabularExplanation",
+    "TabularInteractionExplainer",
     "TextInteractionExplainer",
     "TokenClassificationInteractionExplainer",
     "ZeroShotClassificationInteractionExplainer",
+    "expected_gradients",
+    "expected_hessians",
     "integrated_gradients",
     "integrated_hessians",
     "smooth_relu",

@@ -2,22 +2,27 @@
 scalar torch function. Knows nothing of transformers."""
 
 from .adaptive import AdaptiveInfo, NodeCapWarning, adaptive_rule
+from .expected import ExpectedResult, expected_gradients, expected_hessians
 from .integrated_gradients import integrated_gradients
 from .integrated_hessians import integrated_hessians
 from .quadrature import PathRule, fixed_rule, gauss_legendre, gauss_log
 from .reduction import ReducedFunction
 from .results import AttributionResult, InteractionResult
-from .smoothing import SoftplusMode, piecewise_linear_activations, smooth_relu
+from .smoothing import SoftplusMode, ZeroHessianWarning, piecewise_linear_activations, smooth_relu
 
 __all__ = [
     "AdaptiveInfo",
     "AttributionResult",
+    "ExpectedResult",
     "InteractionResult",
     "NodeCapWarning",
     "PathRule",
     "ReducedFunction",
     "SoftplusMode",
+    "ZeroHessianWarning",
     "adaptive_rule",
+    "expected_gradients",
+    "expected_hessians",
     "fixed_rule",
     "gauss_legendre",
     "gauss_log",

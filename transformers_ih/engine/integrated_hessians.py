@@ -9,6 +9,7 @@ from .integrated_gradients import PATH_DEFAULTS
 from .path import choose_rules
 from .reduction import BatchedFn, ReducedFunction
 from .results import InteractionResult
+from .smoothing import warn_if_relu_hessian
 
 
 def integrated_hessians(
@@ -52,6 +53,7 @@ def integrated_hessians(
     reduced = ReducedFunction(f, x, 0.0 if baseline is None else baseline, groups, internal_batch_size)
     (result,) = integrated_hessians_reduced(reduced, progress=progress, steps=steps, method=method, rtol=rtol,
                                             atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed)
+    warn_if_relu_hessian(result.interactions, lambda: f(x[None]))
     if groups is None:
         result.attributions = result.attributions.reshape(tuple(x.shape))
     return result

@@ -15,6 +15,7 @@ import contextlib
 import warnings
 from typing import Callable, Iterator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
@@ -134,3 +135,41 @@ def smoothing_context(smoothing: str | float | None, detect: Callable[[], object
     else:
         raise ValueError(f"smoothing must be 'auto', a softplus beta (e.g. 20) or None; got {smoothing!r}")
     return SoftplusMode(beta), f"softplus(beta={beta:g})"
+
+
+class ZeroHessianWarning(UserWarning):
+    """Every interaction is exactly zero because the function uses ReLU-family activations unsmoothed."""
+
+
+def smoothing_active() -> bool:
+    """Whether a :class:`SoftplusMode` (``smooth_relu`` or an explainer's smoothing) is active now."""
+    from torch.overrides import _get_current_function_mode_stack
+
+    return any(isinstance(mode, SoftplusMode) for mode in _get_current_function_mode_stack())
+
+
+def warn_if_relu_hessian(interactions, probe: Callable[[], object], *, stacklevel: int = 3) -> bool:
+    """Warn (:class:`ZeroHessianWarning`) when an Integrated / Expected Hessians result has identically zero
+    off-diagonal entries, no smoothing is active, and ``probe()`` (one forward pass of the explained function)
+    calls ReLU-family activations: their autodiff Hessian is zero almost everywhere, so the zeros are an
+    artefact, not an absence of interactions. Returns whether it warned.
+
+    ``interactions``: ``(..., G, G)`` array; nothing is checked when ``G < 2``. ``stacklevel`` as for
+    :func:`warnings.warn`, counted from this function (3: the caller of its caller).
+    """
+    gamma = np.asarray(interactions)
+    G = gamma.shape[-1] if gamma.ndim >= 2 else 0
+    if G < 2 or np.any(gamma[..., ~np.eye(G, dtype=bool)] != 0.0) or smoothing_active():
+        return False
+    found = piecewise_linear_activations(probe)
+    if not found:
+        return False
+    warnings.warn(
+        f"every interaction is exactly 0: the function uses piecewise-linear activations ({', '.join(sorted(found))}) "
+        f"whose autodiff Hessian is zero almost everywhere, so the interactions (and completeness) are wrong. "
+        f"Compute them inside `with smooth_relu(model, beta=20):` (transformers_ih.smooth_relu), which swaps the "
+        f"activations for softplus(beta) without retraining.",
+        ZeroHessianWarning,
+        stacklevel=stacklevel,
+    )
+    return True

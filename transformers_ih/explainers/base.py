@@ -22,6 +22,7 @@ from ..engine.reduction import ReducedFunction
 from ..engine.smoothing import smoothing_context
 from ..explanation import Explanation
 from .architectures import forward_embeds
+from .expected_baseline import average_over_baselines, expected_baselines, is_expected
 from .model_state import differentiable_model, eval_mode
 from .progress import hvp_progress, text_progress
 from .text_inputs import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
@@ -57,7 +58,10 @@ class TextInteractionExplainer:
         baseline: default baseline: ``"pad"`` (the pad token's embedding at every non-special position; special
             tokens such as [CLS]/[SEP] stay as they are and so get zero), ``"mask"``, ``"unk"``, ``"eos"``,
             ``"bos"``, ``"zero"`` (zero vectors), a token id, or a tensor of shape ``(e,)`` or ``(L, e)``.
-            Models without a pad token (GPT-2) default to their EOS token.
+            Models without a pad token (GPT-2) default to their EOS token. ``"expected"``: Integrated Hessians
+            averaged over the baselines of ``background`` (see :mod:`.expected_baseline`).
+        background: for ``baseline="expected"``: ``None`` (16 random-token baselines), a number of random-token
+            baselines, or a list of texts whose tokens fill the input's word positions (padded with pad).
         smoothing: ``"auto"`` (softplus(beta=20) for ReLU-family activations if the model uses any), a beta,
             or ``None``.
         rtol, atol, max_nodes: the adaptive path rule's tolerance on completeness and node cap.
@@ -79,6 +83,7 @@ class TextInteractionExplainer:
         internal_batch_size: int = 64,
         text_batch_size: int = 16,
         progress: bool | None = None,
+        background=None,
     ):
         get_embeddings = getattr(model, "get_input_embeddings", None)
         embeddings = get_embeddings() if callable(get_embeddings) else None
@@ -98,6 +103,7 @@ class TextInteractionExplainer:
         self.internal_batch_size = internal_batch_size
         self.text_batch_size = text_batch_size
         self.progress = progress
+        self.background = background
 
     # ------------------------------------------------------------------ inputs
     @property
@@ -238,13 +244,21 @@ class TextInteractionExplainer:
         padded = [EncodedText(e.text, e.segments, e.separator, {k: v[j : j + 1] for k, v in inputs.items()},
                               e.tokens, e.words, e.offsets, e.word_groups, token_word[j]) for j, e in enumerate(encs)]
         with differentiable_model(self.model):
-            pairs = [self.baseline_embeddings(e, baseline) for e in padded]
-            x, x_base = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
-            f = self._multi_function(inputs, [t.select for t in targets])
+            K = 1
+            if is_expected(baseline):  # K baselines per input: K problems each, averaged below
+                sets = [expected_baselines(self, e, self.background) for e in padded]
+                K = sets[0][1].shape[0]
+                pairs = [(xi, bases, f"expected(n={K})") for xi, bases, _ in sets]
+                x = torch.stack([p[0] for p in pairs]).repeat_interleave(K, 0)
+                x_base, token_word = torch.cat([p[1] for p in pairs]), token_word.repeat_interleave(K, 0)
+            else:
+                pairs = [self.baseline_embeddings(e, baseline) for e in padded]
+                x, x_base = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+            f = self._multi_function(inputs, [t.select for t in targets], K)
             everyone = torch.arange(len(encs), device=self.device)
             with torch.no_grad():
-                model_values = f(x, everyone).tolist()
-            smooth, smoothing_desc = smoothing_context(smoothing, lambda: f(x, everyone))
+                model_values = f(x[::K], everyone * K).tolist()
+            smooth, smoothing_desc = smoothing_context(smoothing, lambda: f(x[::K], everyone * K))
             reduced = ReducedFunction(f, x, x_base, list(token_word), self.internal_batch_size, multi=True)
             path = dict(steps=steps, method=method, rtol=self.rtol, atol=self.atol, max_nodes=self.max_nodes)
             with smooth:
@@ -253,6 +267,8 @@ class TextInteractionExplainer:
                         results = integrated_hessians_reduced(reduced, progress=bar, **path)
                 else:
                     results = integrated_gradients_reduced(reduced, **path)
+            if is_expected(baseline):
+                results = average_over_baselines(results, K, sets[0][2])
         model_name = getattr(getattr(self.model, "config", None), "_name_or_path", "") or type(self.model).__name__
         return [
             Explanation(
@@ -282,17 +298,19 @@ class TextInteractionExplainer:
                     "model": model_name,
                     "scalar_evaluations": result.adaptive.scalar_evaluations if result.adaptive else 0,
                     "converged": bool(result.adaptive.converged) if result.adaptive else None,
+                    **getattr(result, "meta", {}),
                     **(meta or {}),
                 },
             )
             for enc, target, result, model_value, (_, _, baseline_desc) in zip(encs, targets, results, model_values, pairs)
         ]
 
-    def _multi_function(self, inputs: dict[str, torch.Tensor], selects: list[Selector]):
-        """``f(E, problems) -> (B,)``: row ``b`` is input ``problems[b]`` (of the padded ``inputs``) with word
-        embeddings ``E[b]``, and its value that input's explained output."""
+    def _multi_function(self, inputs: dict[str, torch.Tensor], selects: list[Selector], per_input: int = 1):
+        """``f(E, problems) -> (B,)``: row ``b`` is input ``problems[b] // per_input`` (of the padded ``inputs``)
+        with word embeddings ``E[b]``, and its value that input's explained output."""
 
         def f(embeds: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
+            problems = problems // per_input
             rows = {k: v[problems] for k, v in inputs.items()}
             ids = rows.pop("input_ids")
             outputs = forward_embeds(self.model, self.embeddings, ids, embeds, rows)
