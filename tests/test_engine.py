@@ -1,5 +1,7 @@
 """The engine against closed forms, the paper's double integral, Captum, and its own axioms."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -247,3 +249,18 @@ def test_hessian_strategies_agree():
     for a, b in zip(batched, copies):
         np.testing.assert_allclose(a, b, atol=1e-13)
     assert np.abs(batched[2]).max() > 1e-3
+
+
+def test_errors_of_the_function_are_not_retried():
+    f, _, _ = tanh_net(seed=13)
+    calls = []
+
+    def failing(X):
+        calls.append(1)
+        raise RuntimeError("the model failed")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeError, match="the model failed"):
+            integrated_hessians(failing, torch.randn(6), steps=4)
+    assert len(calls) == 1

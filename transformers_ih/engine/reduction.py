@@ -64,6 +64,13 @@ def normalise_groups(groups: torch.Tensor | np.ndarray | None, shape: torch.Size
     return g, num
 
 
+def _is_batching_failure(err: RuntimeError) -> bool:
+    """Whether an error comes from batching the Hessian-vector products over directions (vmap over a backward
+    formula), rather than from the function itself (which is re-raised, not retried)."""
+    message = str(err).lower()
+    return any(key in message for key in ("vmap", "batching rule", "batched", "is_grads_batched", "functorch"))
+
+
 class ReducedFunction:
     """``g_n(c) = f(s_n + sum_g c_g Delta_{n,g})`` for ``N`` problems of one shape; ``N = 1`` by default.
 
@@ -221,7 +228,7 @@ class ReducedFunction:
         try:
             self._hessians_batched_directions(ts, problems, rows, progress)
         except RuntimeError as err:
-            if "out of memory" in str(err).lower():
+            if not _is_batching_failure(err):
                 raise
             warnings.warn(f"batched Hessian-vector products failed ({str(err).splitlines()[0][:120]}); using one "
                           f"copy of each point per product", RuntimeWarning, stacklevel=2)
