@@ -264,3 +264,12 @@ def test_errors_of_the_function_are_not_retried():
         with pytest.raises(RuntimeError, match="the model failed"):
             integrated_hessians(failing, torch.randn(6), steps=4)
     assert len(calls) == 1
+
+
+def test_adaptive_integrated_gradients_evaluate_each_point_once():
+    """The scalar pass takes per-group gradients, so the final nodes and the ends are not evaluated again."""
+    f, _, _ = tanh_net(seed=14)
+    rows = []
+    r = integrated_gradients(lambda X: (rows.append(X.shape[0]), f(X))[1], torch.randn(6), rtol=1e-8, atol=1e-12)
+    assert sum(rows) == r.adaptive.scalar_evaluations
+    assert r.completeness_error <= r.adaptive.tolerance + 1e-12

@@ -59,20 +59,33 @@ def integrated_gradients_reduced(reduced: ReducedFunction, **path) -> list[Attri
     """Integrated Gradients of every problem of ``reduced`` (model calls shared across problems).
 
     ``path``: the path-rule arguments of :func:`integrated_gradients`. Returns one result per problem, with
-    attributions of length ``G_n`` (that problem's number of groups).
+    attributions of length ``G_n`` (that problem's number of groups). The adaptive rule's scalar pass takes the
+    per-group gradients (one backward pass, like ``F'`` itself, which is their sum), so the final nodes, the
+    path's ends included, are never evaluated twice.
     """
     path = {**PATH_DEFAULTS, **path}
-    rules = choose_rules(reduced, "uniform", **path)
-    n = reduced.num_problems
-    problems = np.concatenate([np.full(len(rule), j) for j, (rule, _) in enumerate(rules)] + [np.arange(n)] * 2)
-    ts = np.concatenate([rule.nodes for rule, _ in rules] + [np.zeros(n), np.ones(n)])
-    values, grads = reduced.gradients(ts, problems)
-    results, offset = [], 0
+    seen: dict[tuple[int, float], tuple[float, np.ndarray]] = {}  # (problem, t) -> (g, grad g)
+
+    def evaluate(ts: np.ndarray, problems: np.ndarray) -> None:
+        values, grads = reduced.gradients(ts, problems)
+        seen.update({(int(j), float(t)): (v, g) for j, t, v, g in zip(problems, ts, values, grads)})
+
+    def derivatives(ts: np.ndarray, order: int, problems: np.ndarray) -> np.ndarray:
+        evaluate(ts, problems)
+        return np.array([[seen[(int(j), float(t))][0] for j, t in zip(problems, ts)],
+                         [seen[(int(j), float(t))][1].sum() for j, t in zip(problems, ts)]])
+
+    rules = choose_rules(reduced, "uniform", path_fn=derivatives, **path)
+    wanted = [(j, float(t)) for j, (rule, _) in enumerate(rules) for t in [*rule.nodes, 0.0, 1.0]]
+    missing = sorted(set(wanted) - set(seen))
+    if missing:
+        evaluate(np.array([t for _, t in missing]), np.array([j for j, _ in missing]))
+    results = []
     for j, (rule, info) in enumerate(rules):
         G = reduced.num_groups_each[j]
-        attributions = rule.integrate(grads[offset : offset + len(rule), :G])
-        offset += len(rule)
-        f_baseline, f_input = float(values[-2 * n + j]), float(values[-n + j])
+        grads = np.stack([seen[(j, float(t))][1][:G] for t in rule.nodes])
+        attributions = rule.integrate(grads)
+        f_baseline, f_input = float(seen[(j, 0.0)][0]), float(seen[(j, 1.0)][0])
         error = abs(float(attributions.sum()) - (f_input - f_baseline))
         results.append(AttributionResult(attributions, f_input, f_baseline, error, rule, info))
     return results

@@ -18,14 +18,16 @@ def choose_rules(
     max_nodes: int,
     panel_nodes: int,
     seed: int | None,
+    path_fn=None,
 ) -> list[tuple[PathRule, AdaptiveInfo | None]]:
     """One rule per problem of ``reduced``. ``steps=None`` (default) -> the adaptive rule (problems refine in
     lockstep, sharing model calls); ``steps=N`` -> a fixed rule of ``method`` (``"gauss"`` default,
-    ``"riemann"``, ``"montecarlo"``)."""
+    ``"riemann"``, ``"montecarlo"``). ``path_fn(ts, order, problems)``: the scalar derivatives along the path
+    (default ``reduced.path_derivatives``)."""
     if method == "adaptive" or (method is None and steps is None):
         if steps is not None:
             raise ValueError("steps selects a fixed rule; do not combine it with method='adaptive'")
-        return adaptive_rules(reduced.path_derivatives, reduced.num_problems, measure, rtol=rtol, atol=atol,
+        return adaptive_rules(path_fn or reduced.path_derivatives, reduced.num_problems, measure, rtol=rtol, atol=atol,
                               max_nodes=max_nodes, panel_nodes=panel_nodes)
     if steps is None:
         raise ValueError(f"method={method!r} is a fixed rule and needs steps=N")
