@@ -228,6 +228,15 @@ def test_out_of_memory_halves_the_batch_and_retries():
     np.testing.assert_allclose(r.interactions, reference.interactions, atol=1e-13)
     assert sizes[0] > 5 and max(sizes[-3:]) <= 5
 
+    def cpu_small_memory(X):  # the CPU allocator raises a plain RuntimeError
+        if X.shape[0] > 5:
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:121] DefaultCPUAllocator: can't allocate memory")
+        return f(X)
+
+    with pytest.warns(ResourceWarning, match="retrying"):
+        r = integrated_hessians(cpu_small_memory, x, steps=8, internal_batch_size=64)
+    np.testing.assert_allclose(r.interactions, reference.interactions, atol=1e-13)
+
     def never_fits(X):
         raise torch.OutOfMemoryError("simulated")
 

@@ -64,6 +64,13 @@ def normalise_groups(groups: torch.Tensor | np.ndarray | None, shape: torch.Size
     return g, num
 
 
+def _is_out_of_memory(err: RuntimeError) -> bool:
+    """CUDA's ``torch.OutOfMemoryError``, or the CPU allocator's plain ``RuntimeError`` ("can't allocate
+    memory")."""
+    message = str(err).lower()
+    return isinstance(err, torch.OutOfMemoryError) or "out of memory" in message or "can't allocate memory" in message
+
+
 def _is_batching_failure(err: RuntimeError) -> bool:
     """Whether an error comes from batching the Hessian-vector products over directions (vmap over a backward
     formula), rather than from the function itself (which is re-raised, not retried)."""
@@ -139,8 +146,8 @@ class ReducedFunction:
             hi = min(n, lo + max(1, self.batch_size // cost))
             try:
                 work(lo, hi)
-            except torch.OutOfMemoryError:
-                if self.batch_size <= 1:
+            except RuntimeError as err:  # torch.OutOfMemoryError (CUDA) is a RuntimeError too
+                if not _is_out_of_memory(err) or self.batch_size <= 1:
                     raise
                 self.batch_size = max(1, min(self.batch_size, (hi - lo) * cost) // 2)
                 warnings.warn(f"out of memory: retrying with internal_batch_size={self.batch_size}",
@@ -228,7 +235,7 @@ class ReducedFunction:
         try:
             self._hessians_batched_directions(ts, problems, rows, progress)
         except RuntimeError as err:
-            if not _is_batching_failure(err):
+            if _is_out_of_memory(err) or not _is_batching_failure(err):
                 raise
             warnings.warn(f"batched Hessian-vector products failed ({str(err).splitlines()[0][:120]}); using one "
                           f"copy of each point per product", RuntimeWarning, stacklevel=2)
