@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebooks import assert_committed_without_outputs, code_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "sst2_distilbert.ipynb"
@@ -17,19 +18,12 @@ SST2_DIR = (ROOT / "../shared/data/sst2").resolve()
 TIME_LIMIT_S = 600  # the whole notebook, on a 2-core CPU
 
 
-def _code_cells(nb):
-    return [cell for cell in nb.cells if cell.cell_type == "code"]
-
-
 def test_committed_notebook_has_no_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbformat.validate(nb)
-    for cell in _code_cells(nb):
-        assert cell.outputs == [] and cell.execution_count is None, cell.source[:80]
+    assert_committed_without_outputs(NOTEBOOK)
 
 
 def test_notebook_reads_its_model_and_data_from_the_environment():
-    source = "\n".join(cell.source for cell in _code_cells(nbformat.read(NOTEBOOK, as_version=4)))
+    source = "\n".join(cell.source for cell in code_cells(nbformat.read(NOTEBOOK, as_version=4)))
     for needle in ['"TRANSFORMERS_IH_MODEL"', '"distilbert-base-uncased-finetuned-sst-2-english"',
                    '"TRANSFORMERS_IH_SST2_DIR"', 'load_dataset("glue", "sst2")',
                    "from transformers_ih import SequenceClassificationInteractionExplainer"]:
@@ -56,10 +50,10 @@ def test_notebook_runs_without_errors(monkeypatch):
     start = time.monotonic()
     client.execute()  # raises CellExecutionError on the first failing cell
     elapsed = time.monotonic() - start
-    errors = [out for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "error"]
+    errors = [out for cell in code_cells(nb) for out in cell.outputs if out.output_type == "error"]
     assert errors == []
     printed = "".join(
-        out.get("text", "") for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "stream"
+        out.get("text", "") for cell in code_cells(nb) for out in cell.outputs if out.output_type == "stream"
     )
     assert "opposite signs: True" in printed  # not × bad and not × good pull the POSITIVE logit apart
     assert elapsed < TIME_LIMIT_S, f"notebook took {elapsed:.0f}s"

@@ -9,21 +9,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebooks import assert_committed_without_outputs, code_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "tabular_breast_cancer.ipynb"
 TIME_LIMIT_S = 120
 
 
-def _code_cells(nb):
-    return [cell for cell in nb.cells if cell.cell_type == "code"]
-
-
 def test_committed_notebook_has_no_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbformat.validate(nb)
-    for cell in _code_cells(nb):
-        assert cell.outputs == [] and cell.execution_count is None, cell.source[:80]
+    assert_committed_without_outputs(NOTEBOOK)
 
 
 @pytest.mark.slow
@@ -38,12 +32,12 @@ def test_notebook_runs_without_errors(monkeypatch):
     start = time.monotonic()
     client.execute()  # raises CellExecutionError on the first failing cell
     elapsed = time.monotonic() - start
-    assert [out for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "error"] == []
-    printed = "".join(out.get("text", "") for cell in _code_cells(nb) for out in cell.outputs
+    assert [out for cell in code_cells(nb) for out in cell.outputs if out.output_type == "error"] == []
+    printed = "".join(out.get("text", "") for cell in code_cells(nb) for out in cell.outputs
                       if out.output_type == "stream")
     assert "rows of the interaction matrices sum to the attributions: True" in printed
     assert "round trip exact: True" in printed
-    figures = [out for cell in _code_cells(nb) for out in cell.outputs
+    figures = [out for cell in code_cells(nb) for out in cell.outputs
                if "application/vnd.plotly.v1+json" in out.get("data", {})]
     assert len(figures) == 4  # summary, dependence, heatmap, top pairs
     assert elapsed < TIME_LIMIT_S, f"notebook took {elapsed:.0f}s"
