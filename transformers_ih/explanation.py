@@ -12,19 +12,17 @@ It saves to and loads from JSON (no pickle) exactly: floats are written with ``r
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-_ARRAY_FIELDS = ("attributions", "interactions")
-_FORMAT_VERSION = 1
+from .json_record import JsonRecord
 
 
-@dataclass
-class Explanation:
+@dataclass(eq=False)
+class Explanation(JsonRecord):
     """Word-level attributions and pairwise interactions for one prediction.
 
     Attributes:
@@ -77,6 +75,9 @@ class Explanation:
     separator: str = " "
     method: str = "adaptive"
     meta: dict[str, Any] = field(default_factory=dict)
+
+    _json_kind: ClassVar[str] = "explanation"
+    _array_fields: ClassVar[tuple[str, ...]] = ("attributions", "interactions")
 
     def __post_init__(self) -> None:
         self.attributions = np.asarray(self.attributions, dtype=np.float64)
@@ -132,46 +133,10 @@ class Explanation:
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (arrays as nested lists of floats)."""
-        d = asdict(self)
-        d["attributions"] = self.attributions.tolist()
-        d["interactions"] = None if self.interactions is None else self.interactions.tolist()
+        """A JSON-serialisable dict (arrays as nested lists of floats, offsets as lists)."""
+        d = super().to_dict()
         d["offsets"] = [list(span) for span in self.offsets]
-        d["format_version"] = _FORMAT_VERSION
         return d
-
-    def to_json(self, path: str | Path | None = None, **json_kwargs: Any) -> str:
-        """Serialise to a JSON string; also write it to ``path`` when given. Round-trips exactly."""
-        s = json.dumps(self.to_dict(), **json_kwargs)
-        if path is not None:
-            Path(path).write_text(s, encoding="utf-8")
-        return s
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Explanation":
-        d = dict(d)
-        version = d.pop("format_version", _FORMAT_VERSION)
-        if version > _FORMAT_VERSION:
-            raise ValueError(f"explanation format {version} is newer than this transformers-ih ({_FORMAT_VERSION})")
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown fields in explanation JSON: {sorted(unknown)}")
-        return cls(**d)
-
-    @classmethod
-    def from_json(cls, source: str | Path) -> "Explanation":
-        """Load from a JSON string or from the path of a file written by :meth:`to_json`."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            text = Path(source).read_text(encoding="utf-8")
-        return cls.from_dict(json.loads(text))
-
-    def __eq__(self, other: object) -> bool:  # arrays make the dataclass default ambiguous
-        if not isinstance(other, Explanation):
-            return NotImplemented
-        a, b = self.to_dict(), other.to_dict()
-        return a == b
 
     def __repr__(self) -> str:
         inter = "none" if self.interactions is None else f"{len(self.words)}x{len(self.words)}"

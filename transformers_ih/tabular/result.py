@@ -3,20 +3,19 @@ errors and dataset-level summaries. Saves to and loads from JSON exactly (floats
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
-_FORMAT_VERSION = 1
+from ..json_record import JsonRecord
+
 _ARRAYS = ("features", "feature_values", "attributions", "attributions_se", "interactions", "interactions_se",
            "f_input", "f_baseline", "f_background", "completeness_gap", "completeness_se", "quadrature_error")
 
 
-@dataclass
-class TabularExplanation:
+@dataclass(eq=False)
+class TabularExplanation(JsonRecord):
     """Expected Gradients (and Hessians) of a tabular model for ``N`` rows of ``d`` features.
 
     Attributes:
@@ -68,6 +67,9 @@ class TabularExplanation:
     model_evaluations: int = 0
     smoothing: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+    _json_kind: ClassVar[str] = "tabular explanation"
+    _array_fields: ClassVar[tuple[str, ...]] = _ARRAYS
 
     def __post_init__(self) -> None:
         for name in _ARRAYS:
@@ -190,47 +192,6 @@ class TabularExplanation:
                 f"interactions={inter}, samples={self.samples}, exact={self.exact})")
 
     # ------------------------------------------------------------------ serialisation
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for name in _ARRAYS:
-            value = getattr(self, name)
-            d[name] = None if value is None else value.tolist()
-        d["format_version"] = _FORMAT_VERSION
-        return d
-
-    def to_json(self, path: str | Path | None = None, **json_kwargs: Any) -> str:
-        """Serialise to a JSON string (also written to ``path`` when given). Round-trips exactly; a standard
-        error that could not be estimated (one sample) is written as ``NaN``."""
-        s = json.dumps(self.to_dict(), **json_kwargs)
-        if path is not None:
-            Path(path).write_text(s, encoding="utf-8")
-        return s
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TabularExplanation":
-        d = dict(d)
-        version = d.pop("format_version", _FORMAT_VERSION)
-        if version > _FORMAT_VERSION:
-            raise ValueError(f"tabular explanation format {version} is newer than this transformers-ih "
-                             f"({_FORMAT_VERSION})")
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown fields in tabular explanation JSON: {sorted(unknown)}")
-        return cls(**d)
-
-    @classmethod
-    def from_json(cls, source: str | Path) -> "TabularExplanation":
-        """Load from a JSON string or the path of a file written by :meth:`to_json`."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            text = Path(source).read_text(encoding="utf-8")
-        return cls.from_dict(json.loads(text))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TabularExplanation):
-            return NotImplemented
-        return json.dumps(self.to_dict()) == json.dumps(other.to_dict())
-
     # ------------------------------------------------------------------ views (plotly)
     def plot_summary(self, **kwargs: Any):
         """Features ranked by mean |attribution|, one dot per row coloured by the feature's value."""
