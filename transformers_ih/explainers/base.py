@@ -9,7 +9,7 @@ the prediction and target.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -241,8 +241,8 @@ class TextInteractionExplainer:
         baseline = self.baseline if baseline is None else baseline
         smoothing = self.smoothing if smoothing == "default" else smoothing
         inputs, token_word = self._padded(encs)
-        padded = [EncodedText(e.text, e.segments, e.separator, {k: v[j : j + 1] for k, v in inputs.items()},
-                              e.tokens, e.words, e.offsets, e.word_groups, token_word[j]) for j, e in enumerate(encs)]
+        padded = [replace(e, inputs={k: v[j : j + 1] for k, v in inputs.items()}, token_word=token_word[j])
+                  for j, e in enumerate(encs)]
         with differentiable_model(self.model):
             K = 1
             if is_expected(baseline):  # K baselines per input: K problems each, averaged below
