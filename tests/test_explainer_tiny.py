@@ -261,6 +261,7 @@ def test_batched_texts_equal_single_texts(tiny_classifier, arch):
     model, tok = tiny_classifier(arch)
     texts = ["good", "this film is not bad at all", "a bad, terrible movie"]
     ex = SequenceClassificationInteractionExplainer(model, tok, text_batch_size=3)
+    ex.max_padding = float("inf")  # one padded batch despite the different lengths
     for options in (dict(steps=6), dict()):
         batched = ex(texts, target=1, **options)
         for text, b in zip(texts, batched):
@@ -275,6 +276,20 @@ def test_batched_texts_equal_single_texts(tiny_classifier, arch):
     ig = ex(texts, interactions=False)
     assert [e.interactions for e in ig] == [None] * 3
     assert [e.words for e in ig] == [t.replace(",", " ,").split() for t in texts]
+
+
+def test_length_buckets_bound_padding_and_batch_size():
+    from transformers_ih.explainers.base import length_buckets
+
+    lengths = [5, 30, 5, 6, 31, 5, 5, 12, 30]
+    groups = length_buckets(lengths, size=3, max_padding=0.1)
+    assert sorted(j for g in groups for j in g) == list(range(len(lengths)))
+    assert groups == [[0, 2, 5], [6, 3], [7], [1, 8, 4]]  # 5 and 6 tokens: 12 padded <= 1.1 * 11
+    for g in groups:
+        padded = max(lengths[j] for j in g) * len(g)
+        assert len(g) <= 3 and padded <= 1.1 * sum(lengths[j] for j in g)
+    assert length_buckets(lengths, size=16, max_padding=float("inf")) == [[0, 2, 5, 6, 3, 7, 1, 8, 4]]
+    assert length_buckets([], size=4) == []
 
 
 def test_dataset_column_of_texts(tiny_classifier, tmp_path):

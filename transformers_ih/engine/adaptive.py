@@ -42,6 +42,7 @@ class AdaptiveInfo:
         converged: whether ``estimated_error <= tolerance``.
         scalar_evaluations: path points at which the scalar ``F`` (and derivatives) was evaluated.
         panels: final panel edges.
+        f_baseline, f_input: ``F(0)`` and ``F(1)`` (the path's ends, always evaluated by the rule).
     """
 
     tolerance: float
@@ -50,6 +51,8 @@ class AdaptiveInfo:
     converged: bool
     scalar_evaluations: int
     panels: list[tuple[float, float]] = field(default_factory=list)
+    f_baseline: float = float("nan")
+    f_input: float = float("nan")
 
 
 def _integrand(measure: str, t: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -166,6 +169,8 @@ class AdaptiveRefiner:
             converged=est <= self.tol,
             scalar_evaluations=self.evaluations,
             panels=[(float(a), float(b)) for a, b in ordered],
+            f_baseline=float(self.ends[0.0][0]),
+            f_input=float(self.ends[1.0][0]),
         )
         return PathRule(nodes, weights, self.measure, f"adaptive({len(nodes)})"), info
 

@@ -70,7 +70,11 @@ def integrated_hessians_reduced(reduced: ReducedFunction, progress=None, **path)
     if progress is not None and getattr(progress, "total", 0) is None:
         progress.total = int(sum(len(rule) * reduced.num_groups_each[j] for j, (rule, _) in enumerate(rules)))
     _, grads, hess = reduced.hessians(ts, problems, progress=progress)
-    ends = reduced.path_derivatives(np.concatenate([np.zeros(n), np.ones(n)]), 0, np.concatenate([np.arange(n)] * 2))[0]
+    if all(info is not None for _, info in rules):  # the adaptive rules evaluated the path's ends already
+        ends = np.array([info.f_baseline for _, info in rules] + [info.f_input for _, info in rules])
+    else:
+        ends = reduced.path_derivatives(np.concatenate([np.zeros(n), np.ones(n)]), 0,
+                                        np.concatenate([np.arange(n)] * 2))[0]
     results, offset = [], 0
     for j, (rule, info) in enumerate(rules):
         G, K = reduced.num_groups_each[j], len(rule)

@@ -243,33 +243,41 @@ class ReducedFunction:
         return values, self._mask_columns(grads, problems), self._mask_columns(hess, problems)
 
     def _hessians_batched_directions(self, ts, problems, rows, progress) -> None:
+        """Points are taken in runs of equal group count ``G_n`` (points of one problem are contiguous), so that
+        each gets exactly its own ``G_n`` directions (no products wasted on another problem's extra groups)."""
         values, grads, hess = rows
-        K, G = len(ts), self.num_groups
+        G = self.num_groups
+        sizes = np.asarray(self.num_groups_each)[problems]
+        order = np.argsort(sizes, kind="stable")
+        for size in np.unique(sizes):
+            run = order[sizes[order] == size]
+            if size == 0:
+                continue
 
-        def work(lo: int, hi: int) -> None:
-            c = self._tensor(ts[lo:hi])[:, None].expand(-1, G).clone().requires_grad_(True)
-            with torch.enable_grad():
-                y = self(c, self._tensor(problems[lo:hi], torch.long))
-                (gr,) = torch.autograd.grad(y.sum(), c, create_graph=True, allow_unused=True)
-                gr = torch.zeros_like(c) if gr is None else gr
-                step = max(1, self.batch_size // (hi - lo))
-                for d0 in range(0, G, step):
-                    d1 = min(G, d0 + step)
-                    directions = torch.zeros(d1 - d0, hi - lo, G, dtype=self.dtype, device=self.device)
-                    directions[torch.arange(d1 - d0), :, torch.arange(d0, d1)] = 1.0
-                    if gr.requires_grad:
-                        (h,) = torch.autograd.grad(gr, c, grad_outputs=directions, is_grads_batched=True,
-                                                   retain_graph=d1 < G, allow_unused=True)
-                    else:
+            def work(lo: int, hi: int, run=run, size=int(size)) -> None:
+                idx = run[lo:hi]
+                c = self._tensor(ts[idx])[:, None].expand(-1, G).clone().requires_grad_(True)
+                with torch.enable_grad():
+                    y = self(c, self._tensor(problems[idx], torch.long))
+                    (gr,) = torch.autograd.grad(y.sum(), c, create_graph=True, allow_unused=True)
+                    gr = torch.zeros_like(c) if gr is None else gr
+                    step = max(1, self.batch_size // len(idx))
+                    for d0 in range(0, size, step):
+                        d1 = min(size, d0 + step)
+                        directions = torch.zeros(d1 - d0, len(idx), G, dtype=self.dtype, device=self.device)
+                        directions[torch.arange(d1 - d0), :, torch.arange(d0, d1)] = 1.0
                         h = None
-                    if h is not None:  # h[i, p, :] = row d0 + i of the Hessian at point p
-                        hess[lo:hi, d0:d1] = h.permute(1, 0, 2).double().cpu().numpy()
-                    if progress is not None:
-                        progress.update((d1 - d0) * (hi - lo))
-            values[lo:hi] = y.detach().double().cpu().numpy()
-            grads[lo:hi] = gr.detach().double().cpu().numpy()
+                        if gr.requires_grad:
+                            (h,) = torch.autograd.grad(gr, c, grad_outputs=directions, is_grads_batched=True,
+                                                       retain_graph=d1 < size, allow_unused=True)
+                        if h is not None:  # h[i, p, :] = row d0 + i of the Hessian at point p
+                            hess[idx, d0:d1] = h.permute(1, 0, 2).double().cpu().numpy()
+                        if progress is not None:
+                            progress.update((d1 - d0) * len(idx))
+                values[idx] = y.detach().double().cpu().numpy()
+                grads[idx] = gr.detach().double().cpu().numpy()
 
-        self._each_chunk(K, work, cost=G)
+            self._each_chunk(len(run), work, cost=int(size))
 
     def _hessians_copies(self, ts, problems, rows, progress) -> None:
         """Row ``(k, i)`` evaluates ``g`` at its own copy of point ``t_k * 1`` and takes ``d/dc [d g / d c_i]``

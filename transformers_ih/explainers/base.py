@@ -19,7 +19,7 @@ import torch
 from ..engine.integrated_gradients import integrated_gradients_reduced
 from ..engine.integrated_hessians import integrated_hessians_reduced
 from ..engine.reduction import ReducedFunction
-from ..engine.smoothing import smoothing_context
+from ..engine.smoothing import piecewise_linear_activations, smoothing_context
 from ..explanation import Explanation
 from .architectures import forward_embeds
 from .expected_baseline import average_over_baselines, expected_baselines, is_expected
@@ -36,6 +36,24 @@ def is_text_collection(value) -> bool:
     """True for several texts: a list or tuple, or any other sequence that is not a string (e.g. a ``datasets``
     column, ``dataset["sentence"]``, or a numpy array of strings)."""
     return not isinstance(value, (str, bytes)) and isinstance(value, (list, tuple, Sequence, np.ndarray))
+
+
+def length_buckets(lengths: list[int], size: int, max_padding: float = 0.1) -> list[list[int]]:
+    """Group indices of inputs of token lengths ``lengths`` for batching: sorted by length, at most ``size``
+    per group, and a group grows only while its padding (tokens added to reach its longest input) stays within
+    ``max_padding`` of its real tokens. On a CPU every padded token costs as much as a real one, so batching
+    pays only when padding stays small. Returns lists of indices, shortest inputs first."""
+    groups: list[list[int]] = []
+    total = 0
+    for j in sorted(range(len(lengths)), key=lambda j: lengths[j]):
+        group = groups[-1] if groups else None
+        if group and len(group) < max(1, size) and lengths[j] * (len(group) + 1) <= (1 + max_padding) * (total + lengths[j]):
+            group.append(j)
+            total += lengths[j]
+        else:
+            groups.append([j])
+            total = lengths[j]
+    return groups
 
 
 @dataclass
@@ -69,6 +87,10 @@ class TextInteractionExplainer:
         text_batch_size: for lists of texts, how many are explained together (their model calls shared).
         progress: ``None`` (a progress bar for long calls), ``True`` or ``False``.
     """
+
+    #: for lists of texts: the most padding a batch may add, as a fraction of its real tokens (see
+    #: :func:`length_buckets`); texts of more different lengths are explained in separate batches
+    max_padding: float = 0.1
 
     def __init__(
         self,
@@ -201,15 +223,12 @@ class TextInteractionExplainer:
         return inputs, token_word
 
     def explain_batches(self, encs: list[EncodedText], targets: list[Target], **options) -> list[Explanation]:
-        """:meth:`explain_many` over any number of inputs: sorted by length and explained ``text_batch_size``
-        at a time (so that padding stays small), returned in the input order. A progress bar counts texts when
-        there are many (``progress``)."""
-        order = sorted(range(len(encs)), key=lambda j: encs[j].num_tokens)
-        size = max(1, self.text_batch_size)
+        """:meth:`explain_many` over any number of inputs, in groups of at most ``text_batch_size`` of (nearly)
+        equal token length (see :func:`length_buckets`), returned in the input order. A progress bar counts
+        texts when there are many (``progress``)."""
         results: list[Explanation | None] = [None] * len(encs)
         with text_progress(self.progress, len(encs)) as bar:
-            for lo in range(0, len(order), size):
-                chunk = order[lo : lo + size]
+            for chunk in length_buckets([e.num_tokens for e in encs], self.text_batch_size, self.max_padding):
                 for j, explanation in zip(chunk, self.explain_many([encs[j] for j in chunk],
                                                                    [targets[j] for j in chunk], **options)):
                     results[j] = explanation
@@ -256,9 +275,10 @@ class TextInteractionExplainer:
                 x, x_base = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
             f = self._multi_function(inputs, [t.select for t in targets], K)
             everyone = torch.arange(len(encs), device=self.device)
-            with torch.no_grad():
-                model_values = f(x[::K], everyone * K).tolist()
-            smooth, smoothing_desc = smoothing_context(smoothing, lambda: f(x[::K], everyone * K))
+            values = []  # the model's explained values, unsmoothed; the same forward detects ReLU-family ops
+            found = piecewise_linear_activations(lambda: values.append(f(x[::K], everyone * K)))
+            model_values = values[0].tolist()
+            smooth, smoothing_desc = smoothing_context(smoothing, None, found)
             reduced = ReducedFunction(f, x, x_base, list(token_word), self.internal_batch_size, multi=True)
             path = dict(steps=steps, method=method, rtol=self.rtol, atol=self.atol, max_nodes=self.max_nodes)
             with smooth:
