@@ -10,6 +10,10 @@ second and peak memory. Each configuration runs in a fresh subprocess, so its pe
 * Drift on a shared machine: each selection is split in two halves run as batched, loop, loop, batched (ABBA),
   each half in a fresh subprocess; a mode's time is the sum of its two halves, its peak memory the larger.
 * Whether a ``datasets`` column (``dataset["sentence"]``) is accepted as it is, is checked on two sentences.
+* Headroom: what batching could gain at most on this machine. The loop's own model calls are recorded (rows per
+  call, by wrapping ``model.forward``), and the per-row cost of a scalar pass (forward + backward) is measured at
+  those call sizes and at large ones. The loop's time with every call at the saturated per-row cost is a lower
+  bound for any batched run's model time (batching shares calls; it cannot reduce the rows computed).
 """
 
 from __future__ import annotations
@@ -82,6 +86,64 @@ def _init_params():
     return inspect.signature(SequenceClassificationInteractionExplainer.__init__).parameters
 
 
+def headroom(payload: dict) -> dict:
+    """Rows per model call in a loop over single texts, and the per-row cost of a gradient pass at each call
+    size vs at 64 and 256 rows: the loop's model time could shrink at most by the ratio computed here."""
+    import collections
+
+    import numpy as np
+    import torch
+
+    from transformers_ih import SequenceClassificationInteractionExplainer
+
+    model, tok = common.load_real_model()
+    explainer = SequenceClassificationInteractionExplainer(model, tok, progress=False)
+    texts = select([s for _, s in common.dev_sentences()], tok, payload["sentences"])[: payload["texts"]]
+    calls = collections.Counter()
+    forward = model.forward
+
+    def counting(*args, **kwargs):
+        x = kwargs.get("inputs_embeds")
+        x = kwargs.get("input_ids") if x is None else x
+        calls[int(x.shape[0])] += 1
+        return forward(*args, **kwargs)
+
+    model.forward = counting
+    try:
+        for t in texts:
+            explainer(t, interactions=payload["interactions"])
+    finally:
+        del model.forward
+    # per-row cost of forward + backward (a gradient) at each batch size, on a sentence of the median length
+    lengths = sorted(len(tok(t)["input_ids"]) for t in texts)
+    text = next(t for t in texts if len(tok(t)["input_ids"]) == lengths[len(lengths) // 2])
+    enc = explainer.encode([text])
+    x, _, _ = explainer.baseline_embeddings(enc, "pad")
+    inputs = {k: v for k, v in enc.inputs.items() if k != "input_ids"}
+    per_row = {}
+    with common.frozen(model):
+        for b in sorted(set(calls) | {64, 256}):
+            e = x[None].repeat(b, 1, 1).requires_grad_(True)
+            batch_inputs = {k: v.expand(b, *v.shape[1:]) for k, v in inputs.items()}
+            def step():
+                y = model(inputs_embeds=e, **batch_inputs).logits[:, 0].sum()
+                torch.autograd.grad(y, e)
+            step()
+            reps = max(2, 64 // b)
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                step()
+            per_row[b] = (time.perf_counter() - t0) / reps / b
+    rows = sum(b * n for b, n in calls.items())
+    at_calls = sum(per_row[b] * b * n for b, n in calls.items())
+    best = min(per_row.values())
+    return {"texts": len(texts), "median_tokens": lengths[len(lengths) // 2], "calls": dict(sorted(calls.items())),
+            "rows": rows, "per_row_ms": {b: 1e3 * v for b, v in per_row.items()},
+            "mean_rows_per_call": rows / sum(calls.values()),
+            "max_batching_speedup": at_calls / (best * rows),
+            "interactions": payload["interactions"], "selection": payload["sentences"]}
+
+
 def dataset_column_check() -> dict:
     from transformers_ih import SequenceClassificationInteractionExplainer
 
@@ -98,13 +160,15 @@ def dataset_column_check() -> dict:
 
 def main(argv=None):
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        print(json.dumps(child(json.loads(sys.argv[2]))))
+        payload = json.loads(sys.argv[2])
+        print(json.dumps(headroom(payload) if payload.get("headroom") else child(payload)))
         return
     args = common.parse_args(__doc__.splitlines()[0], argv)
     quick = args.quick
     cfg = dict(ig_sentences="random:8" if quick else "random:200",
                ih_sentences="shortest:4" if quick else "shortest:40",
-               order=[("batched", 0), ("loop", 0), ("loop", 1), ("batched", 1)])
+               order=[("batched", 0), ("loop", 0), ("loop", 1), ("batched", 1)],
+               headroom_texts=4 if quick else 12)
     rec = common.Recorder(NAME, args, **cfg)
     rec["dataset_column"] = dataset_column_check()
     common.log(NAME, f"datasets column accepted as is: {rec['dataset_column']}")
@@ -141,6 +205,14 @@ def main(argv=None):
         if b and lo:
             ratios[what] = lo[0]["time_s"] / b[0]["time_s"]
     rec["batched_speedup"] = ratios
+    rec.save()
+    bounds = []
+    for interactions, spec in ((False, cfg["ig_sentences"]), (True, cfg["ih_sentences"])):
+        r = common.run_child(THIS, {"headroom": True, "interactions": interactions, "sentences": spec,
+                                    "texts": cfg["headroom_texts"]})
+        bounds.append(r)
+        common.log(NAME, f"headroom ({'IH' if interactions else 'IG'}): {r}")
+    rec["headroom"] = bounds
     rec.save()
 
 

@@ -566,9 +566,28 @@ def section_throughput(d: dict, targets: list) -> str:
                "memory the larger half (torch's own RSS after loading the model is ~0.5 GB).")
     out.append(f"`explainer(dataset[\"sentence\"])` (a `datasets` Column) accepted as is: "
                f"{'yes' if col.get('accepted') else 'no: ' + str(col.get('error'))}.")
+    bounds = {("interactions (IH)" if h["interactions"] else "attributions (IG)"): h for h in d.get("headroom", [])
+              if "max_batching_speedup" in h}
+    if bounds:
+        out.append("")
+        out.append("**Headroom: the most any batching could gain here.** The loop's own model calls (rows per call, "
+                   "counted on the first texts of each selection) and the per-row cost of a forward + backward pass "
+                   "at each call size, on a sentence of the selection's median length. Batching shares calls; it "
+                   "cannot reduce the rows computed, so the loop's model time at the saturated per-row cost bounds "
+                   "what a batched run can reach.")
+        out.append("")
+        rows = []
+        for what, h in bounds.items():
+            cost = ", ".join(f"{b}: {v:.1f}" for b, v in h["per_row_ms"].items())
+            rows.append([what, h["selection"], h["texts"], h["median_tokens"], f"{h['mean_rows_per_call']:.0f}", cost,
+                         fr(h["max_batching_speedup"])])
+        out.append(table(["what", "selection", "texts", "median tokens", "loop: mean rows per call",
+                          "ms per row at rows per call", "max speed-up from batching"], rows))
     for what, ratio in d.get("batched_speedup", {}).items():
+        bound = bounds.get(what)
+        note = f"; bound on this CPU {fr(bound['max_batching_speedup'])}" if bound else ""
         targets.append((f"Throughput, {what}: batched >= 1.5x faster than a loop",
-                        f"{fr(ratio)} ({'faster' if ratio >= 1 else 'slower'})", ratio >= 1.5))
+                        f"{fr(ratio)} ({'faster' if ratio >= 1 else 'slower'}{note})", ratio >= 1.5))
     return "\n".join(out)
 
 
@@ -623,6 +642,9 @@ def section_long(d: dict) -> str:
 
 # ---------------------------------------------------------------------------------------------------- target 23 words
 def target_23(data: dict, targets: list) -> str:
+    t = data.get("target_23_words")
+    if t:
+        return target_23_dedicated(t, targets)
     d = data.get("interactions_vs_path_explain", {})
     c = next((c for c in d.get("cases", []) if c.get("target_sentence")), None)
     if not c:
@@ -636,6 +658,30 @@ def target_23(data: dict, targets: list) -> str:
             f"(attributions + {c['words']}x{c['words']} interactions, rtol 1e-3) took **{fs(o['time_s'])}** "
             f"with {o['steps']} path points, relative completeness error "
             f"{fe(o['completeness_error'] / abs(o['f_delta']))}.")
+
+
+def target_23_dedicated(t: dict, targets: list) -> str:
+    d, plain = t["default"], t.get("without_coarsening")
+    targets.append(("23-word SST-2 sentence, attributions + full interaction matrix, default tolerance, real model, "
+                    "this CPU: under 20 s (prototype: 62 s)",
+                    f"{fs(d['time_s'])} (median of {len(d['times_s'])}: {', '.join(fs(x) for x in d['times_s'])}; "
+                    f"{d['path_points']} path points, relative error {fe(d['relative_error'])})", d["time_s"] < 20))
+    rows = [["default (coarsened final rule)", "1e-3", d["path_points"], d["scalar_evaluations"], fs(d["time_s"]),
+             fe(d["relative_error"])]]
+    if plain:
+        rows.append(["same search, final rule not coarsened", "1e-3", plain["path_points"],
+                     plain["scalar_evaluations"], fs(plain["time_s"]), fe(plain["relative_error"])])
+    for r in t.get("tolerance_sweep", []):
+        rows.append(["default", f"{r['rtol']:g}", r["path_points"], r["scalar_evaluations"], fs(r["time_s"]),
+                     fe(r["relative_error"])])
+    return "\n".join([
+        f"The sentence: \"{t['sentence']}\" ({d['words']} words, {d['tokens']} tokens), explained end to end by "
+        f"`SequenceClassificationInteractionExplainer` (attributions + {d['words']}x{d['words']} interactions). "
+        f"Written by `benchmarks/bench_target_23.py`.",
+        "",
+        table(["rule", "rtol", "path points (Hessians)", "scalar evaluations", "time", "relative completeness error"],
+              rows),
+    ])
 
 
 def limits_section(data: dict) -> str:

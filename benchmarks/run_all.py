@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 BENCHMARKS = {
+    "target_23_words": "bench_target_23.py",
     "interactions_vs_path_explain": "bench_interactions_path_explain.py",
     "accuracy_per_evaluation": "bench_accuracy_per_evaluation.py",
     "attributions_vs_captum": "bench_attributions_captum.py",

@@ -168,6 +168,46 @@ def test_adaptive_rule_meets_tolerance_where_a_fixed_rule_fails():
     assert 0.45 <= narrowest[0] <= 0.75
 
 
+def test_coarsening_keeps_the_tolerance_with_fewer_final_nodes():
+    """With expensive final nodes (many groups), panels with error to spare get lower-order rules: fewer nodes,
+    the summed panel error (exact) still within the tolerance, and the interactions as close to a tight
+    reference as the rule without coarsening."""
+    from transformers_ih.engine.adaptive import adaptive_rule
+    from transformers_ih.engine.reduction import ReducedFunction
+
+    x = torch.ones(12)
+    f = lambda X: sharp(X[:, :4]) + torch.tanh(X[:, 4:] @ torch.linspace(-0.5, 0.5, 8)) * X[:, 0]  # noqa: E731
+    reduced = ReducedFunction(f, x, torch.zeros(12))
+    plain, plain_info = adaptive_rule(reduced.path_derivatives, "log", rtol=1e-4, atol=1e-12)
+    rule, info = adaptive_rule(reduced.path_derivatives, "log", rtol=1e-4, atol=1e-12, node_cost=6.5)
+    assert len(rule) < len(plain)
+    assert info.scalar_evaluations > plain_info.scalar_evaluations
+    assert info.converged and info.estimated_error <= info.tolerance
+    assert info.completeness_error <= info.tolerance
+    sizes = {sum(a <= t < b for t in rule.nodes) for a, b in info.panels}
+    assert min(sizes) < 6 == max(sizes)  # some panels coarsened, the hardest kept at 6 nodes
+    assert rule.weights.sum() == pytest.approx(1.0, abs=1e-12)  # int_0^1 -ln t dt
+    # through integrated_hessians (12 groups: a node costs ~6.5 scalar evaluations, so it coarsens)
+    r = integrated_hessians(f, x, torch.zeros(12), rtol=1e-4, atol=1e-12)
+    assert len(r.rule) == len(rule)
+    ref = integrated_hessians(f, x, torch.zeros(12), rtol=1e-10, atol=1e-14)
+    scale = np.abs(ref.interactions).max()
+    assert np.abs(r.interactions - ref.interactions).max() <= 1e-4 * scale
+    assert r.completeness_error <= 1e-4 * abs(r.f_input - r.f_baseline)
+    check_axioms(r)
+
+
+def test_no_coarsening_for_cheap_nodes():
+    """Few groups (a final node costs about as much as a scalar evaluation): no extra evaluations are spent."""
+    from transformers_ih.engine.adaptive import adaptive_rule
+    from transformers_ih.engine.reduction import ReducedFunction
+
+    reduced = ReducedFunction(sharp, torch.ones(4), torch.zeros(4))
+    plain, plain_info = adaptive_rule(reduced.path_derivatives, "log", rtol=1e-4, atol=1e-12)
+    r = integrated_hessians(sharp, torch.ones(4), rtol=1e-4, atol=1e-12)
+    assert len(r.rule) == len(plain) and r.adaptive.scalar_evaluations == plain_info.scalar_evaluations
+
+
 def test_node_cap_warns():
     with pytest.warns(NodeCapWarning, match="max_nodes"):
         r = integrated_hessians(sharp, torch.ones(4), rtol=1e-10, atol=1e-14, max_nodes=30)

@@ -97,8 +97,12 @@ class AdaptiveRefiner:
     See :func:`adaptive_rule` for the arguments."""
 
     def __init__(self, measure: str, *, rtol: float = 1e-3, atol: float = 1e-4, panel_nodes: int = 6,
-                 initial_panels: int = 4, max_nodes: int = 512, strategy: str = "greedy"):
+                 initial_panels: int = 4, max_nodes: int = 512, strategy: str = "greedy",
+                 node_cost: float | None = None):
         self.measure, self.rtol, self.atol = measure, rtol, atol
+        self.node_cost = node_cost
+        self._coarsening: list | None = None  # the candidate rules being tested: (panel, n, nodes, weights)
+        self._coarsened = False
         self.panel_nodes, self.max_nodes, self.strategy = panel_nodes, max_nodes, strategy
         self.order = 1 if measure == "uniform" else 2
         self.ends: dict[float, tuple[float, float]] = {}  # t -> (F, F')
@@ -119,6 +123,9 @@ class AdaptiveRefiner:
         return None if self._pending is None else self._pending[3]
 
     def receive(self, d: np.ndarray) -> None:
+        if self._coarsening is not None:
+            self._receive_candidates(d)
+            return
         new_panels, rules, new_ends, ts = self._pending
         self.evaluations += len(ts)
         for j, t in enumerate(new_ends):
@@ -138,7 +145,7 @@ class AdaptiveRefiner:
     def _next(self):
         errors = {p: v[2] for p, v in self.panels.items()}
         if sum(errors.values()) <= self.tol:
-            return None
+            return self._plan_coarsening(first=True)
         budget = (self.max_nodes - len(self.panels) * self.panel_nodes) // self.panel_nodes  # panels we may add
         if budget < 1:
             self.capped = True
@@ -149,6 +156,71 @@ class AdaptiveRefiner:
             m = 0.5 * (a + b)
             children += [(a, m), (m, b)]
         return self._plan(children)
+
+    # ------------------------------------------------------------------ coarsening (final rule with fewer nodes)
+    # Once the tolerance is met, the panels' errors usually sum to well under it, and panels far from the path's
+    # sharp transitions are integrated far more exactly than needed. When a final node is expensive (Integrated
+    # Hessians: one Hessian-vector product per group), panels are offered lower-order Gauss rules: each
+    # candidate's error is exact (closed form, as above) and costs a few scalar evaluations; candidates are
+    # tried where the panel's error is far below its share of the tolerance, and kept (fewest nodes per unit of
+    # error first) while the summed error stays within the tolerance.
+    COARSEN_MIN_NODE_COST = 4.0  # in scalar evaluations; below it the tests would cost more than they save
+    _FIRST_TRY = ((0.003, 3), (0.1, 4))  # (panel error / its share of the tolerance below which, order to try)
+    _SECOND_TRY = 0.02  # a tried order this far below the share: also try one node fewer
+
+    def _plan_coarsening(self, first: bool):
+        if self._coarsened or self.node_cost is None or self.node_cost < self.COARSEN_MIN_NODE_COST:
+            return None
+        share = self.tol / len(self.panels)
+        candidates = []
+        for panel, (nodes, _, err, _) in self.panels.items():
+            tried = self._tried.get(panel, {}) if not first else {}
+            if first:
+                order = next((n for ratio, n in self._FIRST_TRY if err < ratio * share and n < len(nodes)), None)
+            else:
+                lowest = min(tried) if tried else None
+                order = lowest - 1 if lowest and lowest > 1 and tried[lowest][2] < self._SECOND_TRY * share else None
+            if order:
+                x, w = panel_rule(self.measure, order, *panel)
+                candidates.append((panel, order, x, w))
+        if first:
+            self._tried = {}
+        if not candidates:
+            self._finish_coarsening()
+            return None
+        self._coarsening = candidates
+        return None, None, None, np.concatenate([c[2] for c in candidates])
+
+    def _receive_candidates(self, d: np.ndarray) -> None:
+        offset = 0
+        for (a, b), order, x, w in self._coarsening:
+            vals = _integrand(self.measure, x, d[:, offset : offset + len(x)])
+            offset += len(x)
+            exact = _antiderivative(self.measure, b, *self.ends[b]) - _antiderivative(self.measure, a, *self.ends[a])
+            quad = float(w @ vals)
+            self._tried.setdefault((a, b), {})[order] = (x, w, abs(quad - exact), quad)
+        self.evaluations += offset
+        self._coarsening = None
+        self._pending = self._plan_coarsening(first=False)  # finishes the coarsening when nothing is left to try
+
+    def _finish_coarsening(self) -> None:
+        """Lower panels' orders, cheapest error per saved node first, while the summed error stays in tolerance."""
+        self._coarsened = True
+        slack = self.tol - sum(v[2] for v in self.panels.values())
+        while True:
+            best = None
+            for panel, tried in self._tried.items():
+                current = self.panels[panel]
+                for order, rule in tried.items():
+                    saved = len(current[0]) - order
+                    cost = rule[2] - current[2]
+                    if saved > 0 and cost <= slack and (best is None or cost / saved < best[0]):
+                        best = (cost / saved, panel, rule, cost)
+            if best is None:
+                return
+            _, panel, rule, cost = best
+            self.panels[panel] = rule
+            slack -= cost
 
     def result(self) -> tuple[PathRule, AdaptiveInfo]:
         ordered = sorted(self.panels)
@@ -176,10 +248,12 @@ class AdaptiveRefiner:
 
 
 def adaptive_rules(path_fn: Callable[[np.ndarray, int, np.ndarray], np.ndarray], num_problems: int, measure: str,
-                   **kwargs) -> list[tuple[PathRule, AdaptiveInfo]]:
+                   node_costs=None, **kwargs) -> list[tuple[PathRule, AdaptiveInfo]]:
     """:func:`adaptive_rule` for ``num_problems`` problems at once: each round, the positions every
-    unfinished problem asks for are evaluated in one call ``path_fn(ts, order, problems)``."""
-    refiners = [AdaptiveRefiner(measure, **kwargs) for _ in range(num_problems)]
+    unfinished problem asks for are evaluated in one call ``path_fn(ts, order, problems)``. ``node_costs``:
+    optional cost of one final node of each problem, in scalar evaluations (see ``node_cost``)."""
+    costs = [None] * num_problems if node_costs is None else list(node_costs)
+    refiners = [AdaptiveRefiner(measure, node_cost=c, **kwargs) for c in costs]
     order = refiners[0].order if refiners else 0
     while True:
         active = [(j, r.request()) for j, r in enumerate(refiners) if r.request() is not None]
@@ -211,6 +285,11 @@ def adaptive_rule(
         max_nodes: cap on final nodes (default 512); a :class:`NodeCapWarning` is issued when it stops
             refinement early.
         strategy: which panels to bisect each round (``"greedy"``, default, or ``"share"``).
+        node_cost: the cost of evaluating the final rule at one node, in scalar evaluations (``path_fn`` per
+            point). From :attr:`AdaptiveRefiner.COARSEN_MIN_NODE_COST` up, the converged rule is coarsened:
+            lower-order Gauss rules are tried on panels with error to spare and kept within the tolerance.
     """
-    (result,) = adaptive_rules(lambda ts, order, problems: path_fn(ts, order), 1, measure, **kwargs)
+    node_cost = kwargs.pop("node_cost", None)
+    (result,) = adaptive_rules(lambda ts, order, problems: path_fn(ts, order), 1, measure, node_costs=[node_cost],
+                               **kwargs)
     return result

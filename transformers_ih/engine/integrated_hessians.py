@@ -63,7 +63,8 @@ def integrated_hessians_reduced(reduced: ReducedFunction, progress=None, **path)
     """Integrated Hessians of every problem of ``reduced``: the adaptive rules refine in lockstep and the
     Hessian-vector products of all problems share model calls. Returns one result per problem (``G_n x G_n``)."""
     path = {**PATH_DEFAULTS, **path}
-    rules = choose_rules(reduced, "log", **path)
+    # a final node costs G Hessian-vector products plus a gradient: about (G + 1) / 2 scalar path evaluations
+    rules = choose_rules(reduced, "log", node_costs=[(g + 1) / 2 for g in reduced.num_groups_each], **path)
     n = reduced.num_problems
     problems = np.concatenate([np.full(len(rule), j) for j, (rule, _) in enumerate(rules)])
     ts = np.concatenate([rule.nodes for rule, _ in rules])
