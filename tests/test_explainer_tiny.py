@@ -321,3 +321,24 @@ def test_no_word_is_empty_with_runs_of_spaces(tiny_classifier):
     e = SequenceClassificationInteractionExplainer(model, tok)(text, steps=4)
     assert all(w for w in e.words) and [text[s:t] for s, t in e.offsets] == e.words
     assert e.words[0] == "good" and e.words[-1] == "film"
+
+
+def test_attributions_only_leave_the_attention_kernels_alone(tiny_classifier, monkeypatch):
+    """Integrated Gradients need no double backward, so the fused SDPA kernels stay in use; interactions force the
+    math kernel. Both give the same attributions (to float32 rounding)."""
+    import transformers_ih.explainers.model_state as model_state
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    forced = []
+    real = model_state.sdpa_kernel
+    monkeypatch.setattr(model_state, "sdpa_kernel", lambda backends: forced.append(backends) or real(backends))
+    ex = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"))
+    ig = ex(TEXT, interactions=False, steps=8)
+    assert forced == []
+    ih = ex(TEXT, steps=8)
+    assert forced == [[SDPBackend.MATH]]
+    with sdpa_kernel([SDPBackend.MATH]):
+        ig_math = ex(TEXT, interactions=False, steps=8)
+    np.testing.assert_allclose(ig.attributions, ig_math.attributions, atol=1e-5)
+    np.testing.assert_allclose(ig.attributions, ih.attributions, atol=1e-4)
+    assert ig.completeness_error == pytest.approx(ig_math.completeness_error, abs=1e-5)

@@ -76,10 +76,14 @@ def integrated_gradients_reduced(reduced: ReducedFunction, **path) -> list[Attri
                          [seen[(int(j), float(t))][1].sum() for j, t in zip(problems, ts)]])
 
     rules = choose_rules(reduced, "uniform", path_fn=derivatives, **path)
-    wanted = [(j, float(t)) for j, (rule, _) in enumerate(rules) for t in [*rule.nodes, 0.0, 1.0]]
+    wanted = [(j, float(t)) for j, (rule, _) in enumerate(rules) for t in rule.nodes]
     missing = sorted(set(wanted) - set(seen))
     if missing:
         evaluate(np.array([t for _, t in missing]), np.array([j for j, _ in missing]))
+    ends = sorted({(j, t) for j in range(len(rules)) for t in (0.0, 1.0)} - set(seen))
+    if ends:  # values only (a fixed rule's nodes exclude the ends): forward passes, no gradients
+        values = reduced.path_derivatives(np.array([t for _, t in ends]), 0, np.array([j for j, _ in ends]))[0]
+        seen.update({end: (v, None) for end, v in zip(ends, values)})
     results = []
     for j, (rule, info) in enumerate(rules):
         G = reduced.num_groups_each[j]

@@ -262,7 +262,7 @@ class TextInteractionExplainer:
         inputs, token_word = self._padded(encs)
         padded = [replace(e, inputs={k: v[j : j + 1] for k, v in inputs.items()}, token_word=token_word[j])
                   for j, e in enumerate(encs)]
-        with differentiable_model(self.model):
+        with differentiable_model(self.model, second_order=interactions):
             K = 1
             if is_expected(baseline):  # K baselines per input: K problems each, averaged below
                 sets = [expected_baselines(self, e, self.background) for e in padded]

@@ -32,10 +32,12 @@ def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
 
 
 @contextlib.contextmanager
-def differentiable_model(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+def differentiable_model(model: torch.nn.Module, second_order: bool = True) -> Iterator[torch.nn.Module]:
     """Within the block: eval mode (no dropout), parameters frozen (``requires_grad=False``: no gradient
-    work or ``.grad`` for weights), attention through differentiable kernels (SDPA's math backend; other
-    implementations such as flash attention switched to ``"sdpa"``).
+    work or ``.grad`` for weights), attention through twice-differentiable kernels (SDPA's math backend; other
+    implementations such as flash attention switched to ``"sdpa"``). With ``second_order=False`` (gradients
+    only, e.g. Integrated Gradients) the attention kernels are left as they are (fused kernels have a backward
+    pass; only their double backward is missing).
 
     On exit, also after an exception, every module's training flag, every parameter's ``requires_grad`` and
     ``.grad``, and the attention implementation are exactly as before.
@@ -43,13 +45,15 @@ def differentiable_model(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     params = list(model.parameters())
     saved = [(p, p.requires_grad, p.grad) for p in params]
     attn = _attn_implementation(model)
-    switch_attn = attn is not None and attn not in _DIFFERENTIABLE_ATTENTION and hasattr(model, "set_attn_implementation")
+    switch_attn = (second_order and attn is not None and attn not in _DIFFERENTIABLE_ATTENTION
+                   and hasattr(model, "set_attn_implementation"))
     try:
         for p in params:
             p.requires_grad_(False)
         if switch_attn:
             model.set_attn_implementation("sdpa")
-        with eval_mode(model), sdpa_kernel([SDPBackend.MATH]):
+        kernels = sdpa_kernel([SDPBackend.MATH]) if second_order else contextlib.nullcontext()
+        with eval_mode(model), kernels:
             yield model
     finally:
         if switch_attn:
