@@ -102,7 +102,9 @@ def score(path: CachedPath, rules: dict, measure: str) -> dict:
     return out, float(delta)
 
 
-def adaptive_sweep(path: CachedPath, measure: str, rtols) -> list[dict]:
+def adaptive_sweep(path: CachedPath, measure: str, rtols, words: int | None = None) -> list[dict]:
+    """The adaptive rule at each ``rtol``; for IH (``words`` given) with the explainer's node cost (a final node
+    costs ``words`` Hessian-vector products), so that the converged rule is coarsened as in the explainer."""
     from transformers_ih.engine import NodeCapWarning, adaptive_rule
 
     rows = []
@@ -110,7 +112,8 @@ def adaptive_sweep(path: CachedPath, measure: str, rtols) -> list[dict]:
         before = len(path.cache)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NodeCapWarning)
-            rule, info = adaptive_rule(path, measure, rtol=rtol, atol=1e-12)
+            rule, info = adaptive_rule(path, measure, rtol=rtol, atol=1e-12,
+                                       node_cost=None if words is None else (words + 1) / 2)
         err = info.completeness_error
         ends = path(np.array([0.0, 1.0]), path.order)
         rows.append({"rtol": rtol, "nodes": len(rule), "search_evaluations": info.scalar_evaluations,
@@ -165,7 +168,7 @@ def main(argv=None):
             red = case.reduced()
             p2 = CachedPath(red, 2)
             ih_err, delta = score(p2, ih, "log")
-            ih_adapt = adaptive_sweep(p2, "log", cfg["rtols"])
+            ih_adapt = adaptive_sweep(p2, "log", cfg["rtols"], words=case.W)
             p1 = CachedPath(red, 1)
             ig_err, _ = score(p1, ig, "uniform")
             ig_adapt = adaptive_sweep(p1, "uniform", cfg["rtols"])
