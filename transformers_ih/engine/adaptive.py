@@ -102,6 +102,7 @@ class AdaptiveRefiner:
         self.measure, self.rtol, self.atol = measure, rtol, atol
         self.node_cost = node_cost
         self._coarsening: list | None = None  # the candidate rules being tested: (panel, n, nodes, weights)
+        self._tried: dict = {}  # panel -> {n: (nodes, weights, error, quadrature)} of the tested candidates
         self._coarsened = False
         self.panel_nodes, self.max_nodes, self.strategy = panel_nodes, max_nodes, strategy
         self.order = 1 if measure == "uniform" else 2
@@ -145,7 +146,7 @@ class AdaptiveRefiner:
     def _next(self):
         errors = {p: v[2] for p, v in self.panels.items()}
         if sum(errors.values()) <= self.tol:
-            return self._plan_coarsening(first=True)
+            return self._plan_coarsening()
         budget = (self.max_nodes - len(self.panels) * self.panel_nodes) // self.panel_nodes  # panels we may add
         if budget < 1:
             self.capped = True
@@ -168,28 +169,28 @@ class AdaptiveRefiner:
     _FIRST_TRY = ((0.003, 3), (0.1, 4))  # (panel error / its share of the tolerance below which, order to try)
     _SECOND_TRY = 0.02  # a tried order this far below the share: also try one node fewer
 
-    def _plan_coarsening(self, first: bool):
+    def _plan_coarsening(self):
+        """The next candidates to test (``None`` when done, after choosing among those tested)."""
         if self._coarsened or self.node_cost is None or self.node_cost < self.COARSEN_MIN_NODE_COST:
             return None
         share = self.tol / len(self.panels)
         candidates = []
         for panel, (nodes, _, err, _) in self.panels.items():
-            tried = self._tried.get(panel, {}) if not first else {}
-            if first:
-                order = next((n for ratio, n in self._FIRST_TRY if err < ratio * share and n < len(nodes)), None)
-            else:
-                lowest = min(tried) if tried else None
-                order = lowest - 1 if lowest and lowest > 1 and tried[lowest][2] < self._SECOND_TRY * share else None
+            order = self._order_to_try(panel, len(nodes), err, share)
             if order:
-                x, w = panel_rule(self.measure, order, *panel)
-                candidates.append((panel, order, x, w))
-        if first:
-            self._tried = {}
+                candidates.append((panel, order, *panel_rule(self.measure, order, *panel)))
         if not candidates:
             self._finish_coarsening()
             return None
         self._coarsening = candidates
         return None, None, None, np.concatenate([c[2] for c in candidates])
+
+    def _order_to_try(self, panel, nodes: int, error: float, share: float) -> int | None:
+        if not self._tried:  # first round: from the panel's own error
+            return next((n for ratio, n in self._FIRST_TRY if error < ratio * share and n < nodes), None)
+        tried = self._tried.get(panel)
+        lowest = min(tried) if tried else None
+        return lowest - 1 if lowest and lowest > 1 and tried[lowest][2] < self._SECOND_TRY * share else None
 
     def _receive_candidates(self, d: np.ndarray) -> None:
         offset = 0
@@ -201,7 +202,7 @@ class AdaptiveRefiner:
             self._tried.setdefault((a, b), {})[order] = (x, w, abs(quad - exact), quad)
         self.evaluations += offset
         self._coarsening = None
-        self._pending = self._plan_coarsening(first=False)  # finishes the coarsening when nothing is left to try
+        self._pending = self._plan_coarsening()  # finishes the coarsening when nothing is left to try
 
     def _finish_coarsening(self) -> None:
         """Lower panels' orders, cheapest error per saved node first, while the summed error stays in tolerance."""

@@ -249,10 +249,8 @@ class ReducedFunction:
         G = self.num_groups
         sizes = np.asarray(self.num_groups_each)[problems]
         order = np.argsort(sizes, kind="stable")
-        for size in np.unique(sizes):
+        for size in np.unique(sizes[sizes > 0]):
             run = order[sizes[order] == size]
-            if size == 0:
-                continue
 
             def work(lo: int, hi: int, run=run, size=int(size)) -> None:
                 idx = run[lo:hi]

@@ -118,18 +118,18 @@ def smooth_relu(model: torch.nn.Module | None = None, beta: float = 20.0) -> Ite
                       stacklevel=3)
 
 
-def smoothing_context(smoothing: str | float | None, detect: Callable[[], object],
-                      found: set[str] | None = None) -> tuple[contextlib.AbstractContextManager, str | None]:
+def smoothing_context(smoothing: str | float | None,
+                      activations: Callable[[], set[str]]) -> tuple[contextlib.AbstractContextManager, str | None]:
     """Resolve a user's ``smoothing`` setting into a context manager and its description.
 
-    ``smoothing``: ``"auto"`` (softplus(beta=20) if ``detect()`` calls a ReLU-family function), a number
-    (that beta, always), or ``None`` / ``False`` (never). ``found``: the result of
-    :func:`piecewise_linear_activations` if the caller already ran it (then ``detect`` is not called).
+    ``smoothing``: ``"auto"`` (softplus(beta=20) if the model calls a ReLU-family function), a number (that beta,
+    always), or ``None`` / ``False`` (never). ``activations()``: the ReLU-family functions the model calls, e.g.
+    ``lambda: piecewise_linear_activations(probe)``; called only for ``"auto"``.
     """
     if smoothing is None or smoothing is False:
         return contextlib.nullcontext(), None
     if smoothing == "auto":
-        if not (piecewise_linear_activations(detect) if found is None else found):
+        if not activations():
             return contextlib.nullcontext(), None
         beta = 20.0
     elif isinstance(smoothing, (int, float)) and not isinstance(smoothing, bool):

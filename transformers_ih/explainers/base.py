@@ -47,7 +47,8 @@ def length_buckets(lengths: list[int], size: int, max_padding: float = 0.1) -> l
     total = 0
     for j in sorted(range(len(lengths)), key=lambda j: lengths[j]):
         group = groups[-1] if groups else None
-        if group and len(group) < max(1, size) and lengths[j] * (len(group) + 1) <= (1 + max_padding) * (total + lengths[j]):
+        padded = lengths[j] * (len(group) + 1) if group else 0  # the group's tokens with j, all padded to j's length
+        if group and len(group) < max(1, size) and padded <= (1 + max_padding) * (total + lengths[j]):
             group.append(j)
             total += lengths[j]
         else:
@@ -278,7 +279,7 @@ class TextInteractionExplainer:
             values = []  # the model's explained values, unsmoothed; the same forward detects ReLU-family ops
             found = piecewise_linear_activations(lambda: values.append(f(x[::K], everyone * K)))
             model_values = values[0].tolist()
-            smooth, smoothing_desc = smoothing_context(smoothing, None, found)
+            smooth, smoothing_desc = smoothing_context(smoothing, lambda: found)
             reduced = ReducedFunction(f, x, x_base, list(token_word), self.internal_batch_size, multi=True)
             path = dict(steps=steps, method=method, rtol=self.rtol, atol=self.atol, max_nodes=self.max_nodes)
             with smooth:

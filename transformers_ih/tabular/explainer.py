@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..engine.expected import expected_gradients, expected_hessians
-from ..engine.smoothing import smoothing_context
+from ..engine.smoothing import piecewise_linear_activations, smoothing_context
 from ..explainers.model_state import differentiable_model
 from .result import TabularExplanation
 
@@ -142,7 +142,7 @@ class TabularInteractionExplainer:
         f = self.scalar_function()
         module = isinstance(self.model, torch.nn.Module)
         with differentiable_model(self.model) if module else contextlib.nullcontext():
-            smooth, smoothing_desc = smoothing_context(self.smoothing, lambda: f(X[:1]))
+            smooth, smoothing_desc = smoothing_context(self.smoothing, lambda: piecewise_linear_activations(lambda: f(X[:1])))
             kwargs = dict(samples=self.samples if samples is None else samples, steps=self.steps,
                           path_samples=self.path_samples, seed=seed, internal_batch_size=self.internal_batch_size)
             with smooth:
