@@ -204,5 +204,5 @@ def test_interaction_heatmap_and_top_pairs(explanation):
     assert signed.data[0].zmin == -signed.data[0].zmax
     bars = top_pairs_plot(e, k=3)
     assert bars.data[0].type == "bar" and len(bars.data[0].y) == 3
-    assert bars.data[0].y[-1] == "age x dose"  # strongest at the top
+    assert bars.data[0].y[-1] == "age × dose"  # strongest at the top (labelled as in the text views)
     assert isinstance(e.plot_top_pairs(2), go.Figure)

@@ -193,26 +193,29 @@ class TabularExplanation(JsonRecord):
 
     # ------------------------------------------------------------------ serialisation
     # ------------------------------------------------------------------ views (plotly)
-    def plot_summary(self, **kwargs: Any):
-        """Features ranked by mean |attribution|, one dot per row coloured by the feature's value."""
+    def plot_summary(self, *, theme: str = "light", **kwargs: Any):
+        """Features ranked by mean |attribution|, one dot per row coloured by the feature's value
+        (see :func:`~.plots.summary_plot`); ``theme``: ``"light"`` or ``"dark"``, as in the text views."""
         from .plots import summary_plot
 
-        return summary_plot(self, **kwargs)
+        return summary_plot(self, theme=theme, **kwargs)
 
-    def plot_dependence(self, feature: int | str, interaction_feature: int | str | None = "auto", **kwargs: Any):
-        """A feature's value against its attribution, coloured by the feature it interacts with most."""
+    def plot_dependence(self, feature: int | str, interaction_feature: int | str | None = "auto", *,
+                        theme: str = "light", **kwargs: Any):
+        """A feature's value against its attribution, coloured by the feature it interacts with most
+        (see :func:`~.plots.dependence_plot`)."""
         from .plots import dependence_plot
 
-        return dependence_plot(self, feature, interaction_feature, **kwargs)
+        return dependence_plot(self, feature, interaction_feature, theme=theme, **kwargs)
 
-    def plot_interactions(self, **kwargs: Any):
-        """Heatmap of the mean |interaction| between features."""
+    def plot_interactions(self, *, theme: str = "light", **kwargs: Any):
+        """Heatmap of the mean |interaction| between features (see :func:`~.plots.interaction_heatmap`)."""
         from .plots import interaction_heatmap
 
-        return interaction_heatmap(self, **kwargs)
+        return interaction_heatmap(self, theme=theme, **kwargs)
 
-    def plot_top_pairs(self, k: int = 10, **kwargs: Any):
-        """Bar chart of the ``k`` pairs with the largest mean |interaction|."""
+    def plot_top_pairs(self, k: int = 10, *, theme: str = "light", **kwargs: Any):
+        """Bar chart of the ``k`` pairs with the largest mean |interaction| (see :func:`~.plots.top_pairs_plot`)."""
         from .plots import top_pairs_plot
 
-        return top_pairs_plot(self, k=k, **kwargs)
+        return top_pairs_plot(self, k=k, theme=theme, **kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._colors import diverging_color
+from ._colors import diverging_color, interpolate
 
 __all__ = ["Palette", "THEMES", "palette", "plotly_colorscale", "sign_color", "value_color", "base_layout", "control_style", "FONT", "MONOSPACE"]
 
@@ -80,9 +80,14 @@ def palette(theme: str | Palette) -> Palette:
         raise ValueError(f"unknown theme {theme!r}; use one of {sorted(THEMES)}") from None
 
 
-def plotly_colorscale(p: Palette) -> list[list[Any]]:
-    """``p.diverging`` in plotly's ``[[position, colour], ...]`` form."""
-    return [[pos, color] for pos, color in p.diverging]
+def plotly_colorscale(p: Palette, signed: bool = True) -> list[list[Any]]:
+    """``p.diverging`` in plotly's ``[[position, colour], ...]`` form (use with ``zmid=0``, ``zmin = -zmax``).
+
+    ``signed=False``: only its positive half, stretched over ``[0, 1]`` (0 -> the neutral middle, 1 -> the most
+    positive colour), for values that are never negative (e.g. mean ``|interaction|``, with ``zmin=0``)."""
+    if signed:
+        return [[pos, color] for pos, color in p.diverging]
+    return [[0.0, interpolate(p.diverging, 0.5)]] + [[2 * pos - 1, color] for pos, color in p.diverging if pos > 0.5]
 
 
 def sign_color(value: float, p: Palette) -> str:
