@@ -57,7 +57,7 @@ def make_explanation(
         text=text, words=list(words), offsets=offsets, tokens=["[CLS]", *words, "[SEP]"], attributions=attr,
         interactions=interactions, target="POSITIVE", target_index=1, predicted_label="POSITIVE",
         predicted_probability=0.9731, f_input=f_baseline + float(attr.sum()), f_baseline=f_baseline,
-        completeness_error=3.2e-6, steps=64, smoothing="softplus(beta=20)", model_logit=1.5,
+        completeness_error=3.2e-6, steps=64, smoothing="softplus(beta=20)", model_value=1.5,
         word_groups=word_groups, separator=separator,
     )
     values.update(fields)

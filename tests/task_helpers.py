@@ -38,7 +38,7 @@ def check_axioms(e: Explanation, rel: float = 1e-3) -> None:
     assert np.abs(gamma).max() > 0
     assert [e.text[s:t] for s, t in e.offsets] == e.words
     if e.smoothing is None:  # the explained function is the model's own: f(x) is its output
-        assert e.model_logit == pytest.approx(e.f_input, abs=1e-5)
+        assert e.model_value == pytest.approx(e.f_input, abs=1e-5)
 
 
 def model_state(model):

@@ -35,10 +35,10 @@ def test_prediction_words_and_axioms(tiny_classifier, arch):
     assert e.interactions.shape == (7, 7) and np.abs(e.interactions).max() > 0
     if arch == "distilbert":  # ReLU in the classification head (inline nn.ReLU()(x))
         assert e.smoothing == "softplus(beta=20)"
-        assert e.model_logit == pytest.approx(e.f_input, abs=0.1)
+        assert e.model_value == pytest.approx(e.f_input, abs=0.1)
     else:  # gelu throughout: nothing to smooth
         assert e.smoothing is None
-        assert e.model_logit == pytest.approx(e.f_input, abs=1e-5)
+        assert e.model_value == pytest.approx(e.f_input, abs=1e-5)
     assert abs(e.delta) > 1e-2
     check_axioms(e)
 
@@ -157,8 +157,6 @@ def test_model_is_restored_after_call_and_after_error(tiny_classifier):
     assert before[:2] == after[:2] and before[3] == after[3]
     assert all((a is None and b is None) or torch.equal(a, b) for a, b in zip(before[2], after[2]))
 
-    from transformers_ih.explainers.base import Target
-
     calls = []
 
     def failing(outputs):
@@ -168,7 +166,7 @@ def test_model_is_restored_after_call_and_after_error(tiny_classifier):
         return outputs.logits[:, 0]
 
     with pytest.raises(RuntimeError, match="boom"):
-        ex.explain_encoded(ex.encode([TEXT]), Target(failing, "x", 0, "x", 1.0))
+        ex(TEXT, output=failing)
     after = model_state(model)
     assert before[:2] == after[:2] and before[3] == after[3]
     model.eval()
@@ -324,21 +322,33 @@ def test_no_word_is_empty_with_runs_of_spaces(tiny_classifier):
 
 
 def test_attributions_only_leave_the_attention_kernels_alone(tiny_classifier, monkeypatch):
-    """Integrated Gradients need no double backward, so the fused SDPA kernels stay in use; interactions force the
-    math kernel. Both give the same attributions (to float32 rounding)."""
-    import transformers_ih.explainers.model_state as model_state
+    """Integrated Gradients need no double backward, so the fused SDPA kernels stay in use; interactions route SDPA
+    to the math kernel in this thread (a function mode; torch's global backend flags untouched). Both give the same
+    attributions (to float32 rounding)."""
+    import torch.nn.functional as F
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    forced = []
-    real = model_state.sdpa_kernel
-    monkeypatch.setattr(model_state, "sdpa_kernel", lambda backends: forced.append(backends) or real(backends))
+    import transformers_ih.explainers.model_state as model_state
+
+    routed = []
+    real = model_state._math_sdpa
+    monkeypatch.setattr(model_state, "_math_sdpa", lambda *a, **k: routed.append(1) or real(*a, **k))
+    flags = (torch.backends.cuda.flash_sdp_enabled(), torch.backends.cuda.math_sdp_enabled())
     ex = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"))
     ig = ex(TEXT, interactions=False, steps=8)
-    assert forced == []
+    assert routed == []
     ih = ex(TEXT, steps=8)
-    assert forced == [[SDPBackend.MATH]]
+    assert len(routed) > 0 and flags == (torch.backends.cuda.flash_sdp_enabled(), torch.backends.cuda.math_sdp_enabled())
     with sdpa_kernel([SDPBackend.MATH]):
         ig_math = ex(TEXT, interactions=False, steps=8)
     np.testing.assert_allclose(ig.attributions, ig_math.attributions, atol=1e-5)
     np.testing.assert_allclose(ig.attributions, ih.attributions, atol=1e-4)
     assert ig.completeness_error == pytest.approx(ig_math.completeness_error, abs=1e-5)
+    # the routed math kernel is SDPA's own math kernel: equal outputs on a boolean and a float mask
+    q, k, v = torch.randn(3, 1, 2, 5, 4).unbind(0)
+    mask = torch.rand(1, 1, 5, 5) > 0.3
+    mask[..., 0] = True
+    with sdpa_kernel([SDPBackend.MATH]):
+        for m in (mask, torch.randn(1, 1, 5, 5)):
+            np.testing.assert_allclose(real(q, k, v, attn_mask=m, scale=0.3), F.scaled_dot_product_attention(
+                q, k, v, attn_mask=m, scale=0.3), atol=1e-6)

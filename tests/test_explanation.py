@@ -20,7 +20,7 @@ def make(words=("not", "bad", "at", "all"), seed=0):
                        attributions=m.sum(1), interactions=m, target="POSITIVE", target_index=1,
                        predicted_label="POSITIVE", predicted_probability=0.9, f_input=float(m.sum()) + 0.1,
                        f_baseline=0.1, completeness_error=1e-17, steps=12, smoothing="softplus(beta=20)",
-                       model_logit=0.3 + float(m.sum()), meta={"task": "test"})
+                       model_value=0.3 + float(m.sum()), meta={"task": "test"})
 
 
 def test_json_round_trip_is_exact(tmp_path):
@@ -33,7 +33,7 @@ def test_json_round_trip_is_exact(tmp_path):
     path = tmp_path / "e.json"
     e.to_json(path)
     assert Explanation.from_json(path) == e
-    assert json.loads(path.read_text())["format_version"] == 1
+    assert json.loads(path.read_text())["format_version"] == 2
 
 
 def test_attributions_only_round_trip():
@@ -67,3 +67,14 @@ def test_shape_validation_and_unknown_fields():
     with pytest.raises(ValueError, match="unknown fields"):
         Explanation.from_dict({**e.to_dict(), "extra": 1})
     assert "POSITIVE" in e.summary() and "completeness error" in e.summary()
+
+
+def test_format_1_files_still_load():
+    """Format 1 wrote ``model_logit`` and had no ``target_kind``: it loads as ``model_value`` / ``"class"``."""
+    e = make()
+    d = e.to_dict()
+    d["format_version"] = 1
+    d["model_logit"] = d.pop("model_value")
+    d.pop("target_kind")
+    old = Explanation.from_dict(d)
+    assert old == e and old.model_value == e.model_value == old.model_logit and old.target_kind == "class"

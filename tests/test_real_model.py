@@ -9,7 +9,7 @@ from transformers_ih import SequenceClassificationInteractionExplainer
 from transformers_ih.engine.adaptive import adaptive_rule
 from transformers_ih.engine.reduction import ReducedFunction
 from transformers_ih.engine.smoothing import SoftplusMode
-from transformers_ih.explainers.model_state import differentiable_model
+from transformers_ih.explainers.model_state import differentiable_attention
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def test_negation_example(explainer, real_model):
     assert (e.predicted_label, e.predicted_probability) == (label, pytest.approx(prob, abs=1e-9))
     assert e.words == ["this", "film", "is", "not", "bad", "at", "all"]
     assert e.smoothing == "softplus(beta=20)"  # DistilBERT's head has an inline ReLU
-    assert abs(e.model_logit - e.f_input) < 0.05
+    assert abs(e.model_value - e.f_input) < 0.05
     assert e.completeness_error <= 1e-3 * abs(e.delta)
     np.testing.assert_allclose(e.interactions, e.interactions.T, atol=1e-12)
     np.testing.assert_allclose(e.interactions.sum(1), e.attributions, atol=1e-10)
@@ -67,7 +67,7 @@ def test_adaptive_rule_reaches_tolerance_on_dev_sentences(explainer, real_model)
     model, _ = real_model
     nodes = []
     for text in dev_sentences(10, 25):
-        with differentiable_model(model):
+        with differentiable_attention():
             reduced, mode = path_function(explainer, text, 20.0)
             with mode:
                 rule, info = adaptive_rule(reduced.path_derivatives, "log")
@@ -82,7 +82,7 @@ def test_relu_head_biases_completeness_without_smoothing(explainer, real_model):
     text = "this film is not bad at all"
     gaps = {}
     for beta in (None, 20.0):
-        with differentiable_model(model):
+        with differentiable_attention():
             reduced, mode = path_function(explainer, text, beta)
             from transformers_ih.engine.quadrature import gauss_legendre
 

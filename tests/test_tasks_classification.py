@@ -28,7 +28,7 @@ def test_sequence_classification_architectures(tiny_task_model, arch):
         e = SequenceClassificationInteractionExplainer(model, tok)(TEXT)
     logits = own_forward(model, tok, TEXT)[0].logits[0]
     assert e.predicted_label == model.config.id2label[int(logits.argmax())]
-    assert e.model_logit == pytest.approx(float(logits[e.target_index]), abs=1e-5)
+    assert e.model_value == pytest.approx(float(logits[e.target_index]), abs=1e-5)
     assert e.words == TEXT.split()
     check_axioms(e)
 
@@ -43,7 +43,7 @@ def test_pair_classification(tiny_task_model, arch):
     probs = torch.softmax(logits.double(), -1)
     assert e.predicted_label == model.config.id2label[int(probs.argmax())]
     assert e.predicted_probability == pytest.approx(float(probs.max()), abs=1e-6)
-    assert e.model_logit == pytest.approx(float(logits[e.target_index]), abs=1e-5)
+    assert e.model_value == pytest.approx(float(logits[e.target_index]), abs=1e-5)
     # both texts on one axis, first then second, with a visible separator
     assert e.text == PREMISE + PAIR_SEPARATOR + HYPOTHESIS and e.separator == PAIR_SEPARATOR
     n1, n2 = len(PREMISE.split()), len(HYPOTHESIS.split())
@@ -118,7 +118,7 @@ def test_zero_shot_matches_the_pipeline(tiny_task_model, arch):
         assert e.predicted_probability == pytest.approx(reference["scores"][0], abs=1e-6)
         # explained: this label's entailment logit, the model's own
         logits = own_forward(model, tok, STORY, f"This example is {label}.")[0].logits[0]
-        assert e.model_logit == pytest.approx(float(logits[2]), abs=1e-5)
+        assert e.model_value == pytest.approx(float(logits[2]), abs=1e-5)
         # text x label words: both texts are features, the label's words are marked
         n_text = len(STORY.split())
         assert e.word_groups[:n_text] == [0] * n_text and set(e.word_groups[n_text:]) == {1}
@@ -141,7 +141,7 @@ def test_zero_shot_multi_label_and_one_label_match_the_pipeline(tiny_task_model,
     assert out["sports"].meta["scores"] == pytest.approx(dict(zip(reference["labels"], reference["scores"])), abs=1e-6)
     # multi-label explains entailment - contradiction, whose sigmoid is the label's score
     e = out["politics"]
-    assert 1 / (1 + np.exp(-e.model_logit)) == pytest.approx(e.meta["score"], abs=1e-6)
+    assert 1 / (1 + np.exp(-e.model_value)) == pytest.approx(e.meta["score"], abs=1e-6)
     assert e.meta["hypothesis"] == "The topic is politics." and e.meta["explained"].startswith("entailment -")
     one = ex(STORY, ["sports"], steps=8)["sports"]
     assert one.meta["score"] == pytest.approx(zsc(STORY, ["sports"])["scores"][0], abs=1e-6)
@@ -180,5 +180,5 @@ def test_encoder_decoder_texts_batched_equal_one_at_a_time(tiny_task_model):
     together = ex(firsts, seconds, target=0, steps=8)
     for a, b, e in zip(firsts, seconds, together):
         alone = ex(a, b, target=0, steps=8)
-        assert e.model_logit == pytest.approx(alone.model_logit, abs=1e-5)
+        assert e.model_value == pytest.approx(alone.model_value, abs=1e-5)
         np.testing.assert_allclose(e.interactions, alone.interactions, atol=1e-5 * np.abs(alone.interactions).max())

@@ -25,7 +25,7 @@ def test_causal_lm_gpt2(tiny_task_model):
     with restored(model):
         e = CausalLMInteractionExplainer(model, tok)(PROMPT, TARGET)
     expected, next_logp = continuation_log_probability(model, tok, PROMPT, TARGET)
-    assert e.model_logit == pytest.approx(expected, abs=1e-4) and e.output == "log_probability"
+    assert e.model_value == pytest.approx(expected, abs=1e-4) and e.output == "log_probability"
     assert e.meta["target_log_probability"] == pytest.approx(expected, abs=1e-6)
     assert e.words == PROMPT.split()  # only prompt words are features
     target_ids = tok(TARGET, add_special_tokens=False)["input_ids"]
@@ -40,7 +40,7 @@ def test_causal_lm_baseline_override_and_single_token(tiny_task_model):
     ex = CausalLMInteractionExplainer(model, tok, baseline="zero")
     e = ex(PROMPT, " bad", steps=8)
     assert e.baseline == "zero" and len(e.meta["target_token_ids"]) == 1
-    assert e.model_logit == pytest.approx(continuation_log_probability(model, tok, PROMPT, " bad")[0], abs=1e-4)
+    assert e.model_value == pytest.approx(continuation_log_probability(model, tok, PROMPT, " bad")[0], abs=1e-4)
     assert ex(PROMPT, " bad", baseline=tok.eos_token_id, steps=8).f_baseline == pytest.approx(
         CausalLMInteractionExplainer(model, tok)(PROMPT, " bad", steps=8).f_baseline, abs=1e-6)
 
@@ -53,6 +53,6 @@ def test_seq2seq_target_scoring(tiny_task_model, arch):
         e = Seq2SeqLMInteractionExplainer(model, tok)(source, target)
     labels = tok(text_target=target, return_tensors="pt")["input_ids"]
     loss = own_forward(model, tok, source, labels=labels)[0].loss
-    assert e.model_logit == pytest.approx(-float(loss) * labels.shape[1], abs=1e-4)
+    assert e.model_value == pytest.approx(-float(loss) * labels.shape[1], abs=1e-4)
     assert e.words == source.split() and e.meta["target_token_ids"] == labels[0].tolist()
     check_axioms(e)

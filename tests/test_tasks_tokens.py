@@ -39,7 +39,7 @@ def test_token_classification_word_by_position(tiny_task_model, arch):
     assert e.meta["word_index"] == 4 and e.meta["word"] == "washington" and e.meta["token_index"] == pos
     assert e.predicted_label == model.config.id2label[int(logits.argmax())] == e.target
     assert e.predicted_probability == pytest.approx(float(torch.softmax(logits.double(), -1).max()), abs=1e-6)
-    assert e.model_logit == pytest.approx(float(logits.max()), abs=1e-5)
+    assert e.model_value == pytest.approx(float(logits.max()), abs=1e-5)
     assert e.words == SENTENCE.split()
     check_axioms(e)
 
@@ -99,7 +99,7 @@ def test_question_answering(tiny_task_model, arch):
     for which, position, logits in (("start", s, start), ("end", e, end)):
         x = out[which]
         assert x.target_index == position and x.meta[f"{which}_token"] == position
-        assert x.model_logit == pytest.approx(float(logits[position]), abs=1e-5)  # fixed position, own logit
+        assert x.model_value == pytest.approx(float(logits[position]), abs=1e-5)  # fixed position, own logit
         assert x.predicted_label.strip() == answer
         assert CONTEXT[x.meta["answer_start"]:x.meta["answer_end"]] == x.meta["answer"]
         assert x.text == QUESTION + PAIR_SEPARATOR + CONTEXT
@@ -126,7 +126,7 @@ def test_masked_lm(tiny_task_model, arch):
     pos = int((enc["input_ids"][0] == tok.mask_token_id).nonzero()[0, 0])
     logits = out.logits[0, pos]
     assert e.target_index == int(logits.argmax()) and e.target == tok.convert_ids_to_tokens(e.target_index)
-    assert e.model_logit == pytest.approx(float(logits.max()), abs=1e-5)
+    assert e.model_value == pytest.approx(float(logits.max()), abs=1e-5)
     assert e.meta["mask_token_index"] == pos
     assert e.words == ["this", "film", "is", "at", "all"]  # the mask is not a feature
     check_axioms(e)

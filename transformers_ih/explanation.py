@@ -32,8 +32,13 @@ class Explanation(JsonRecord):
         tokens: the tokenizer's tokens of the whole input (special tokens included), for reference.
         attributions: ``(W,)`` float array, Integrated Gradients per word (units of the explained output).
         interactions: ``(W, W)`` float array of Integrated Hessians, or ``None`` for attributions-only calls.
-        target: label name of the explained output.
-        target_index: its index in the model's output.
+        target: name of the explained output: a label, a token, ``"answer start"``, a continuation, or a custom
+            output function's name.
+        target_index: what ``target`` indexes, by ``target_kind``: a class index (``"class"``), a vocabulary
+            token id (``"token"``), a token position of the input (``"position"``), or ``None``
+            (``"continuation"``: the token ids are in ``meta["target_token_ids"]``; ``"custom"``).
+        target_kind: ``"class"``, ``"candidate"`` (zero-shot: the label's position among the candidates), ``"token"``,
+            ``"position"``, ``"continuation"`` or ``"custom"``.
         predicted_label: the model's own prediction (label name).
         predicted_probability: the model's own probability of ``predicted_label`` (unsmoothed model).
         f_input: the explained output at the input, f(x), as computed for the explanation (smoothed if
@@ -44,8 +49,11 @@ class Explanation(JsonRecord):
         steps: number of path points at which gradients / Hessians were evaluated.
         baseline: description of the baseline, e.g. ``"pad"``.
         smoothing: e.g. ``"softplus(beta=20)"`` when ReLU-family activations were smoothed, else ``None``.
-        model_logit: the unsmoothed model's value of the explained output at the input.
-        output: what is explained: ``"logit"``, ``"probability"`` or ``"log_probability"``.
+        model_value: the unsmoothed model's value of the explained output at the input, in the units of
+            ``output`` (a logit, a probability, a log-probability or a custom value); ``model_logit`` is an alias
+            kept for earlier code.
+        output: what is explained: ``"logit"``, ``"probability"``, ``"log_probability"``, or ``"custom"`` (a
+            user's function of the model outputs, named in ``meta["output_function"]``).
         word_groups: optional labels for words (e.g. ``0`` for the first text of a pair, ``1`` for the
             second); ``None`` for single texts.
         separator: the string that joins the texts of a pair in ``text``.
@@ -60,7 +68,7 @@ class Explanation(JsonRecord):
     attributions: np.ndarray
     interactions: np.ndarray | None
     target: str
-    target_index: int
+    target_index: int | None
     predicted_label: str
     predicted_probability: float
     f_input: float
@@ -69,12 +77,16 @@ class Explanation(JsonRecord):
     steps: int
     baseline: str = "pad"
     smoothing: str | None = None
-    model_logit: float | None = None
+    model_value: float | None = None
     output: str = "logit"
     word_groups: list[int] | None = None
     separator: str = " "
     method: str = "adaptive"
+    target_kind: str = "class"
     meta: dict[str, Any] = field(default_factory=dict)
+
+    #: 2: ``model_logit`` renamed ``model_value``, ``target_kind`` added (format 1 files still load)
+    FORMAT_VERSION: ClassVar[int] = 2
 
     _json_kind: ClassVar[str] = "explanation"
     _array_fields: ClassVar[tuple[str, ...]] = ("attributions", "interactions")
@@ -91,6 +103,18 @@ class Explanation(JsonRecord):
             raise ValueError(f"interactions has shape {self.interactions.shape}, expected ({n}, {n})")
         if len(self.offsets) != n:
             raise ValueError(f"{len(self.offsets)} offsets for {n} words")
+
+    @property
+    def model_logit(self) -> float | None:
+        """Alias of :attr:`model_value` (earlier name; it is a logit only when ``output == "logit"``)."""
+        return self.model_value
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Explanation":
+        d = dict(d)
+        if "model_logit" in d:  # format 1
+            d["model_value"] = d.pop("model_logit")
+        return super().from_dict(d)
 
     # ------------------------------------------------------------------ derived views
     @property

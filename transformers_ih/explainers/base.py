@@ -1,19 +1,29 @@
-"""What every task explainer shares: checking the model, tokenizing, baselines, the scalar function of the
-word embeddings, the engine call with the model made differentiable (and restored), and the result.
+"""The base that owns every task explainer's call.
 
-A task explainer (see :mod:`.sequence_classification`) only says which texts to tokenize, which output of
-the model to explain (a function of the model's outputs giving one scalar per batch row), and how to name
-the prediction and target.
+A task (see :mod:`.sequence_classification`) declares only:
+
+* ``head``: the model head it needs (``(task words, transformers mapping name)``), checked once here;
+* ``texts``: the names of its text arguments (``("text",)``, ``("question", "context")``, ...), and
+  ``per_input``: task arguments that may be given once per input (a causal LM's ``target``);
+* ``outputs``: the explained-output names it accepts (the first is its default);
+* ``jobs(...)``: its arguments for ONE input -> the :class:`~.jobs.Job` s to explain (tokenized input, what to
+  explain, meta). Its signature, plus the options of :class:`~.options.ExplainOptions`, is the explainer's
+  ``__call__`` signature;
+* optionally ``shape(explanations, jobs)``: one input's result (default: the Explanation, or ``{job.key: ...}``).
+
+The base parses the options once, takes one input or many (:func:`~.jobs.as_rows`), batches every job of every
+input (length buckets, shared model calls), runs the engine, and builds each :class:`Explanation` in one place.
+The user's model is never changed (:mod:`.model_state`), also when several threads explain at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Callable
+import inspect
+import threading
+from dataclasses import fields, replace
+from typing import Any, Callable, ClassVar
 
 import numpy as np
-
 import torch
 
 from ..engine.integrated_gradients import integrated_gradients_reduced
@@ -21,51 +31,17 @@ from ..engine.integrated_hessians import integrated_hessians_reduced
 from ..engine.reduction import ReducedFunction
 from ..engine.smoothing import piecewise_linear_activations, smoothing_context
 from ..explanation import Explanation
-from .architectures import forward_embeds
+from .architectures import check_head, forward_embeds
 from .expected_baseline import average_over_baselines, expected_baselines, is_expected
-from .model_state import differentiable_model, eval_mode
+from .jobs import Explained, Job, Selector, as_rows, is_many, length_buckets
+from .model_state import differentiable_attention, explainable_model
+from .options import DEFAULT, OPTIONS_DOC, OUTPUT_NAMES, ExplainOptions, function_name
 from .progress import hvp_progress, text_progress
 from .text_inputs import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
 
-Selector = Callable[[Any], torch.Tensor]  # model outputs (batch B) -> (B,) explained scalar
-
 BASELINE_TOKENS = ("pad", "mask", "unk", "eos", "bos")
 
-
-def is_text_collection(value) -> bool:
-    """True for several texts: a list or tuple, or any other sequence that is not a string (e.g. a ``datasets``
-    column, ``dataset["sentence"]``, or a numpy array of strings)."""
-    return not isinstance(value, (str, bytes)) and isinstance(value, (list, tuple, Sequence, np.ndarray))
-
-
-def length_buckets(lengths: list[int], size: int, max_padding: float = 0.1) -> list[list[int]]:
-    """Group indices of inputs of token lengths ``lengths`` for batching: sorted by length, at most ``size``
-    per group, and a group grows only while its padding (tokens added to reach its longest input) stays within
-    ``max_padding`` of its real tokens. On a CPU every padded token costs as much as a real one, so batching
-    pays only when padding stays small. Returns lists of indices, shortest inputs first."""
-    groups: list[list[int]] = []
-    total = 0
-    for j in sorted(range(len(lengths)), key=lambda j: lengths[j]):
-        group = groups[-1] if groups else None
-        padded = lengths[j] * (len(group) + 1) if group else 0  # the group's tokens with j, all padded to j's length
-        if group and len(group) < max(1, size) and padded <= (1 + max_padding) * (total + lengths[j]):
-            group.append(j)
-            total += lengths[j]
-        else:
-            groups.append([j])
-            total = lengths[j]
-    return groups
-
-
-@dataclass
-class Target:
-    """What is explained: ``select(outputs) -> (B,)`` and how to describe it."""
-
-    select: Selector
-    name: str
-    index: int
-    predicted_label: str
-    predicted_probability: float
+is_text_collection = is_many  # the name earlier versions exported
 
 
 class TextInteractionExplainer:
@@ -85,12 +61,20 @@ class TextInteractionExplainer:
             or ``None``.
         rtol, atol, max_nodes: the adaptive path rule's tolerance on completeness and node cap.
         internal_batch_size: the most sequences passed through the model at once.
-        text_batch_size: for lists of texts, how many are explained together (their model calls shared).
+        text_batch_size: for many inputs, how many are explained together (their model calls shared).
         progress: ``None`` (a progress bar for long calls), ``True`` or ``False``.
     """
 
-    #: for lists of texts: the most padding a batch may add, as a fraction of its real tokens (see
-    #: :func:`length_buckets`); texts of more different lengths are explained in separate batches
+    #: the head a task needs: (task in words, transformers' MODEL_FOR_..._MAPPING_NAMES); None: any model
+    head: ClassVar[tuple[str, str] | None] = None
+    #: names of the text arguments of ``jobs``: one string each per input
+    texts: ClassVar[tuple[str, ...]] = ("text",)
+    #: task arguments that may be given once per input (a sequence) or once for all
+    per_input: ClassVar[tuple[str, ...]] = ()
+    #: the explained-output names the task accepts; the first is its default
+    outputs: ClassVar[tuple[str, ...]] = OUTPUT_NAMES
+    #: for many inputs: the most padding a batch may add, as a fraction of its real tokens (see
+    #: :func:`~.jobs.length_buckets`); inputs of more different lengths are explained in separate batches
     max_padding: float = 0.1
 
     def __init__(
@@ -117,9 +101,10 @@ class TextInteractionExplainer:
                 f"embedding that can be bypassed with inputs_embeds=, e.g. an AutoModelFor... from transformers."
             )
         check_fast_tokenizer(tokenizer)
+        if self.head is not None:
+            check_head(model, *self.head)
         self.model = model
         self.tokenizer = tokenizer
-        self.embeddings = embeddings
         self.baseline = baseline
         self.smoothing = smoothing
         self.rtol, self.atol, self.max_nodes = rtol, atol, max_nodes
@@ -127,8 +112,98 @@ class TextInteractionExplainer:
         self.text_batch_size = text_batch_size
         self.progress = progress
         self.background = background
+        self._local = threading.local()  # the model this thread's current call runs (the user's, or a private copy)
+
+    # ------------------------------------------------------------------ the call
+    def __init_subclass__(cls, **kwargs):
+        """Give each task a ``__call__`` whose signature and docstring are its ``jobs``' plus the options."""
+        super().__init_subclass__(**kwargs)
+        jobs = cls.__dict__.get("jobs")
+        if jobs is None:
+            return
+        own = [p for name, p in inspect.signature(jobs).parameters.items() if name not in ("self", "options")]
+        options = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
+                   for f in fields(ExplainOptions)]
+        positional = [p for p in own if p.kind != inspect.Parameter.KEYWORD_ONLY]
+        keyword = [p for p in own if p.kind == inspect.Parameter.KEYWORD_ONLY]
+        self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+        def __call__(self, *args, **kwargs):
+            return self.explain(*args, **kwargs)
+
+        __call__.__signature__ = inspect.Signature([self_param, *positional, *keyword, *options])
+        __call__.__doc__ = (inspect.getdoc(jobs) or "") + "\n" + OPTIONS_DOC
+        __call__.__qualname__ = f"{cls.__qualname__}.__call__"
+        cls.__call__ = __call__
+
+    def jobs(self, text: str, *, options: ExplainOptions) -> list[Job]:  # pragma: no cover - each task's own
+        """The jobs for one input (a task's own method)."""
+        raise NotImplementedError
+
+    def shape(self, explanations: list[Explanation], jobs: list[Job]):
+        """One input's result from its jobs' explanations: the Explanation, or ``{job.key: Explanation}``."""
+        if len(jobs) == 1 and jobs[0].key is None:
+            return explanations[0]
+        return {job.key: e for job, e in zip(jobs, explanations)}
+
+    def explain(self, *args, **kwargs):
+        """The one entry point (what ``explainer(...)`` calls): one input or many, any task."""
+        options = self.resolve(ExplainOptions.pop_from(kwargs))
+        arguments = inspect.signature(self.jobs).bind(*args, options=options, **kwargs).arguments
+        arguments.pop("options")
+        texts = {name: arguments.pop(name) for name in self.texts}
+        per_input = {name: arguments.pop(name) for name in self.per_input if name in arguments}
+        many, rows = as_rows(texts, per_input)
+        self._local.model = explainable_model(self.model, options.interactions)
+        try:
+            job_lists = [self._jobs_of(row, arguments, options) for row in rows]
+            explanations = self.explain_jobs([job for jobs in job_lists for job in jobs], options)
+        finally:
+            self._local.model = None
+        results, start = [], 0
+        for jobs in job_lists:
+            results.append(self.shape(explanations[start : start + len(jobs)], jobs))
+            start += len(jobs)
+        return results if many else results[0]
+
+    def resolve(self, options: ExplainOptions) -> ExplainOptions:
+        """``options`` with every ``DEFAULT`` replaced by the explainer's (or the task's) setting, checked."""
+        return replace(
+            options,
+            output=self.outputs[0] if options.output is DEFAULT else options.output,
+            baseline=self.baseline if options.baseline is DEFAULT else options.baseline,
+            smoothing=self.smoothing if options.smoothing is DEFAULT else options.smoothing,
+        ).check(self.outputs)
+
+    def _jobs_of(self, row: dict, arguments: dict, options: ExplainOptions) -> list[Job]:
+        if not options.custom:
+            return self.jobs(**row, **arguments, options=options)
+        # tasks see their default output; the user's function replaces what each job explains
+        jobs = self.jobs(**row, **arguments, options=replace(options, output=self.outputs[0]))
+        # a user's output: one job per distinct model input (e.g. zero-shot: one per label's pair)
+        name = function_name(options.output)
+        distinct: dict[int, Job] = {}
+        for job in jobs:
+            distinct.setdefault(id(job.encoded), job)
+        custom = [replace(job, explained=replace(job.explained, select=options.output, name=name, kind="custom",
+                                                 index=None),
+                          meta={**job.meta, "output_function": name})
+                  for job in distinct.values()]
+        if len(custom) == 1:
+            custom[0].key = None
+        return custom
 
     # ------------------------------------------------------------------ inputs
+    @property
+    def embeddings(self) -> torch.nn.Module:
+        return self.active_model.get_input_embeddings()
+
+    @property
+    def active_model(self) -> torch.nn.Module:
+        """The model this thread's current call runs: the user's model, or a private copy of it (see
+        :mod:`.model_state`)."""
+        return getattr(self._local, "model", None) or self.model
+
     @property
     def device(self) -> torch.device:
         return self.embeddings.weight.device
@@ -147,6 +222,11 @@ class TextInteractionExplainer:
         return encode_text(self.tokenizer, segments, device=self.device,
                            limit=max_input_tokens(self.tokenizer, self.model), **kwargs)
 
+    def forward(self, enc: EncodedText):
+        """The model's own forward pass on the tokenized input (no gradients, its own kernels)."""
+        with torch.no_grad():
+            return self.active_model(**enc.inputs)
+
     def _baseline_token_id(self, name: str) -> tuple[int, str]:
         """The token id of baseline ``name`` and its description; ``"pad"`` falls back to the EOS token, then UNK,
         for tokenizers without a pad token (GPT-2), described as e.g. ``"eos (no pad token)"``."""
@@ -161,19 +241,34 @@ class TextInteractionExplainer:
             f"{BASELINE_TOKENS + ('zero',)}, a token id, or a tensor."
         )
 
-    def baseline_embeddings(self, enc: EncodedText, baseline) -> tuple[torch.Tensor, torch.Tensor, str]:
-        """``(x, x', description)``: input embeddings ``(L, e)`` and baseline embeddings ``(L, e)``.
+    def _baseline_tensor(self, baseline: torch.Tensor, x: torch.Tensor, length: int) -> torch.Tensor:
+        """A user's baseline tensor, ``(e,)`` or ``(length, e)``, checked and laid over ``x`` ``(L >= length, e)``."""
+        e = x.shape[1]
+        if tuple(baseline.shape) not in ((e,), (length, e)):
+            raise ValueError(f"baseline tensor has shape {tuple(baseline.shape)}; expected ({e},) (one embedding for "
+                             f"every position) or ({length}, {e}) (one per token of this {length}-token input)")
+        if not bool(torch.isfinite(baseline).all()):
+            bad = int((~torch.isfinite(baseline)).sum())
+            raise ValueError(f"baseline tensor has {bad} non-finite entries (NaN or inf): pass a finite baseline")
+        base = baseline.to(device=x.device, dtype=x.dtype)
+        if base.dim() == 1:
+            return base.expand_as(x)
+        return torch.cat([base, x[length:]])  # positions past the input (padding) are held at x anyway
+
+    def baseline_embeddings(self, enc: EncodedText, baseline, length: int | None = None):
+        """``(x, x', description)``: input embeddings ``(L, e)`` and baseline embeddings ``(L, e)`` of ``enc``
+        (``length``: its real tokens when ``enc`` is padded).
 
         Special tokens (and any token that is not a feature) stay at their input embedding in ``x'``.
         """
+        length = enc.num_tokens if length is None else length
         with torch.no_grad():
             ids = enc.input_ids
             x = self.embeddings(ids)[0]
             keep = (enc.token_word < 0)[:, None]
             if isinstance(baseline, torch.Tensor):
-                base = baseline.to(device=x.device, dtype=x.dtype).expand_as(x)
-                desc = "tensor"
-            elif baseline == "zero":
+                base, desc = self._baseline_tensor(baseline, x, length), "tensor"
+            elif isinstance(baseline, str) and baseline == "zero":
                 base, desc = torch.zeros_like(x), "zero"
             elif isinstance(baseline, int) and not isinstance(baseline, bool):
                 vocab = self.embeddings.weight.shape[0]
@@ -181,34 +276,52 @@ class TextInteractionExplainer:
                     raise ValueError(f"baseline token id {baseline} is outside the vocabulary (0..{vocab - 1})")
                 base = self.embeddings(torch.full_like(ids, baseline))[0]
                 desc = f"token:{baseline}"
-            elif baseline in BASELINE_TOKENS:
+            elif isinstance(baseline, str) and baseline in BASELINE_TOKENS:
                 token_id, desc = self._baseline_token_id(baseline)
                 base = self.embeddings(torch.full_like(ids, token_id))[0]
             else:
                 raise ValueError(
-                    f"unknown baseline {baseline!r}; expected one of {BASELINE_TOKENS + ('zero',)}, a token id "
-                    f"or a tensor"
+                    f"unknown baseline {baseline!r}; expected one of {BASELINE_TOKENS + ('zero', 'expected')}, a "
+                    f"token id or a tensor"
                 )
             return x, torch.where(keep, x, base), desc
 
-    def model_inputs(self, enc: EncodedText, batch: int) -> dict[str, torch.Tensor]:
-        """The tokenizer's own inputs other than ``input_ids``, repeated for a batch of ``batch``."""
-        return {k: v.expand(batch, *v.shape[1:]) for k, v in enc.inputs.items() if k != "input_ids"}
-
     def scalar_function(self, enc: EncodedText, select: Selector) -> Callable[[torch.Tensor], torch.Tensor]:
-        """``f(E) -> (B,)`` for word embeddings ``E`` of shape ``(B, L, e)``: the explained output."""
+        """``f(E) -> (B,)`` for word embeddings ``E`` of shape ``(B, L, e)``: the explained output of the model on
+        ``enc``, as explanations compute it (for custom uses of the engine and benchmarks)."""
+        inputs = dict(enc.inputs)
+        f = self._multi_function(inputs, [select])
+        return lambda embeds: f(embeds, torch.zeros(embeds.shape[0], dtype=torch.long, device=embeds.device))
 
-        def f(embeds: torch.Tensor) -> torch.Tensor:
-            inputs = self.model_inputs(enc, embeds.shape[0])
-            return select(forward_embeds(self.model, self.embeddings, enc.input_ids, embeds, inputs))
+    # ------------------------------------------------------------------ the explanations
+    def explain_jobs(self, jobs: list[Job], options: ExplainOptions) -> list[Explanation]:
+        """Explain every job, in groups of at most ``text_batch_size`` of (nearly) equal token length (see
+        :func:`~.jobs.length_buckets`), returned in the jobs' order. A progress bar counts them when there are
+        many (``progress``)."""
+        results: list[Explanation | None] = [None] * len(jobs)
+        with text_progress(self.progress, len(jobs)) as bar:
+            for chunk in self._batches(jobs):
+                for j, explanation in zip(chunk, self._explain_group([jobs[j] for j in chunk], options)):
+                    results[j] = explanation
+                if bar is not None:
+                    bar.update(len(chunk))
+        return results
 
-        return f
-
-    # ------------------------------------------------------------------ the explanation
-    def explain_encoded(self, enc: EncodedText, target: Target, **options) -> Explanation:
-        """Explain ``target.select`` of the model on ``enc`` and build the :class:`Explanation`
-        (``options``: those of :meth:`explain_many`)."""
-        return self.explain_many([enc], [target], **options)[0]
+    def _batches(self, jobs: list[Job]) -> list[list[int]]:
+        """Indices of ``jobs`` in groups that can share model calls: inputs the tokenizer does not pad (e.g. a
+        sequence-to-sequence target's ``decoder_input_ids``) of one shape, and token lengths within
+        :attr:`max_padding` (equal lengths when the tokenizer has no pad token: nothing is padded by hand)."""
+        padded_by_tokenizer = set(getattr(self.tokenizer, "model_input_names", ())) | {"input_ids"}
+        max_padding = self.max_padding if getattr(self.tokenizer, "pad_token_id", None) is not None else 0.0
+        kinds: dict[tuple, list[int]] = {}
+        for j, job in enumerate(jobs):
+            key = tuple(sorted((k, tuple(v.shape)) for k, v in job.encoded.inputs.items() if k not in padded_by_tokenizer))
+            kinds.setdefault(key, []).append(j)
+        groups = []
+        for members in kinds.values():
+            buckets = length_buckets([jobs[j].encoded.num_tokens for j in members], self.text_batch_size, max_padding)
+            groups += [[members[i] for i in bucket] for bucket in buckets]
+        return groups
 
     def _padded(self, encs: list[EncodedText]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """The tokenizer's inputs of ``encs`` padded on the right to one length by the tokenizer's own ``pad``
@@ -223,136 +336,130 @@ class TextInteractionExplainer:
                                   for e in encs])
         return inputs, token_word
 
-    def explain_batches(self, encs: list[EncodedText], targets: list[Target], **options) -> list[Explanation]:
-        """:meth:`explain_many` over any number of inputs, in groups of at most ``text_batch_size`` of (nearly)
-        equal token length (see :func:`length_buckets`), returned in the input order. A progress bar counts
-        texts when there are many (``progress``)."""
-        results: list[Explanation | None] = [None] * len(encs)
-        with text_progress(self.progress, len(encs)) as bar:
-            for chunk in length_buckets([e.num_tokens for e in encs], self.text_batch_size, self.max_padding):
-                for j, explanation in zip(chunk, self.explain_many([encs[j] for j in chunk],
-                                                                   [targets[j] for j in chunk], **options)):
-                    results[j] = explanation
-                if bar is not None:
-                    bar.update(len(chunk))
-        return results
-
-    def explain_many(
-        self,
-        encs: list[EncodedText],
-        targets: list[Target],
-        *,
-        interactions: bool = True,
-        steps: int | None = None,
-        method: str | None = None,
-        baseline=None,
-        smoothing: Any = "default",
-        output: str = "logit",
-        meta: dict | None = None,
-    ) -> list[Explanation]:
-        """Explain several inputs at once: padded to one length (right side, attention mask 0), their path
-        rules refine in lockstep and all model calls (scalar path passes, gradients, Hessian-vector products)
-        are shared, ``internal_batch_size`` sequences at a time. Each result equals the one-at-a-time result up
-        to floating-point rounding (and, for adaptive rules, within their tolerance)."""
+    def _explain_group(self, jobs: list[Job], options: ExplainOptions) -> list[Explanation]:
+        """Explain several jobs at once: padded to one length (right side, attention mask 0), their path rules
+        refine in lockstep and all model calls (scalar path passes, gradients, Hessian-vector products) are
+        shared, ``internal_batch_size`` sequences at a time. Each result equals the one-at-a-time result up to
+        floating-point rounding (and, for adaptive rules, within their tolerance)."""
         self._check_precision()
+        encs = [job.encoded for job in jobs]
         for enc in encs:
             if not enc.words:
                 raise ValueError(f"the input {enc.text!r} has no words to explain (only special tokens)")
-        baseline = self.baseline if baseline is None else baseline
-        smoothing = self.smoothing if smoothing == "default" else smoothing
         inputs, token_word = self._padded(encs)
         padded = [replace(e, inputs={k: v[j : j + 1] for k, v in inputs.items()}, token_word=token_word[j])
                   for j, e in enumerate(encs)]
-        with differentiable_model(self.model, second_order=interactions):
-            K = 1
-            if is_expected(baseline):  # K baselines per input: K problems each, averaged below
-                sets = [expected_baselines(self, e, self.background) for e in padded]
-                K = sets[0][1].shape[0]
-                pairs = [(xi, bases, f"expected(n={K})") for xi, bases, _ in sets]
-                x = torch.stack([p[0] for p in pairs]).repeat_interleave(K, 0)
-                x_base, token_word = torch.cat([p[1] for p in pairs]), token_word.repeat_interleave(K, 0)
+        K = 1
+        if is_expected(options.baseline):  # K baselines per input: K problems each, averaged below
+            sets = [expected_baselines(self, e, self.background) for e in padded]
+            K = sets[0][1].shape[0]
+            pairs = [(xi, bases, f"expected(n={K})") for xi, bases, _ in sets]
+            x = torch.stack([p[0] for p in pairs]).repeat_interleave(K, 0)
+            x_base, token_word = torch.cat([p[1] for p in pairs]), token_word.repeat_interleave(K, 0)
+        else:
+            pairs = [self.baseline_embeddings(p, options.baseline, e.num_tokens) for p, e in zip(padded, encs)]
+            x, x_base = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+        f = self._multi_function(inputs, [job.explained.select for job in jobs], K)
+        everyone = torch.arange(len(encs), device=self.device)
+        values = []  # the model's explained values, unsmoothed; the same forward detects ReLU-family ops
+        found = piecewise_linear_activations(lambda: values.append(f(x[::K], everyone * K)))
+        model_values = values[0].tolist()
+        for job, value in zip(jobs, model_values):
+            if not np.isfinite(value):
+                raise ValueError(f"the explained output ({job.explained.name}) is not finite at the input "
+                                 f"{job.encoded.text!r}: {value}. Nothing can be attributed to it.")
+        smooth, smoothing_desc = smoothing_context(options.smoothing, lambda: found)
+        reduced = ReducedFunction(f, x, x_base, list(token_word), self.internal_batch_size, multi=True)
+        path = dict(steps=options.steps, method=options.method, rtol=self.rtol, atol=self.atol,
+                    max_nodes=self.max_nodes)
+        with smooth, differentiable_attention(options.interactions), torch.enable_grad():
+            if options.interactions:
+                with hvp_progress(self.progress, sum(len(e.words) for e in encs)) as bar:
+                    results = integrated_hessians_reduced(reduced, progress=bar, **path)
             else:
-                pairs = [self.baseline_embeddings(e, baseline) for e in padded]
-                x, x_base = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
-            f = self._multi_function(inputs, [t.select for t in targets], K)
-            everyone = torch.arange(len(encs), device=self.device)
-            values = []  # the model's explained values, unsmoothed; the same forward detects ReLU-family ops
-            found = piecewise_linear_activations(lambda: values.append(f(x[::K], everyone * K)))
-            model_values = values[0].tolist()
-            smooth, smoothing_desc = smoothing_context(smoothing, lambda: found)
-            reduced = ReducedFunction(f, x, x_base, list(token_word), self.internal_batch_size, multi=True)
-            path = dict(steps=steps, method=method, rtol=self.rtol, atol=self.atol, max_nodes=self.max_nodes)
-            with smooth:
-                if interactions:
-                    with hvp_progress(self.progress, sum(len(e.words) for e in encs)) as bar:
-                        results = integrated_hessians_reduced(reduced, progress=bar, **path)
-                else:
-                    results = integrated_gradients_reduced(reduced, **path)
-            if is_expected(baseline):
-                results = average_over_baselines(results, K, sets[0][2])
-        model_name = getattr(getattr(self.model, "config", None), "_name_or_path", "") or type(self.model).__name__
-        return [
-            Explanation(
-                text=enc.text,
-                words=enc.words,
-                offsets=enc.offsets,
-                tokens=enc.tokens,
-                attributions=result.attributions,
-                interactions=getattr(result, "interactions", None),
-                target=target.name,
-                target_index=target.index,
-                predicted_label=target.predicted_label,
-                predicted_probability=target.predicted_probability,
-                f_input=result.f_input,
-                f_baseline=result.f_baseline,
-                completeness_error=result.completeness_error,
-                steps=result.steps,
-                baseline=baseline_desc,
-                smoothing=smoothing_desc,
-                model_logit=model_value,
-                output=output,
-                word_groups=enc.word_groups,
-                separator=enc.separator,
-                method=result.rule.name,
-                meta={
-                    "task": type(self).__name__,
-                    "model": model_name,
-                    "scalar_evaluations": result.adaptive.scalar_evaluations if result.adaptive else 0,
-                    "converged": bool(result.adaptive.converged) if result.adaptive else None,
-                    **getattr(result, "meta", {}),
-                    **(meta or {}),
-                },
-            )
-            for enc, target, result, model_value, (_, _, baseline_desc) in zip(encs, targets, results, model_values, pairs)
-        ]
+                results = integrated_gradients_reduced(reduced, **path)
+        if is_expected(options.baseline):
+            results = average_over_baselines(results, K, sets[0][2])
+        return [self._explanation(job, result, value, desc, smoothing_desc, options)
+                for job, result, value, (_, _, desc) in zip(jobs, results, model_values, pairs)]
+
+    def _explanation(self, job: Job, result, model_value: float, baseline: str, smoothing: str | None,
+                     options: ExplainOptions) -> Explanation:
+        """The one place an :class:`Explanation` is built from a job and the engine's result."""
+        enc, explained = job.encoded, job.explained
+        config = getattr(self.model, "config", None)
+        model_name = getattr(config, "_name_or_path", "") or type(self.model).__name__
+        return Explanation(
+            text=enc.text,
+            words=enc.words,
+            offsets=enc.offsets,
+            tokens=enc.tokens,
+            attributions=result.attributions,
+            interactions=getattr(result, "interactions", None),
+            target=explained.name,
+            target_index=explained.index,
+            target_kind=explained.kind,
+            predicted_label=explained.predicted_label,
+            predicted_probability=explained.predicted_probability,
+            f_input=result.f_input,
+            f_baseline=result.f_baseline,
+            completeness_error=result.completeness_error,
+            steps=result.steps,
+            baseline=baseline,
+            smoothing=smoothing,
+            model_value=model_value,
+            output=options.output_name,
+            word_groups=enc.word_groups,
+            separator=enc.separator,
+            method=result.rule.name,
+            meta={
+                "task": type(self).__name__,
+                "model": model_name,
+                "scalar_evaluations": result.adaptive.scalar_evaluations if result.adaptive else 0,
+                "converged": bool(result.adaptive.converged) if result.adaptive else None,
+                **getattr(result, "meta", {}),
+                **job.meta,
+            },
+        )
 
     def _multi_function(self, inputs: dict[str, torch.Tensor], selects: list[Selector], per_input: int = 1):
         """``f(E, problems) -> (B,)``: row ``b`` is input ``problems[b] // per_input`` (of the padded ``inputs``)
         with word embeddings ``E[b]``, and its value that input's explained output."""
+        model = self.active_model
+        embeddings = model.get_input_embeddings()
 
         def f(embeds: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
             problems = problems // per_input
             rows = {k: v[problems] for k, v in inputs.items()}
             ids = rows.pop("input_ids")
-            outputs = forward_embeds(self.model, self.embeddings, ids, embeds, rows)
+            outputs = forward_embeds(model, embeddings, ids, embeds, rows)
             if len(selects) == 1:
-                return selects[0](outputs)
+                return _scalar_rows(selects[0], outputs, embeds.shape[0])
             y = embeds.new_zeros(embeds.shape[0])
             for j in problems.unique().tolist():
                 mask = problems == j
-                y = y.index_put((mask.nonzero()[:, 0],), selects[j](_rows_of(outputs, mask)))
+                y = y.index_put((mask.nonzero()[:, 0],), _scalar_rows(selects[j], _rows_of(outputs, mask),
+                                                                      int(mask.sum())))
             return y
 
         return f
 
-    def forward(self, enc: EncodedText):
-        """The model's own forward pass on the tokenized input (eval mode, no gradients, its own kernels)."""
-        with eval_mode(self.model), torch.no_grad():
-            return self.model(**enc.inputs)
+
+def _scalar_rows(select: Selector, outputs, rows: int) -> torch.Tensor:
+    """``select(outputs)``, checked to be one scalar per row: ``(rows,)`` (a ``(rows, 1)`` result is flattened)."""
+    y = select(outputs)
+    if isinstance(y, torch.Tensor) and y.dim() == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if not isinstance(y, torch.Tensor) or tuple(y.shape) != (rows,):
+        got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ValueError(f"the explained output {function_name(select)} gave {got} for a batch of {rows} rows; it must "
+                         f"give one scalar per batch row, shape ({rows},): e.g. lambda out: out.logits[:, 1] - "
+                         f"out.logits[:, 0]")
+    return y
 
 
 def _rows_of(outputs, mask: torch.Tensor):
     """The rows ``mask`` of a model output (every tensor field with the batch as first dimension)."""
     batch = mask.shape[0]
-    fields = {k: v[mask] for k, v in outputs.items() if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == batch}
-    return type(outputs)(**fields)
+    fields_ = {k: v[mask] for k, v in outputs.items() if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == batch}
+    return type(outputs)(**fields_)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from ..explanation import Explanation
-from .architectures import check_head
-from .base import Target, TextInteractionExplainer
+from .base import TextInteractionExplainer
+from .jobs import Explained, Job
+from .options import ExplainOptions
 from .targets import class_selector, token_id
 from .text_inputs import hold_tokens
 
@@ -23,25 +23,15 @@ class MaskedLMInteractionExplainer(TextInteractionExplainer):
     of the vocabulary (``"Ġcapital"``) or a text that is one token (``"capital"``); default the model's top token.
     """
 
+    head = ("masked language modelling", "MODEL_FOR_MASKED_LM_MAPPING_NAMES")
+
     def __init__(self, model, tokenizer, **kwargs):
         super().__init__(model, tokenizer, **kwargs)
-        check_head(model, "masked language modelling", "MODEL_FOR_MASKED_LM_MAPPING_NAMES")
         if getattr(tokenizer, "mask_token_id", None) is None:
             raise TypeError(f"{type(tokenizer).__name__} has no mask token: masked-LM explanations need one")
 
-    def __call__(
-        self,
-        text: str,
-        target: int | str | None = None,
-        *,
-        output: str = "logit",
-        interactions: bool = True,
-        steps: int | None = None,
-        method: str | None = None,
-        baseline=None,
-        smoothing="default",
-    ) -> Explanation:
-        """Explain the score of ``target`` at the mask of ``text``."""
+    def jobs(self, text: str, target: int | str | None = None, *, options: ExplainOptions) -> list[Job]:
+        """Explain the score of ``target`` at the mask of ``text`` (or of each of many texts)."""
         enc = self.encode([text])
         mask = (enc.input_ids[0] == self.tokenizer.mask_token_id).nonzero()[:, 0].tolist()
         if len(mask) != 1:
@@ -57,11 +47,7 @@ class MaskedLMInteractionExplainer(TextInteractionExplainer):
         probs = torch.softmax(logits[position].double(), dim=-1)
         predicted = int(torch.argmax(probs))
         index = predicted if target is None else token_id(self.tokenizer, target, min(vocab, logits.shape[1]))
-        name = self.tokenizer.convert_ids_to_tokens(index)
-        return self.explain_encoded(
-            enc,
-            Target(class_selector(index, output, position=position), name, index,
-                   self.tokenizer.convert_ids_to_tokens(predicted), float(probs[predicted])),
-            interactions=interactions, steps=steps, method=method, baseline=baseline, smoothing=smoothing,
-            output=output, meta={"mask_token_index": position, "target_probability": float(probs[index])},
-        )
+        explained = Explained(class_selector(index, options.output, position=position),
+                              self.tokenizer.convert_ids_to_tokens(index), "token", index,
+                              self.tokenizer.convert_ids_to_tokens(predicted), float(probs[predicted]))
+        return [Job(enc, explained, {"mask_token_index": position, "target_probability": float(probs[index])})]

@@ -1,63 +1,98 @@
-"""Putting a model in a differentiable, deterministic state for one call, and restoring it exactly."""
+"""Running a user's model for an explanation without changing it, not even for a moment another thread could see.
+
+Nothing about the model is set and restored. Input gradients need no parameter flags changed:
+``torch.autograd.grad(outputs, inputs)`` differentiates with respect to the input embeddings only and never
+writes a parameter's ``.grad``. What an explanation needs beyond that is made thread-locally, around the call:
+
+* twice-differentiable attention: PyTorch's fused SDPA kernels have no double backward on CPU, so
+  :class:`MathAttentionMode` (a :class:`~torch.overrides.TorchFunctionMode`, which is per thread) computes
+  ``scaled_dot_product_attention`` with the math kernel; torch's global backend flags are left alone;
+* ReLU smoothing, likewise a per-thread function mode (:mod:`~transformers_ih.engine.smoothing`).
+
+Two states of a model cannot be worked around per thread: training mode (dropout would make the explained
+function random) and attention implementations other than ``"eager"`` / ``"sdpa"`` (flash attention has no
+double backward). For such a model the call runs on a private copy (``copy.deepcopy``, in eval mode, with SDPA
+attention): the user's model is never touched, at the cost of the copy's memory, which a warning states once
+per model. ``model.eval()`` (the state ``from_pretrained`` gives) avoids the copy.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
-
+import copy
+import warnings
+import weakref
 import torch
-from torch.nn.attention import SDPBackend, sdpa_kernel
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
-# attention implementations whose kernels support double backward / forward-mode AD (sdpa with the math
-# backend forced below)
-_DIFFERENTIABLE_ATTENTION = ("eager", "sdpa")
+# attention implementations whose kernels support double backward (sdpa through MathAttentionMode)
+_DIFFERENTIABLE_ATTENTION = ("eager", "sdpa", None)
+
+_warned: "weakref.WeakSet[torch.nn.Module]" = weakref.WeakSet()
 
 
-def _attn_implementation(model: torch.nn.Module) -> str | None:
+def attn_implementation(model: torch.nn.Module) -> str | None:
     config = getattr(model, "config", None)
     return getattr(config, "_attn_implementation", None) if config is not None else None
 
 
-@contextlib.contextmanager
-def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
-    """Within the block the model is in eval mode (no dropout); every module's training flag is restored on
-    exit, also after an exception. Nothing else changes: a forward pass here is the model's own."""
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        yield model
-    finally:
-        for m, training in modes:
-            m.training = training
+def _math_sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
+    if attn_mask is not None and attn_mask.dtype == torch.bool:  # as SDPA's dispatcher does before any kernel
+        attn_mask = torch.zeros_like(attn_mask, dtype=query.dtype).masked_fill(~attn_mask, float("-inf"))
+    return torch.ops.aten._scaled_dot_product_attention_math(query, key, value, attn_mask, dropout_p, is_causal,
+                                                             scale=scale, enable_gqa=enable_gqa)[0]
 
 
-@contextlib.contextmanager
-def differentiable_model(model: torch.nn.Module, second_order: bool = True) -> Iterator[torch.nn.Module]:
-    """Within the block: eval mode (no dropout), parameters frozen (``requires_grad=False``: no gradient
-    work or ``.grad`` for weights), attention through twice-differentiable kernels (SDPA's math backend; other
-    implementations such as flash attention switched to ``"sdpa"``). With ``second_order=False`` (gradients
-    only, e.g. Integrated Gradients) the attention kernels are left as they are (fused kernels have a backward
-    pass; only their double backward is missing).
+class MathAttentionMode(TorchFunctionMode):
+    """Within this mode (in this thread only), ``F.scaled_dot_product_attention`` runs PyTorch's math kernel,
+    which is composed of differentiable operations and so has a double backward."""
 
-    On exit, also after an exception, every module's training flag, every parameter's ``requires_grad`` and
-    ``.grad``, and the attention implementation are exactly as before.
-    """
-    params = list(model.parameters())
-    saved = [(p, p.requires_grad, p.grad) for p in params]
-    attn = _attn_implementation(model)
-    switch_attn = (second_order and attn is not None and attn not in _DIFFERENTIABLE_ATTENTION
-                   and hasattr(model, "set_attn_implementation"))
-    try:
-        for p in params:
-            p.requires_grad_(False)
-        if switch_attn:
-            model.set_attn_implementation("sdpa")
-        kernels = sdpa_kernel([SDPBackend.MATH]) if second_order else contextlib.nullcontext()
-        with eval_mode(model), kernels:
-            yield model
-    finally:
-        if switch_attn:
-            model.set_attn_implementation(attn)
-        for p, requires_grad, grad in saved:
-            p.requires_grad_(requires_grad)
-            p.grad = grad
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is F.scaled_dot_product_attention:
+            return _math_sdpa(*args, **(kwargs or {}))
+        return func(*args, **(kwargs or {}))
+
+
+def needs_private_copy(model: torch.nn.Module, second_order: bool) -> str | None:
+    """Why ``model`` cannot be explained as it is (``None`` when it can): training mode, or (for Hessians) an
+    attention implementation without double backward."""
+    if any(m.training for m in model.modules()):
+        return "is in training mode (dropout would make the explained function random)"
+    attn = attn_implementation(model)
+    if second_order and attn not in _DIFFERENTIABLE_ATTENTION:
+        return f"uses attn_implementation={attn!r}, which has no double backward"
+    return None
+
+
+def _private_copy(model: torch.nn.Module, reason: str) -> torch.nn.Module:
+    size = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20
+    if model not in _warned:
+        _warned.add(model)
+        warnings.warn(
+            f"{type(model).__name__} {reason}: explaining a private copy in eval mode with SDPA attention "
+            f"({size:.0f} MiB of parameters copied per call), so that the model itself is never changed. Call "
+            f"model.eval() (and load it with attn_implementation='sdpa' or 'eager') to avoid the copy.",
+            stacklevel=5,
+        )
+    twin = copy.deepcopy(model)
+    twin.eval()
+    if attn_implementation(twin) not in _DIFFERENTIABLE_ATTENTION and hasattr(twin, "set_attn_implementation"):
+        twin.set_attn_implementation("sdpa")
+    for p in twin.parameters():
+        p.requires_grad_(False)  # a private copy: its flags are ours; no weight-gradient graph
+    return twin
+
+
+def explainable_model(model: torch.nn.Module, second_order: bool = True) -> torch.nn.Module:
+    """The model to run for one explanation: ``model`` itself when it is in eval mode with eager / SDPA attention
+    (nothing about it is changed), else a private eval-mode copy (see the module docstring)."""
+    reason = needs_private_copy(model, second_order)
+    return model if reason is None else _private_copy(model, reason)
+
+
+def differentiable_attention(second_order: bool = True) -> contextlib.AbstractContextManager:
+    """Twice-differentiable attention in this thread for the block (:class:`MathAttentionMode`); with
+    ``second_order=False`` (gradients only, e.g. Integrated Gradients) the model's own fused kernels are kept:
+    they have a backward pass."""
+    return MathAttentionMode() if second_order else contextlib.nullcontext()

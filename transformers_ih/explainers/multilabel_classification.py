@@ -6,10 +6,11 @@ from typing import Sequence
 
 import torch
 
-from ..explanation import Explanation
-from .architectures import check_head
-from .base import Target, TextInteractionExplainer
-from .targets import check_output, class_selector, label_name, label_names, resolve_label
+from .base import TextInteractionExplainer
+from .jobs import Explained, Job
+from .options import ExplainOptions
+from .sequence_classification import SEQUENCE_CLASSIFICATION
+from .targets import class_selector, label_name, label_names, resolve_label
 
 
 class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
@@ -17,18 +18,19 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
 
     >>> explainer = MultiLabelClassificationInteractionExplainer(model, tokenizer)
     >>> explanations = explainer("you are a stupid idiot", labels=["toxic", "insult"])   # {label: Explanation}
+    >>> many = explainer(texts, labels="predicted")                                   # a list of such dicts
 
     Each label is explained separately: its logit (default; the log-odds of its sigmoid probability), or
     ``output="probability"`` (the sigmoid) or ``"log_probability"`` (log-sigmoid). In each explanation
     ``predicted_label`` is the label if the model's probability is at least ``threshold`` (default 0.5), else
     ``"not <label>"``, and ``predicted_probability`` the probability of that decision; ``meta`` has
     ``probability`` (the label's sigmoid) and ``predicted_labels`` (all labels over the threshold).
-    Other options as for :class:`~.base.TextInteractionExplainer`.
     """
+
+    head = SEQUENCE_CLASSIFICATION
 
     def __init__(self, model, tokenizer, *, threshold: float = 0.5, **kwargs):
         super().__init__(model, tokenizer, **kwargs)
-        check_head(model, "sequence classification", "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES")
         problem = getattr(model.config, "problem_type", None)
         if problem in ("single_label_classification", "regression"):
             raise TypeError(
@@ -37,21 +39,11 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
             )
         self.threshold = threshold
 
-    def __call__(
-        self,
-        text: str,
-        labels: Sequence[int | str] | str | None = None,
-        *,
-        output: str = "logit",
-        interactions: bool = True,
-        steps: int | None = None,
-        method: str | None = None,
-        baseline=None,
-        smoothing="default",
-    ) -> dict[str, Explanation]:
+    def jobs(self, text: str, labels: Sequence[int | str] | str | None = None, *,
+             options: ExplainOptions) -> list[Job]:
         """Explain ``labels`` of ``text``: ``None`` (every label), ``"predicted"`` (those over the threshold; may be
-        none), or a list of label names / indices. Returns ``{label name: Explanation}`` in label order."""
-        check_output(output)
+        none), or a list of label names / indices. Returns ``{label name: Explanation}`` in label order (a list of
+        them for many texts)."""
         enc = self.encode([text])
         logits = self.forward(enc).logits[0]
         if logits.dim() != 1:
@@ -60,29 +52,29 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
         config, n = self.model.config, logits.shape[0]
         probs = torch.sigmoid(logits.double())
         predicted = [i for i in range(n) if float(probs[i]) >= self.threshold]
-        if labels is None:
-            chosen = list(range(n))
-        elif isinstance(labels, str) and labels == "predicted":
-            chosen = predicted
-        else:
-            if isinstance(labels, (str, int)):
-                labels = [labels]
-            if len(labels) == 0:
-                raise ValueError(f"labels is empty: pass None (every label), 'predicted', or some of "
-                                 f"{label_names(config, n)}")
-            chosen = sorted({resolve_label(config, label, n) for label in labels})
-        if not chosen:
-            return {}
-        targets = []
-        for i in chosen:
+        names = [label_name(config, j) for j in predicted]
+        jobs = []
+        for i in self._chosen(labels, predicted, n):
             name, p = label_name(config, i), float(probs[i])
             on = p >= self.threshold
-            targets.append(Target(class_selector(i, output, normalise="sigmoid"), name, i,
-                                  name if on else f"not {name}", p if on else 1.0 - p))
-        # the labels share one input: explained together, their model calls shared
-        results = self.explain_batches(
-            [enc] * len(chosen), targets, interactions=interactions, steps=steps, method=method, baseline=baseline,
-            smoothing=smoothing, output=output, meta={"threshold": self.threshold})
-        for i, e in zip(chosen, results):
-            e.meta.update(probability=float(probs[i]), predicted_labels=[label_name(config, j) for j in predicted])
-        return {e.target: e for e in results}
+            explained = Explained(class_selector(i, options.output, normalise="sigmoid"), name, "class", i,
+                                  name if on else f"not {name}", p if on else 1.0 - p)
+            meta = {"threshold": self.threshold, "probability": p, "predicted_labels": list(names)}
+            jobs.append(Job(enc, explained, meta, key=name))  # one input: explained together, model calls shared
+        return jobs
+
+    def shape(self, explanations, jobs):
+        return {job.key: e for job, e in zip(jobs, explanations)}
+
+    def _chosen(self, labels, predicted: list[int], n: int) -> list[int]:
+        config = self.model.config
+        if labels is None:
+            return list(range(n))
+        if isinstance(labels, str) and labels == "predicted":
+            return predicted
+        if isinstance(labels, (str, int)):
+            labels = [labels]
+        if len(labels) == 0:
+            raise ValueError(f"labels is empty: pass None (every label), 'predicted', or some of "
+                             f"{label_names(config, n)}")
+        return sorted({resolve_label(config, label, n) for label in labels})

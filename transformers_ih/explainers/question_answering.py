@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from ..explanation import Explanation
-from .architectures import check_head
-from .base import Target, TextInteractionExplainer
+from .base import TextInteractionExplainer
+from .jobs import Explained, Job
+from .options import ExplainOptions
 from .text_inputs import PAIR_SEPARATOR
 
 
@@ -34,23 +34,13 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
     positions. The question comes first unless the tokenizer pads on the left (as in the pipeline).
     """
 
-    def __init__(self, model, tokenizer, **kwargs):
-        super().__init__(model, tokenizer, **kwargs)
-        check_head(model, "question answering", "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES")
+    head = ("question answering", "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES")
+    texts = ("question", "context")
+    outputs = ("logit",)
 
-    def __call__(
-        self,
-        question: str,
-        context: str,
-        *,
-        max_answer_len: int = 15,
-        interactions: bool = True,
-        steps: int | None = None,
-        method: str | None = None,
-        baseline=None,
-        smoothing="default",
-    ) -> dict[str, Explanation]:
-        """Explain the answer to ``question`` in ``context``: ``{"start": Explanation, "end": Explanation}``."""
+    def jobs(self, question: str, context: str, *, max_answer_len: int = 15, options: ExplainOptions) -> list[Job]:
+        """Explain the answer to ``question`` in ``context``: ``{"start": Explanation, "end": Explanation}`` (a list
+        of them for two sequences of questions and contexts)."""
         if max_answer_len < 1:
             raise ValueError(f"max_answer_len must be at least 1, got {max_answer_len}")
         question_first = getattr(self.tokenizer, "padding_side", "right") == "right"
@@ -72,8 +62,7 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
         gap = candidates[None, :] - candidates[:, None]  # token distance end - start
         scores = s_log[:, None] + e_log[None, :]
         scores = scores.masked_fill((gap < 0) | (gap >= max_answer_len), float("-inf"))
-        best = int(torch.argmax(scores))
-        i, j = divmod(best, len(candidates))
+        i, j = divmod(int(torch.argmax(scores)), len(candidates))
         s, e = int(candidates[i]), int(candidates[j])
         probability = float(torch.softmax(s_log, 0)[i] * torch.softmax(e_log, 0)[j])
         offset = 0 if ctx == 0 else len(segments[0]) + len(PAIR_SEPARATOR)
@@ -82,10 +71,7 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
         meta = {"answer": answer, "answer_start": char_start - offset, "answer_end": char_end - offset,
                 "start_token": s, "end_token": e,
                 "start_word": int(enc.token_word[s]), "end_word": int(enc.token_word[e])}
-        targets = [Target(_position_logit(field, position), f"answer {which}", position, answer, probability)
-                   for which, field, position in (("start", "start_logits", s), ("end", "end_logits", e))]
         # start and end share one input: explained together, their model calls shared
-        start_x, end_x = self.explain_many([enc, enc], targets, interactions=interactions, steps=steps, method=method,
-                                           baseline=baseline, smoothing=smoothing, output="logit", meta=meta)
-        start_x.meta["explained"], end_x.meta["explained"] = f"start_logits[{s}]", f"end_logits[{e}]"
-        return {"start": start_x, "end": end_x}
+        return [Job(enc, Explained(_position_logit(field, position), f"answer {which}", "position", position, answer,
+                                   probability), {**meta, "explained": f"{field}[{position}]"}, key=which)
+                for which, field, position in (("start", "start_logits", s), ("end", "end_logits", e))]

@@ -6,9 +6,9 @@ from typing import Sequence
 
 import torch
 
-from ..explanation import Explanation
-from .architectures import check_head
-from .base import Target, TextInteractionExplainer
+from .base import TextInteractionExplainer
+from .jobs import Explained, Job
+from .options import ExplainOptions
 from .targets import class_selector, label_name, resolve_label
 
 
@@ -18,36 +18,24 @@ class TokenClassificationInteractionExplainer(TextInteractionExplainer):
     >>> explainer = TokenClassificationInteractionExplainer(model, tokenizer)
     >>> explanation = explainer("George Washington went to Washington", word=4)   # the second "Washington"
     >>> explanations = explainer("George Washington went to Washington")          # {word position: Explanation}
+    >>> many = explainer(texts, word=0)                                           # a list, one per text
 
     Words are the tokenizer's words (``explainer.words(text)``) and are addressed by position, so repeated words
     stay distinct. A word's label is the label of its first token (as the NER pipeline's "first" aggregation), and
     the explained output is that token's logit for the label (default the predicted one; ``output=`` as for
     sequence classification: a softmax over the labels at that token). All words, the explained one included, are
     features. ``meta`` has ``word_index``, ``word``, ``token_index`` and ``word_labels`` (every word's predicted
-    label). Options as for :class:`~.base.TextInteractionExplainer`.
+    label).
     """
 
-    def __init__(self, model, tokenizer, **kwargs):
-        super().__init__(model, tokenizer, **kwargs)
-        check_head(model, "token classification", "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES")
+    head = ("token classification", "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES")
 
     def words(self, text: str) -> list[str]:
         """The words of ``text`` as the explainer splits it (their positions are the ``word`` argument)."""
         return self.encode([text]).words
 
-    def __call__(
-        self,
-        text: str,
-        word: int | str | Sequence[int] | None = None,
-        target: int | str | None = None,
-        *,
-        output: str = "logit",
-        interactions: bool = True,
-        steps: int | None = None,
-        method: str | None = None,
-        baseline=None,
-        smoothing="default",
-    ) -> Explanation | dict[int, Explanation]:
+    def jobs(self, text: str, word: int | str | Sequence[int] | None = None, target: int | str | None = None, *,
+             options: ExplainOptions) -> list[Job]:
         """Explain the label of ``word`` in ``text``.
 
         Args:
@@ -60,27 +48,21 @@ class TokenClassificationInteractionExplainer(TextInteractionExplainer):
         if logits.dim() != 2 or logits.shape[0] != enc.num_tokens:
             raise TypeError(f"{type(self.model).__name__} does not output one logit vector per token; use a "
                             f"token-classification model (AutoModelForTokenClassification)")
-        num_words = len(enc.words)
-        first = [int((enc.token_word == w).nonzero()[0, 0]) for w in range(num_words)]
+        first = [int((enc.token_word == w).nonzero()[0, 0]) for w in range(len(enc.words))]
         probs = torch.softmax(logits.double(), dim=-1)
         predicted = [int(torch.argmax(probs[pos])) for pos in first]
         config = self.model.config
         word_labels = [label_name(config, p) for p in predicted]
-
         single = word is not None and not isinstance(word, (list, tuple))
-        positions = list(range(num_words)) if word is None else [word] if single else list(word)
-        positions = [self._word_position(enc.words, w) for w in positions]
-        targets = []
-        for w in positions:
+        positions = list(range(len(enc.words))) if word is None else [word] if single else list(word)
+        jobs = []
+        for w in [self._word_position(enc.words, w) for w in positions]:
             index = predicted[w] if target is None else resolve_label(config, target, logits.shape[1])
-            targets.append(Target(class_selector(index, output, position=first[w]), label_name(config, index), index,
-                                  word_labels[w], float(probs[first[w], predicted[w]])))
-        # the words share one input: explained together, their model calls shared
-        results = self.explain_batches([enc] * len(positions), targets, interactions=interactions, steps=steps,
-                                       method=method, baseline=baseline, smoothing=smoothing, output=output)
-        for w, e in zip(positions, results):
-            e.meta.update(word_index=w, word=enc.words[w], token_index=first[w], word_labels=list(word_labels))
-        return results[0] if single else dict(zip(positions, results))
+            explained = Explained(class_selector(index, options.output, position=first[w]), label_name(config, index),
+                                  "class", index, word_labels[w], float(probs[first[w], predicted[w]]))
+            meta = {"word_index": w, "word": enc.words[w], "token_index": first[w], "word_labels": list(word_labels)}
+            jobs.append(Job(enc, explained, meta, key=None if single else w))
+        return jobs
 
     @staticmethod
     def _word_position(words: list[str], word) -> int:

@@ -6,9 +6,9 @@ from typing import Sequence
 
 import torch
 
-from ..explanation import Explanation
-from .architectures import check_head
-from .base import Target, TextInteractionExplainer
+from .base import TextInteractionExplainer
+from .jobs import Explained, Job
+from .options import ExplainOptions
 from .text_inputs import PAIR_SEPARATOR
 
 _SENTINEL = "\x00"
@@ -51,9 +51,11 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
     are the top label and its score; ``meta["scores"]`` holds every label's score.
     """
 
+    head = ("sequence classification (NLI)", "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES")
+    outputs = ("logit",)
+
     def __init__(self, model, tokenizer, **kwargs):
         super().__init__(model, tokenizer, **kwargs)
-        check_head(model, "sequence classification (NLI)", "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES")
         label2id = getattr(model.config, "label2id", None) or {}
         entail = [int(i) for name, i in label2id.items() if str(name).lower().startswith("entail")]
         num_labels = int(getattr(model.config, "num_labels", len(label2id)))
@@ -66,20 +68,10 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
         self.entailment_id = entail[0]
         self.contradiction_id = num_labels - 1 if self.entailment_id == 0 else 0
 
-    def __call__(
-        self,
-        text: str,
-        labels: Sequence[str] | str,
-        hypothesis_template: str = "This example is {}.",
-        *,
-        multi_label: bool = False,
-        interactions: bool = True,
-        steps: int | None = None,
-        method: str | None = None,
-        baseline=None,
-        smoothing="default",
-    ) -> dict[str, Explanation]:
-        """Explain each candidate label; returns ``{label: Explanation}`` in the order given."""
+    def jobs(self, text: str, labels: Sequence[str] | str, hypothesis_template: str = "This example is {}.", *,
+             multi_label: bool = False, options: ExplainOptions) -> list[Job]:
+        """Explain each candidate label; returns ``{label: Explanation}`` in the order given (a list of them for
+        many texts)."""
         labels = parse_labels(labels)
         if not isinstance(hypothesis_template, str) or hypothesis_template.format(labels[0]) == hypothesis_template:
             raise ValueError(f"hypothesis_template {hypothesis_template!r} has no place for the label: include {{}}, "
@@ -90,27 +82,29 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
         if logits.dim() != 2 or logits.shape[1] <= max(self.entailment_id, self.contradiction_id):
             raise TypeError(f"{type(self.model).__name__} does not output one NLI logit vector per pair")
         e, c = self.entailment_id, self.contradiction_id
-        if multi_label or len(labels) == 1:
+        pairwise = multi_label or len(labels) == 1
+        if pairwise:
             scores = torch.softmax(logits[:, [c, e]], dim=-1)[:, 1]
         else:
             scores = torch.softmax(logits[:, e], dim=0)
         top = int(torch.argmax(scores))
         all_scores = {label: float(s) for label, s in zip(labels, scores)}
-        pairwise = multi_label or len(labels) == 1
 
         def select(outputs):
             return outputs.logits[:, e] - outputs.logits[:, c] if pairwise else outputs.logits[:, e]
 
-        targets = [Target(select, label, i, labels[top], all_scores[labels[top]]) for i, label in enumerate(labels)]
-        # one pair per label: explained together (padded to one length), their model calls shared
-        results = self.explain_batches(
-            encs, targets, interactions=interactions, steps=steps, method=method, baseline=baseline,
-            smoothing=smoothing, output="logit",
-            meta={"explained": "entailment - contradiction logit" if pairwise else "entailment logit",
-                  "multi_label": bool(multi_label), "entailment_id": e, "contradiction_id": c})
+        common = {"explained": "entailment - contradiction logit" if pairwise else "entailment logit",
+                  "multi_label": bool(multi_label), "entailment_id": e, "contradiction_id": c,
+                  "scores": dict(all_scores)}
         start = len(text) + len(PAIR_SEPARATOR) + hypothesis_template.format(_SENTINEL).index(_SENTINEL)
-        for label, hypothesis, enc, explanation in zip(labels, hypotheses, encs, results):
+        jobs = []
+        for i, (label, hypothesis, enc) in enumerate(zip(labels, hypotheses, encs)):
             label_words = [w for w, (s, t) in enumerate(enc.offsets) if s < start + len(label) and t > start]
-            explanation.meta.update(hypothesis=hypothesis, label_words=label_words, score=all_scores[label],
-                                    scores=dict(all_scores))
-        return dict(zip(labels, results))
+            meta = {**common, "hypothesis": hypothesis, "label_words": label_words, "score": all_scores[label]}
+            # one pair per label: explained together (padded to one length), their model calls shared
+            jobs.append(Job(enc, Explained(select, label, "candidate", i, labels[top],
+                                           all_scores[labels[top]]), meta, key=label))
+        return jobs
+
+    def shape(self, explanations, jobs):
+        return {job.key: x for job, x in zip(jobs, explanations)}

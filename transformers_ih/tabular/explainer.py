@@ -11,7 +11,7 @@ import torch
 
 from ..engine.expected import expected_gradients, expected_hessians
 from ..engine.smoothing import piecewise_linear_activations, smoothing_context
-from ..explainers.model_state import differentiable_model
+from ..explainers.model_state import differentiable_attention, explainable_model
 from .result import TabularExplanation
 
 
@@ -93,12 +93,13 @@ class TabularInteractionExplainer:
             return values.detach().to(dtype=self.dtype, device=self.device)
         return torch.as_tensor(np.asarray(values, dtype=np.float64), dtype=self.dtype, device=self.device)
 
-    def scalar_function(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        """``f(X) -> (B,)``: the explained output of the model."""
+    def scalar_function(self, model=None) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``f(X) -> (B,)``: the explained output of ``model`` (default the explainer's)."""
         target = self.target
+        model = self.model if model is None else model
 
         def f(X: torch.Tensor) -> torch.Tensor:
-            y = self.model(X)
+            y = model(X)
             if y.dim() == 2 and target is not None:
                 return y[:, target]
             if y.dim() == 2 and y.shape[1] == 1:
@@ -139,9 +140,10 @@ class TabularInteractionExplainer:
         if shown.shape != tuple(X.shape):
             raise ValueError(f"feature_values has shape {shown.shape}, expected {tuple(X.shape)}")
         seed = self.seed if seed == "default" else seed
-        f = self.scalar_function()
         module = isinstance(self.model, torch.nn.Module)
-        with differentiable_model(self.model) if module else contextlib.nullcontext():
+        # the user's module as it is (or, in training mode, a private eval copy): never changed
+        f = self.scalar_function(explainable_model(self.model) if module else None)
+        with differentiable_attention(module), torch.enable_grad():
             smooth, smoothing_desc = smoothing_context(self.smoothing, lambda: piecewise_linear_activations(lambda: f(X[:1])))
             kwargs = dict(samples=self.samples if samples is None else samples, steps=self.steps,
                           path_samples=self.path_samples, seed=seed, internal_batch_size=self.internal_batch_size)

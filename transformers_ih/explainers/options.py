@@ -1,0 +1,81 @@
+"""The per-call options every task explainer takes, parsed once: :class:`ExplainOptions`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Callable
+
+
+class _Default:
+    """The one "use the explainer's setting" sentinel (``None`` means something for several options)."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()
+
+OUTPUT_NAMES = ("logit", "probability", "log_probability")
+
+OPTIONS_DOC = """
+Options (every task, keyword only):
+    output: what is explained: ``"logit"``, ``"probability"`` or ``"log_probability"`` of the task's target
+        (the tasks whose score is fixed accept only theirs: language models ``"log_probability"``, question
+        answering and zero-shot ``"logit"``), or a callable ``model_outputs -> (B,)`` giving one scalar per
+        batch row, e.g. ``lambda out: out.logits[:, 1] - out.logits[:, 0]``: then one explanation per distinct
+        model input of the task, with ``output == "custom"`` and the callable's name in ``meta["output_function"]``.
+    interactions: also compute the ``(W, W)`` Integrated Hessians (default); ``False`` gives Integrated
+        Gradients only (cheaper).
+    steps, method: ``steps=None`` -> the adaptive path rule to the explainer's tolerance; ``steps=N`` -> a
+        fixed rule (``method`` ``"gauss"``, ``"riemann"`` or ``"montecarlo"``).
+    baseline, smoothing: override the explainer's defaults for this call.
+
+Inputs: a string is one input (one result); a list, tuple, numpy array of strings or a ``datasets`` column is
+many (a list of results in input order, explained ``text_batch_size`` at a time with shared model calls; each
+equals its single call within the path rule's tolerance). Two-text tasks take two sequences of equal length.
+"""
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    """How one call explains: see :data:`OPTIONS_DOC`. ``DEFAULT`` fields take the explainer's (or the task's)
+    setting when resolved by :meth:`TextInteractionExplainer.options`."""
+
+    output: str | Callable = DEFAULT
+    interactions: bool = True
+    steps: int | None = None
+    method: str | None = None
+    baseline: Any = DEFAULT
+    smoothing: Any = DEFAULT
+
+    @classmethod
+    def pop_from(cls, kwargs: dict) -> "ExplainOptions":
+        """Take the option keywords out of ``kwargs`` (the rest are the task's own arguments)."""
+        return cls(**{f.name: kwargs.pop(f.name) for f in fields(cls) if f.name in kwargs})
+
+    @property
+    def custom(self) -> bool:
+        """Whether ``output`` is a user's callable."""
+        return callable(self.output)
+
+    @property
+    def output_name(self) -> str:
+        return "custom" if self.custom else self.output
+
+    def check(self, allowed: tuple[str, ...]) -> "ExplainOptions":
+        """``ValueError`` for an output not in ``allowed`` (and not a callable) or a bad option value."""
+        if not self.custom and self.output not in allowed:
+            raise ValueError(f"output must be one of {allowed} for this task, or a callable model_outputs -> (B,); "
+                             f"got {self.output!r}")
+        if not isinstance(self.interactions, bool):
+            raise TypeError(f"interactions must be True or False, got {self.interactions!r}")
+        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
+                                       or self.steps < 1):
+            raise ValueError(f"steps must be a positive number of path points or None (adaptive), got {self.steps!r}")
+        return self
+
+
+def function_name(fn: Callable) -> str:
+    """A readable name for a user's output callable (``"<lambda>"`` for lambdas)."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
+    return str(name)
