@@ -160,9 +160,11 @@ class TextInteractionExplainer:
             explanations = self.explain_jobs([job for jobs in job_lists for job in jobs], options)
         finally:
             self._local.model = None
+        # a user's output: the Explanation, or {key: Explanation} when the task's inputs differ (zero-shot labels)
+        shape = TextInteractionExplainer.shape.__get__(self) if options.custom else self.shape
         results, start = [], 0
         for jobs in job_lists:
-            results.append(self.shape(explanations[start : start + len(jobs)], jobs))
+            results.append(shape(explanations[start : start + len(jobs)], jobs))
             start += len(jobs)
         return results if many else results[0]
 
@@ -328,6 +330,9 @@ class TextInteractionExplainer:
         (attention mask 0 on padding), and ``(N, L)`` token-to-word maps (``-1`` on padding)."""
         if len(encs) == 1:
             return encs[0].inputs, encs[0].token_word[None]
+        if len({e.num_tokens for e in encs}) == 1:  # nothing to pad (also for tokenizers without a pad token)
+            return ({k: torch.cat([e.inputs[k] for e in encs]) for k in encs[0].inputs},
+                    torch.stack([e.token_word for e in encs]))
         length = max(e.num_tokens for e in encs)
         features = [{k: v[0].tolist() for k, v in e.inputs.items()} for e in encs]
         padded = self.tokenizer.pad(features, padding="longest", padding_side="right", return_tensors="pt")

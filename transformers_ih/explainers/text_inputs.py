@@ -59,17 +59,39 @@ def check_fast_tokenizer(tokenizer) -> None:
         )
 
 
-def max_input_tokens(tokenizer, model) -> int | None:
-    """The longest input the model takes, in tokens (``None`` if unknown)."""
-    limit = getattr(tokenizer, "model_max_length", None)
-    if limit is not None and limit < 1_000_000:
-        return int(limit)
+# models whose position ids start after the padding index (RoBERTa's create_position_ids_from_input_ids): their
+# max_position_embeddings counts padding_idx + 1 unusable positions
+_POSITION_OFFSET_MODELS = ("roberta", "xlm-roberta", "camembert", "mpnet", "longformer", "data2vec-text", "xmod",
+                           "roberta-prelayernorm")
+
+
+def max_position_tokens(model) -> int | None:
+    """The most tokens the model's position embeddings cover (``None`` when it has no absolute limit, e.g. T5's
+    relative positions or DeBERTa without absolute position embeddings)."""
     config = getattr(model, "config", None)
-    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-    if positions is None:
+    if config is None or getattr(config, "position_biased_input", True) is False:
         return None
-    offset = 2 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else 0
-    return int(positions) - offset
+    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if not isinstance(positions, int):
+        return None
+    offset = 0
+    if getattr(config, "model_type", "") in _POSITION_OFFSET_MODELS:
+        offset = int(getattr(config, "pad_token_id", 1) or 1) + 1
+    return positions - offset
+
+
+def max_input_tokens(tokenizer, model) -> int | None:
+    """The longest input the model takes, in tokens: the smaller of the tokenizer's ``model_max_length`` (unless
+    it is the huge "unset" sentinel) and the model's position limit (:func:`max_position_tokens`); ``None`` if
+    neither is known."""
+    limits = []
+    limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(limit, int) and limit < 1_000_000:
+        limits.append(int(limit))
+    positions = max_position_tokens(model)
+    if positions is not None:
+        limits.append(positions)
+    return min(limits) if limits else None
 
 
 def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -110,8 +132,9 @@ def encode_text(
     n = enc["input_ids"].shape[1]
     if limit is not None and n > limit:
         raise ValueError(
-            f"the input is {n} tokens long, over the model's limit of {limit} tokens. Nothing is truncated "
-            f"silently: shorten the text, or split it and explain the parts separately."
+            f"the input is {n} tokens long, over the model's limit of {limit} tokens (the smaller of the tokenizer's "
+            f"model_max_length and the model's position embeddings). Nothing is truncated silently: shorten the "
+            f"text, or split it and explain the parts separately."
         )
     offsets = enc.pop("offset_mapping")[0].tolist()
     word_ids = enc.word_ids(0)
