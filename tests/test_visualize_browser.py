@@ -3,8 +3,10 @@
 text, the dark theme applies, two notebook fragments coexist on one page. Screenshots go to
 ``tests/artifacts/``.
 
-Needs /usr/bin/chromium and /usr/bin/chromedriver (``.ci/install_browser.sh``) and ``selenium``; skipped
-without them, except under ``CI`` where their absence fails the tests."""
+Needs headless Chromium and its chromedriver (``bash .ci/install_browser.sh``: apt's ``chromium`` and
+``chromium-driver`` in /usr/bin; elsewhere set ``IH_CHROMIUM`` and ``IH_CHROMEDRIVER`` to their paths, or put
+``chromium`` and ``chromedriver`` on PATH) and ``selenium`` (the ``test`` extra). Without them the tests are skipped
+with a reason saying what is missing and how to install it, except under ``CI`` where they fail."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -25,8 +28,24 @@ from transformers_ih.visualize._theme import THEMES
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+def _executable(variable: str, default: str, *names: str) -> Path | None:
+    """``$variable`` when set, else ``default`` when it exists, else the first of ``names`` on PATH."""
+    if os.environ.get(variable):
+        return Path(os.environ[variable])
+    if Path(default).exists():
+        return Path(default)
+    found = next((shutil.which(name) for name in names if shutil.which(name)), None)
+    return Path(found) if found else None
+
+
+CHROMIUM = _executable("IH_CHROMIUM", "/usr/bin/chromium", "chromium", "chromium-browser")
+CHROMEDRIVER = _executable("IH_CHROMEDRIVER", "/usr/bin/chromedriver", "chromedriver")
+INSTALL_HINT = (
+    "install it with `bash .ci/install_browser.sh` (Debian/Ubuntu: apt-get install chromium chromium-driver), "
+    "or set IH_CHROMIUM and IH_CHROMEDRIVER to a Chromium and its matching chromedriver"
+)
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -46,22 +65,35 @@ def _running_under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str, hint: str = INSTALL_HINT) -> None:
+    """Skip (outside CI) or fail (CI set) the browser tests, saying what is missing and how to install it."""
     if _running_under_ci():
-        pytest.fail(f"{reason}; CI is set, so the browser tests must run (see .ci/install_browser.sh)")
-    pytest.skip(f"{reason}; install it with .ci/install_browser.sh (the tests fail instead of skipping under CI)")
+        pytest.fail(f"browser tests cannot run: {reason}; CI is set, so they fail instead of skipping; {hint}",
+                    pytrace=False)
+    pytest.skip(f"browser tests skipped: {reason}; {hint} (under CI=true they fail instead)")
+
+
+def _missing_browser() -> str | None:
+    """Why headless Chromium cannot be started, or None when both executables are there."""
+    missing = [
+        f"{what} not found ({path if path else 'not in /usr/bin or on PATH'})"
+        for what, path in (("Chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER))
+        if path is None or not path.exists()
+    ]
+    return ", ".join(missing) or None
 
 
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium for the module, with a fresh profile, browser and performance logs."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        _unavailable(f"headless Chromium not found ({CHROMIUM}, {CHROMEDRIVER})")
+    missing = _missing_browser()
+    if missing:
+        _unavailable(missing)
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        _unavailable("selenium is not installed (pip install selenium)")
+        _unavailable("selenium is not installed", "install the test extra: pip install -e \".[test]\"")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
