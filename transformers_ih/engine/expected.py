@@ -216,6 +216,27 @@ def _as_rows(x, background) -> tuple[torch.Tensor, torch.Tensor, bool]:
                      f"the background's rows {tuple(background.shape)}")
 
 
+def _check_finite_rows(X: torch.Tensor, background: torch.Tensor, held: torch.Tensor, batched: bool) -> None:
+    """``ValueError`` naming the input row or background row with NaN/inf entries (background entries held at
+    the input's value are not used, so not checked). One vectorised test each in the normal case."""
+    fix = ("the paths from the baselines to the input need finite values: replace NaN/inf (e.g. with "
+           "torch.nan_to_num, or impute them as for training) or drop those rows")
+    for name, T, used in (("x", X, torch.ones_like(held)), ("background", background, ~held)):
+        bad = ~torch.isfinite(T) & used
+        if not bool(bad.any()):
+            continue
+        per_row = bad.reshape(len(T), -1).sum(dim=1)
+        rows = torch.nonzero(per_row).flatten().tolist()
+        r = rows[0]
+        nan = int((bad[r] & torch.isnan(T[r])).sum())
+        count = int(per_row[r])
+        entry = "entry" if count == 1 else "entries"
+        which = f"background row {r}" if name == "background" else (f"x row {r}" if batched else "x")
+        more = f" ({len(rows)} rows have some)" if len(rows) > 1 else ""
+        raise ValueError(f"{which} has {count} non-finite {entry} (NaN or inf: {nan} NaN, {count - nan} inf){more}; "
+                         f"{fix}")
+
+
 def _counted(f: BatchedFn, counter: list[int]):
     def multi(X: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
         counter[0] += X.shape[0]
@@ -224,14 +245,20 @@ def _counted(f: BatchedFn, counter: list[int]):
     return multi
 
 
-def _forward(f: BatchedFn, X: torch.Tensor, batch: int, counter: list[int]) -> np.ndarray:
+def _forward(f: BatchedFn, X: torch.Tensor, batch: int, counter: list[int], where) -> np.ndarray:
+    """``f`` at the rows of ``X``; ``where(i)`` names row ``i`` in the error raised when ``f`` is not finite there."""
     out = []
     with torch.no_grad():
         for lo in range(0, len(X), batch):
             chunk = X[lo:lo + batch]
             counter[0] += len(chunk)
             out.append(_as_output_vector(f(chunk), len(chunk)).double().cpu().numpy())
-    return np.concatenate(out) if out else np.zeros(0)
+    values = np.concatenate(out) if out else np.zeros(0)
+    if not np.isfinite(values).all():
+        i = int(np.argmax(~np.isfinite(values)))
+        raise ValueError(f"f is not finite at {where(i)} ({values[i]}): the attributions would be NaN. Check the "
+                         f"model (e.g. log or sqrt of a non-positive value, overflow) and the data")
+    return values
 
 
 def _expected(f, x, background, measure, *, samples, groups, steps, path_samples, replace, generator, seed,
@@ -247,6 +274,7 @@ def _expected(f, x, background, measure, *, samples, groups, steps, path_samples
     N, M = len(X), len(background)
     shape = tuple(background.shape[1:])
     group_map, G = normalise_groups(groups, torch.Size(shape), X.device)
+    _check_finite_rows(X, background, group_map < 0, batched)
     held = bool((group_map < 0).any())
     gen = _generator(generator, seed)
     n = samples if replace else min(samples, M)
@@ -267,13 +295,15 @@ def _expected(f, x, background, measure, *, samples, groups, steps, path_samples
 
     counter = [0]
     f_multi = _counted(f, counter)
-    f_input = _forward(f, X, internal_batch_size, counter)
+    f_input = _forward(f, X, internal_batch_size, counter,
+                       lambda i: f"the input (x row {i})" if batched else "the input x")
     if not held:
-        f_bg_rows = _forward(f, background, internal_batch_size, counter)
+        f_bg_rows = _forward(f, background, internal_batch_size, counter, lambda i: f"background row {i}")
         f_background = np.full(N, f_bg_rows.mean())
     else:  # held entries take the row's values, so the expected baseline output depends on the row
         f_background = np.array([
-            _forward(f, torch.where(group_map < 0, X[r], background), internal_batch_size, counter).mean()
+            _forward(f, torch.where(group_map < 0, X[r], background), internal_batch_size, counter,
+                     lambda i, r=r: f"background row {i} (with the entries held at x row {r})").mean()
             for r in range(N)])
 
     rule = fixed_rule(measure, steps, "gauss") if path_samples == "gauss" else None
@@ -301,6 +331,8 @@ def _expected(f, x, background, measure, *, samples, groups, steps, path_samples
         P = len(pair_row)
         reduced = ReducedFunction(f_multi, X[pair_row], background[pair_base], [group_map] * P,
                                   internal_batch_size, multi=True)
+        reduced.describe_problem = lambda p, pair_row=pair_row, pair_base=pair_base: (
+            f"x row {pair_row[p]}, background row {pair_base[p]}" if batched else f"background row {pair_base[p]}")
         # jobs (problem, t, weight), grouped by problem in order
         if path_samples == "gauss":
             ts, weights, counts = np.tile(rule.nodes, P), np.tile(rule.weights, P), np.full(P, steps)
@@ -452,5 +484,7 @@ def expected_hessians(
                      panel_nodes=panel_nodes, progress=progress)
 
 
-expected_gradients.__doc__ += _COMMON_DOC
-expected_hessians.__doc__ += _COMMON_DOC
+for _fn in (expected_gradients, expected_hessians):
+    if _fn.__doc__ is not None:  # None under ``python -OO`` (docstrings stripped)
+        _fn.__doc__ += _COMMON_DOC
+del _fn

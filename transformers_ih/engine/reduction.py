@@ -64,6 +64,35 @@ def normalise_groups(groups: torch.Tensor | np.ndarray | None, shape: torch.Size
     return g, num
 
 
+def _describe_nonfinite(bad: torch.Tensor, values: torch.Tensor, multi: bool) -> str:
+    """``"3 non-finite entries (NaN or inf): 2 NaN, 1 inf; first at index (0, 4)"`` for the ``bad`` mask."""
+    count = int(bad.sum())
+    nan = int((bad & torch.isnan(values)).sum())
+    first = tuple(int(i) for i in torch.nonzero(bad)[0])
+    if not multi:
+        first = first[1:]
+    where = f"problem {first[0]}, index {first[1:]}" if multi else f"index {first}"
+    kinds = ", ".join(part for part in (f"{nan} NaN" if nan else "", f"{count - nan} inf" if count > nan else "")
+                      if part)
+    return f"{count} non-finite {'entry' if count == 1 else 'entries'} (NaN or inf): {kinds}; first at {where}"
+
+
+def _nonfinite_inputs_error(xs: torch.Tensor, bases: torch.Tensor, held: torch.Tensor, multi: bool) -> ValueError:
+    fix = ("Integrated Gradients/Hessians integrate along the straight path from the baseline to the input, "
+           "which needs both finite: replace NaN/inf (e.g. with torch.nan_to_num) or choose another baseline")
+    bad_x = ~torch.isfinite(xs)
+    if bool(bad_x.any()):
+        return ValueError(f"the input x has {_describe_nonfinite(bad_x, xs, multi)}. {fix}")
+    bad_b = ~torch.isfinite(bases) & ~held
+    if bool(bad_b.any()):
+        return ValueError(f"the baseline has {_describe_nonfinite(bad_b, bases, multi)}. {fix}")
+    # both finite, their difference is not: it overflows the dtype
+    bad = ~torch.isfinite(xs - bases) & ~held
+    return ValueError(f"x - baseline overflows {xs.dtype} in {int(bad.sum())} entries: the input and the baseline "
+                      f"are finite but too far apart for this dtype; use a wider dtype (e.g. x.double()) or rescale "
+                      f"the input")
+
+
 def _is_out_of_memory(err: RuntimeError) -> bool:
     """CUDA's ``torch.OutOfMemoryError``, or the CPU allocator's plain ``RuntimeError`` ("can't allocate
     memory")."""
@@ -88,6 +117,9 @@ class ReducedFunction:
         baseline: baseline(s) of the same shape (or broadcastable to it).
         groups: see :func:`normalise_groups`; with ``multi=True`` a list of ``N`` of them.
         internal_batch_size: the most rows passed to ``f`` at once.
+
+    Raises ``ValueError`` at construction when ``x`` or the baseline (where it is used) has NaN/inf entries, and
+    from the evaluation methods when ``f`` or its derivatives are not finite at a path point (naming ``t``).
     """
 
     def __init__(self, f, x: torch.Tensor, baseline, groups=None, internal_batch_size: int = 64, *, multi: bool = False):
@@ -117,6 +149,11 @@ class ReducedFunction:
         self.num_problems = len(xs)
         self.batch_size = internal_batch_size
         self.dtype, self.device = x.dtype, x.device
+        self.multi = multi
+        self.describe_problem: Callable[[int], str] | None = None  # e.g. "row 2, background row 5" (errors)
+        # one check: start and delta are finite iff x is, and the baseline is where it is used (not held)
+        if not bool(torch.isfinite(self.start).all() & torch.isfinite(self.delta).all()):
+            raise _nonfinite_inputs_error(xs, bases, held, multi)
 
     # ---------------------------------------------------------------- evaluation
     def _problems(self, problems, n: int) -> np.ndarray:
@@ -157,6 +194,41 @@ class ReducedFunction:
                 continue
             lo = hi
 
+    def _check_finite(self, ts: np.ndarray, problems: np.ndarray, checks) -> None:
+        """Raise a ``ValueError`` naming the path position and problem where ``f`` or a derivative is not finite.
+
+        ``checks``: ``(what, values)`` pairs, ``values`` float64 arrays with the points along axis 0, the
+        function's values first. One vectorised test per array (the arrays are on the CPU already). Derivatives
+        at ``t = 0`` exactly are not checked: no rule uses them (Gauss nodes are interior, and the ends enter
+        through ``F`` only), and a singularity there (e.g. ``sqrt`` at a zero baseline) is integrable.
+        """
+        for k, (what, values) in enumerate(checks):
+            finite = np.isfinite(values)
+            if finite.all():
+                continue
+            bad_points = ~finite.reshape(len(values), -1).all(axis=1)
+            if k > 0:
+                bad_points &= np.asarray(ts) != 0.0
+            if not bad_points.any():
+                continue
+            p = int(np.argmax(bad_points))
+            bad_value = values[p][~np.isfinite(values[p])].flat[0] if np.ndim(values[p]) else values[p]
+            raise self._nonfinite_path_error(what, float(ts[p]), int(problems[p]), float(bad_value),
+                                             float(checks[0][1][p]) if k > 0 else None)
+
+    def _nonfinite_path_error(self, what: str, t: float, problem: int, value: float, f_value) -> ValueError:
+        end = " (the baseline)" if t == 0.0 else " (the input)" if t == 1.0 else ""
+        if self.describe_problem is not None:
+            which = f" ({self.describe_problem(problem)})"
+        else:
+            which = f" of problem {problem}" if self.multi else ""
+        there = "" if f_value is None else f", where f = {f_value:.6g}"
+        return ValueError(
+            f"{what} is not finite at t={t:.4g}{end} on the path from the baseline to the input{which} ({value}"
+            f"{there}): the attributions would be NaN. Check the model (e.g. log or sqrt of a non-positive value, "
+            f"division by zero, overflow in a low-precision dtype) and the baseline (f must be finite and "
+            f"differentiable at every point between the baseline and the input)")
+
     def _tensor(self, values, dtype=None) -> torch.Tensor:
         return torch.as_tensor(values, dtype=dtype or self.dtype, device=self.device)
 
@@ -185,6 +257,8 @@ class ReducedFunction:
                     d2 = torch.autograd.grad(d1.sum(), t, allow_unused=True)[0] if d1.requires_grad else None
                     rows.append(torch.zeros_like(t) if d2 is None else d2)
             out[:, lo:hi] = torch.stack([r.detach() for r in rows]).double().cpu().numpy()
+            names = ("f", "the derivative of f along the path", "the second derivative of f along the path")
+            self._check_finite(ts[lo:hi], problems[lo:hi], [(names[k], out[k, lo:hi]) for k in range(order + 1)])
 
         self._each_chunk(len(ts), work)
         return out
@@ -207,6 +281,7 @@ class ReducedFunction:
             values[lo:hi] = y.detach().double().cpu().numpy()
             if gr is not None:
                 grads[lo:hi] = gr.double().cpu().numpy()
+            self._check_finite(ts[lo:hi], problems[lo:hi], [("f", values[lo:hi]), ("the gradient of f", grads[lo:hi])])
 
         self._each_chunk(K, work)
         return values, self._mask_columns(grads, problems)
@@ -274,6 +349,8 @@ class ReducedFunction:
                             progress.update((d1 - d0) * len(idx))
                 values[idx] = y.detach().double().cpu().numpy()
                 grads[idx] = gr.detach().double().cpu().numpy()
+                self._check_finite(ts[idx], problems[idx], [("f", values[idx]), ("the gradient of f", grads[idx]),
+                                                            ("a Hessian-vector product of f", hess[idx])])
 
             self._each_chunk(len(run), work, cost=int(size))
 
@@ -300,6 +377,8 @@ class ReducedFunction:
             hess[k, i] = np.zeros((hi - lo, G)) if h is None else h.double().cpu().numpy()
             values[k] = y.detach().double().cpu().numpy()
             grads[k] = gr.detach().double().cpu().numpy()
+            self._check_finite(ts[k], problems[k], [("f", values[k]), ("the gradient of f", grads[k]),
+                                                    ("a Hessian-vector product of f", hess[k, i])])
             if progress is not None:
                 progress.update(hi - lo)
 
