@@ -111,8 +111,8 @@ class Explanation(JsonRecord):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Explanation":
-        d = dict(d)
-        if "model_logit" in d:  # format 1
+        if isinstance(d, dict) and "model_logit" in d:  # format 1
+            d = dict(d)
             d["model_value"] = d.pop("model_logit")
         return super().from_dict(d)
 
