@@ -57,7 +57,7 @@ def path_function(explainer, text, beta):
     enc = explainer.encode([text])
     x, xb, _ = explainer.baseline_embeddings(enc, "pad")
     target = int(explainer.forward(enc).logits[0].argmax())
-    f = explainer.scalar_function(enc, lambda out: out.logits[:, target])
+    f = explainer.scalar_function(enc, lambda out: out.logits[:, target])  # on a twin of the model
     return ReducedFunction(f, x, xb, enc.token_word), (SoftplusMode(beta) if beta else None)
 
 

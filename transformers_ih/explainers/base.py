@@ -18,6 +18,7 @@ The user's model is never changed (:mod:`.model_state`), also when several threa
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 from dataclasses import fields, replace
@@ -290,10 +291,24 @@ class TextInteractionExplainer:
 
     def scalar_function(self, enc: EncodedText, select: Selector) -> Callable[[torch.Tensor], torch.Tensor]:
         """``f(E) -> (B,)`` for word embeddings ``E`` of shape ``(B, L, e)``: the explained output of the model on
-        ``enc``, as explanations compute it (for custom uses of the engine and benchmarks)."""
-        inputs = dict(enc.inputs)
-        f = self._multi_function(inputs, [select])
+        ``enc``, as explanations compute it, on a twin of the model (for custom uses of the engine, e.g.
+        benchmarks; wrap Hessians in :meth:`engine_context`)."""
+        f = self._multi_function(dict(enc.inputs), [select], model=explainable_model(self.model))
         return lambda embeds: f(embeds, torch.zeros(embeds.shape[0], dtype=torch.long, device=embeds.device))
+
+    def engine_context(self, enc: EncodedText, select: Selector, *, interactions: bool = True, smoothing=DEFAULT):
+        """``(context, description)``: what explanations run the engine in for ``select`` on ``enc``:
+        differentiable attention (for ``interactions``) and the ReLU smoothing that ``smoothing`` (default the
+        explainer's) resolves to on this model, e.g. ``"softplus(beta=20)"``; ``description`` is ``None`` without
+        smoothing."""
+        f = self.scalar_function(enc, select)
+        x = self.baseline_embeddings(enc, "zero")[0]
+        found = piecewise_linear_activations(lambda: f(x[None]))
+        smooth, desc = smoothing_context(self.smoothing if smoothing is DEFAULT else smoothing, lambda: found)
+        stack = contextlib.ExitStack()
+        stack.enter_context(smooth)
+        stack.enter_context(differentiable_attention(interactions))
+        return stack, desc
 
     # ------------------------------------------------------------------ the explanations
     def explain_jobs(self, jobs: list[Job], options: ExplainOptions) -> list[Explanation]:
@@ -427,10 +442,12 @@ class TextInteractionExplainer:
             },
         )
 
-    def _multi_function(self, inputs: dict[str, torch.Tensor], selects: list[Selector], per_input: int = 1):
+    def _multi_function(self, inputs: dict[str, torch.Tensor], selects: list[Selector], per_input: int = 1,
+                        model: torch.nn.Module | None = None):
         """``f(E, problems) -> (B,)``: row ``b`` is input ``problems[b] // per_input`` (of the padded ``inputs``)
-        with word embeddings ``E[b]``, and its value that input's explained output."""
-        model = self.active_model
+        with word embeddings ``E[b]``, and its value that input's explained output (of ``model``, default the
+        current call's twin)."""
+        model = self.active_model if model is None else model
         embeddings = model.get_input_embeddings()
 
         def f(embeds: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
