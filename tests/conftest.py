@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 # OMP_NUM_THREADS (e.g. 1 on a shared machine, where 2 threads each wait on the other) wins over the default
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, min(2, os.cpu_count() or 1)))
 
-from tiny_models import REAL_MODEL, build_sequence_classifier, build_task_model  # noqa: E402
+from tiny_models import DEVICE, REAL_MODEL, build_sequence_classifier, build_task_model  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -47,4 +47,5 @@ def real_model():
         pytest.fail(f"the shared SST-2 model is missing at {REAL_MODEL}")
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    return AutoModelForSequenceClassification.from_pretrained(REAL_MODEL), AutoTokenizer.from_pretrained(REAL_MODEL)
+    model = AutoModelForSequenceClassification.from_pretrained(REAL_MODEL).to(DEVICE)
+    return model, AutoTokenizer.from_pretrained(REAL_MODEL)

@@ -56,6 +56,7 @@ def restored(model):
 
 def own_forward(model, tok, *texts, **kwargs):
     """The model's own forward pass on the tokenizer's own inputs (eval, no gradients)."""
-    enc = tok(*texts, return_tensors="pt")
+    enc = tok(*texts, return_tensors="pt").to(model.device)
+    kwargs = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
     with torch.no_grad():
         return model.eval()(**enc, **kwargs), enc

@@ -28,7 +28,7 @@ def test_prediction_words_and_axioms(tiny_classifier, arch):
     assert e.words == TEXT.split()
     assert [e.text[s:t] for s, t in e.offsets] == e.words
     with torch.no_grad():
-        probs = torch.softmax(model(**tok(TEXT, return_tensors="pt")).logits[0], -1)
+        probs = torch.softmax(model(**tok(TEXT, return_tensors="pt").to(model.device)).logits[0], -1)
     assert e.predicted_label == model.config.id2label[int(probs.argmax())]
     assert e.predicted_probability == pytest.approx(float(probs.max()), abs=1e-6)
     assert e.target == e.predicted_label
@@ -45,7 +45,7 @@ def test_prediction_words_and_axioms(tiny_classifier, arch):
 
 def brute_force_reference(model, tok, text, target, nodes, weights):
     """Integrated Hessians over every embedding entry (full (L*e)^2 Hessian at each node), summed by word."""
-    enc = tok(text, return_tensors="pt")
+    enc = tok(text, return_tensors="pt").to(model.device)
     emb = model.get_input_embeddings()
     ids = enc["input_ids"]
     x = emb(ids)[0].detach()
@@ -98,7 +98,7 @@ def test_label_names_indices_and_outputs(tiny_classifier):
     np.testing.assert_allclose(by_name.interactions, by_index.interactions)
     prob = ex(TEXT, target=0, output="probability")
     with torch.no_grad():
-        p0 = float(torch.softmax(model(**tok(TEXT, return_tensors="pt")).logits[0], -1)[0])
+        p0 = float(torch.softmax(model(**tok(TEXT, return_tensors="pt").to(model.device)).logits[0], -1)[0])
     assert prob.f_input == pytest.approx(p0, abs=1e-6) and prob.output == "probability"
     check_axioms(prob)
     ig = ex(TEXT, interactions=False)
@@ -120,7 +120,7 @@ def test_baselines_keep_special_tokens(tiny_classifier, baseline):
 def test_pad_baseline_value_is_the_pad_sentence(tiny_classifier):
     model, tok = tiny_classifier("distilbert")
     e = SequenceClassificationInteractionExplainer(model, tok, smoothing=None)(TEXT, target=1, steps=4)
-    ids = tok(TEXT, return_tensors="pt")["input_ids"]
+    ids = tok(TEXT, return_tensors="pt").to(model.device)["input_ids"]
     pad_ids = torch.where((ids == tok.cls_token_id) | (ids == tok.sep_token_id), ids, tok.pad_token_id)
     with torch.no_grad():
         expected = float(model(input_ids=pad_ids).logits[0, 1])

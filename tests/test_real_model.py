@@ -25,7 +25,7 @@ def explainer(real_model):
 
 def model_prediction(model, tok, text):
     with torch.no_grad():
-        probs = torch.softmax(model(**tok(text, return_tensors="pt")).logits[0].double(), -1)
+        probs = torch.softmax(model(**tok(text, return_tensors="pt").to(model.device)).logits[0].double(), -1)
     return model.config.id2label[int(probs.argmax())], float(probs.max())
 
 

@@ -14,7 +14,7 @@ def continuation_log_probability(model, tok, prompt, target):
     p = tok(prompt)["input_ids"]
     t = tok(target, add_special_tokens=False)["input_ids"]
     with torch.no_grad():
-        logits = model.eval()(input_ids=torch.tensor([p + t])).logits[0]
+        logits = model.eval()(input_ids=torch.tensor([p + t], device=model.device)).logits[0]
     logp = torch.log_softmax(logits.double(), -1)
     return float(sum(logp[len(p) - 1 + k, i] for k, i in enumerate(t))), logp[len(p) - 1]
 

@@ -7,6 +7,7 @@ back with ``from_pretrained`` (the real loading path), offline.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +21,9 @@ REAL_MODEL = SHARED / "models" / "distilbert-mini-sst2"
 SST2 = SHARED / "data" / "sst2"
 
 TINY = dict(hidden=32, layers=2, heads=4, intermediate=64)
+
+#: where the tests run models: ``TRANSFORMERS_IH_TEST_DEVICE=cuda python -m pytest`` runs the suite on a GPU
+DEVICE = torch.device(os.environ.get("TRANSFORMERS_IH_TEST_DEVICE", "cpu"))
 
 
 def sst2_sentences(split: str = "train", n: int = 3000) -> list[str]:
@@ -82,7 +86,7 @@ def build_sequence_classifier(arch: str, directory: Path, num_labels: int = 2, s
     torch.manual_seed(seed)
     model = AutoModelForSequenceClassification.from_config(config)
     model.save_pretrained(directory)
-    return AutoModelForSequenceClassification.from_pretrained(directory), AutoTokenizer.from_pretrained(directory)
+    return AutoModelForSequenceClassification.from_pretrained(directory).to(DEVICE), AutoTokenizer.from_pretrained(directory)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -235,4 +239,4 @@ def build_task_model(arch: str, head: str, directory: Path, *, labels: list[str]
     auto = getattr(transformers, HEADS[head])
     model = auto.from_config(config)
     model.save_pretrained(directory)
-    return auto.from_pretrained(directory), AutoTokenizer.from_pretrained(directory)
+    return auto.from_pretrained(directory).to(DEVICE), AutoTokenizer.from_pretrained(directory)
