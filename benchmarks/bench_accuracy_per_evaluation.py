@@ -151,8 +151,6 @@ def main(argv=None):
 
     model, tok = common.load_real_model()
     ex = SequenceClassificationInteractionExplainer(model, tok)
-    smooth_ctx, smoothing = common.smoothing_for(model)
-    rec["smoothing"] = smoothing
     dev = [s for _, s in common.dev_sentences()]
     rng = np.random.default_rng(cfg["seed"])
     pool = dev if not cfg["max_words"] else [s for w, _, s in common.word_counts_and_sentences(tok, dev)
@@ -164,7 +162,8 @@ def main(argv=None):
     for i, sentence in enumerate(chosen):
         t0 = time.perf_counter()
         case = common.Case(ex, sentence)
-        with common.frozen(model), common.smoothing_for(model)[0]:
+        with case.engine_context() as smoothing:
+            rec["smoothing"] = smoothing
             red = case.reduced()
             p2 = CachedPath(red, 2)
             ih_err, delta = score(p2, ih, "log")
@@ -191,7 +190,7 @@ def main(argv=None):
         for v in verify_with_explainer(ex, row["sentence"], row["target"]):
             key = ("ours: gauss", 3) if v["method"] == "gauss" else ("paper: Monte Carlo", 9)
             case = common.Case(ex, row["sentence"])
-            with common.frozen(model), common.smoothing_for(model)[0]:
+            with case.engine_context():
                 nodes, weights = ih[key] if key in ih else _rule(v["method"], v["steps"], cfg["seed"])
                 errs, _ = case.completeness_errors({"r": (nodes, weights)}, "log")
             v["scalar_relative_error"] = errs["r"] / abs(row["f_delta"])

@@ -5,13 +5,16 @@ target (the predicted class's logit) and smoothing (the real model's ReLU head i
 sides; the tiny BERTs are smooth: GELU and tanh), in one process.
 
 * path_explain runs on the flattened word embeddings ``(1, L*e)`` with ``use_expectation=False`` and the baseline
-  as its reference (their Integrated-Hessians estimator on the straight path), for ``num_samples`` in a sweep.
+  as its reference (their Integrated-Hessians estimator on the straight path), for ``num_samples`` in a sweep,
+  on the model's own forward as their user writes it (weights frozen, math attention kernel: see
+  ``common.Case.peer_f``).
   Their time is measured when the call finishes under a limit, else extrapolated from a probe of their own code
   (see ``path_explain_runner.py``). Their completeness error is measured by their own code run on one coordinate
   per word (``g(c) = f(x' + sum_w c_w Delta_w)``: summing their flattened matrix by word gives exactly this,
   checked below where the flattened run finishes), and cross-checked with the closed form of their rule.
 * Ours: ``SequenceClassificationInteractionExplainer`` (end to end) at the default tolerance and with fixed Gauss
-  rules of N points; also the engine alone (``integrated_hessians`` on the same ``f``).
+  rules of N points; also the engine alone (``integrated_hessians`` on the explainer's own ``scalar_function``,
+  in its ``engine_context``: what an explanation runs, without the set-up).
 * Ratio at equal or better error: for each of their settings, our fastest run whose completeness error is at most
   theirs.
 * Threads: the tiny models run with one torch thread, both sides (their operations are too small to gain from two,
@@ -38,7 +41,7 @@ import path_explain_runner as per  # noqa: E402
 NAME = "interactions_vs_path_explain"
 
 
-def ours_runs(case: common.Case, smooth_ctx_factory, gauss_steps, repeats: int, engine: bool,
+def ours_runs(case: common.Case, gauss_steps, repeats: int, engine: bool,
               rtols=()) -> list[dict]:
     """Our explainer (end to end) and engine at the default tolerance, looser tolerances and fixed Gauss rules.
     The first run is the default."""
@@ -59,7 +62,7 @@ def ours_runs(case: common.Case, smooth_ctx_factory, gauss_steps, repeats: int, 
             ex.rtol = 1e-3
         te = re_ = None
         if engine:
-            with common.frozen(case.model), smooth_ctx_factory():
+            with case.engine_context():  # what the explainer runs its engine in on this model
                 te, re_ = common.timed(integrated_hessians, case.f, case.x, case.x_base, groups=case.token_word,
                                        repeats=repeats, rtol=1e-3 if rtol is None else rtol, **kw)
         runs.append({"setting": label, "time_s": t, "engine_time_s": te, "completeness_error": r.completeness_error,
@@ -71,14 +74,17 @@ def ours_runs(case: common.Case, smooth_ctx_factory, gauss_steps, repeats: int, 
     return runs
 
 
-def theirs_runs(pe, case: common.Case, smooth_ctx_factory, samples, *, flat_limit_s, word_limit_s,
+def theirs_runs(pe, case: common.Case, samples, *, flat_limit_s, word_limit_s,
                 probe_features: int, memory_limit_gb: float, probe_repeats: int = 2) -> list[dict]:
     runs = []
     xf, bf = case.flat_input()
     xw, bw = case.word_input()
     M = case.word_sum_matrix()
     rules = {s: per.grid_rule(s) for s in samples}
-    with common.frozen(case.model), smooth_ctx_factory():
+    # their functions (case.flat_model, case.word_model: the model's forward on a frozen twin, see Case.peer_f) run
+    # in the engine context too: CPU's fused attention kernels have no double backward (their Hessians need one),
+    # and the real model's ReLU head is softplus(beta=20) on both sides, so that both explain the same function
+    with case.engine_context():
         formula, delta = case.completeness_errors(rules, "log")
         last_word = None  # (k, seconds) of the last word-coordinate run that finished
         for s in samples:
@@ -138,14 +144,14 @@ def matched(ours: list[dict], theirs: list[dict]) -> list[dict]:
     return out
 
 
-def run_case(pe, label: str, case: common.Case, smooth_ctx_factory, cfg: dict, extra: dict) -> dict:
+def run_case(pe, label: str, case: common.Case, cfg: dict, extra: dict) -> dict:
     common.log(NAME, f"{label}: {case.W} words, {case.L} tokens, e={case.e}, {case.L * case.e} features, "
                      f"{torch.get_num_threads()} torch threads: {case.sentence!r}")
     started = {"torch_threads": torch.get_num_threads(), "load_average": list(__import__("os").getloadavg()),
                "time": time.strftime("%Y-%m-%d %H:%M:%S")}
-    ours = ours_runs(case, smooth_ctx_factory, cfg["gauss_steps"], cfg["repeats"], cfg.get("engine", True),
+    ours = ours_runs(case, cfg["gauss_steps"], cfg["repeats"], cfg.get("engine", True),
                      cfg.get("rtols", ()))
-    theirs = theirs_runs(pe, case, smooth_ctx_factory, cfg["samples"], flat_limit_s=cfg["flat_limit_s"],
+    theirs = theirs_runs(pe, case, cfg["samples"], flat_limit_s=cfg["flat_limit_s"],
                          word_limit_s=cfg["word_limit_s"], probe_features=cfg["probe_features"],
                          memory_limit_gb=cfg["memory_limit_gb"], probe_repeats=cfg["probe_repeats"])
     # our default vs their word-coordinate matrices (how far apart the estimates are, not only their sums)
@@ -219,7 +225,7 @@ def main(argv=None):
         model, tok = models[e]
         ex = SequenceClassificationInteractionExplainer(model, tok)
         case = common.Case(ex, common.sentence_with_words(tok, sentences, w))
-        cases.append(run_case(pe, f"tiny BERT e={e}, {case.W} words", case, _null, cfg,
+        cases.append(run_case(pe, f"tiny BERT e={e}, {case.W} words", case, cfg,
                               {"model": f"tiny random BERT (2 layers, hidden {e}, GELU)", "kind": "tiny"}))
         rec["cases"] = cases
         rec.save()
@@ -234,11 +240,10 @@ def main(argv=None):
     # the real model: a short sentence through the whole sweep; the 23-word sentence as far as their code allows
     model, tok = common.load_real_model()
     ex = SequenceClassificationInteractionExplainer(model, tok)
-    smooth = lambda: common.smoothing_for(model)[0]  # noqa: E731
     short_cfg = dict(cfg, gauss_steps=cfg["real_short_gauss_steps"], repeats=1, engine=False, rtols=(),
                      word_limit_s=cfg["real_short_word_limit_s"])
     case = common.Case(ex, common.sentence_with_words(tok, sentences, cfg["real_short_words"]))
-    cases.append(run_case(pe, f"distilbert-mini-sst2, {case.W} words", case, smooth, short_cfg,
+    cases.append(run_case(pe, f"distilbert-mini-sst2, {case.W} words", case, short_cfg,
                           {"model": "distilbert-mini-sst2", "kind": "real"}))
     rec["cases"] = cases
     rec.save()
@@ -246,9 +251,9 @@ def main(argv=None):
         case = common.Case(ex, common.sentence_with_words(tok, sentences, cfg["real_long_words"]))
         long_cfg = dict(cfg, gauss_steps=cfg["real_long_gauss_steps"], repeats=1, engine=False, rtols=(),
                         samples=cfg["real_long_samples"], word_limit_s=cfg["real_long_word_limit_s"])
-        row = run_case(pe, f"distilbert-mini-sst2, {case.W} words", case, smooth, long_cfg,
+        row = run_case(pe, f"distilbert-mini-sst2, {case.W} words", case, long_cfg,
                        {"model": "distilbert-mini-sst2", "kind": "real", "target_sentence": True})
-        row["search_breakdown"] = search_breakdown(case, smooth)
+        row["search_breakdown"] = search_breakdown(case)
         cases.append(row)
     rec["cases"] = cases
     rec.note("path_explain's time: 'measured' = their call ran to the end; 'extrapolated' = k*(A + n*B) from a probe "
@@ -271,24 +276,18 @@ def _previous(args, part: str) -> list:
     return data.get("cases", [])
 
 
-def search_breakdown(case: common.Case, smooth_ctx_factory) -> dict:
+def search_breakdown(case: common.Case) -> dict:
     """Time of the adaptive rule's search alone (scalar passes along the path) on this input; the rest of an
     explanation's time is the Hessians at the final nodes."""
     from transformers_ih.engine import adaptive_rule
 
-    with common.frozen(case.model), smooth_ctx_factory():
+    with case.engine_context():
         red = case.reduced()
         t0 = time.perf_counter()
         rule, info = adaptive_rule(red.path_derivatives, "log")
         t = time.perf_counter() - t0
     return {"search_s": t, "nodes": len(rule), "scalar_evaluations": info.scalar_evaluations,
             "hessian_vector_products": len(rule) * case.W}
-
-
-def _null():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def child(payload: dict) -> dict:
             case = common.Case(explainer, text)
             probe = ProbeProgress(payload["probe_updates"], payload["probe_seconds"])
             kw = {} if payload["adaptive"] else {"steps": 1, "method": "gauss"}
-            with common.frozen(model), common.smoothing_for(model)[0]:
+            with case.engine_context():
                 t0 = time.perf_counter()
                 try:
                     integrated_hessians(case.f, case.x, case.x_base, groups=case.token_word, internal_batch_size=ibs,

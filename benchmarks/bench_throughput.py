@@ -100,34 +100,32 @@ def headroom(payload: dict) -> dict:
     explainer = SequenceClassificationInteractionExplainer(model, tok, progress=False)
     texts = select([s for _, s in common.dev_sentences()], tok, payload["sentences"])[: payload["texts"]]
     calls = collections.Counter()
-    forward = model.forward
 
-    def counting(*args, **kwargs):
+    def counting(module, args, kwargs):
         x = kwargs.get("inputs_embeds")
         x = kwargs.get("input_ids") if x is None else x
         calls[int(x.shape[0])] += 1
-        return forward(*args, **kwargs)
 
-    model.forward = counting
+    # a hook, not a replaced forward: the explainer runs a twin of the model (a copy of its module tree, hooks
+    # included), whose forward must stay its own
+    hook = model.register_forward_pre_hook(counting, with_kwargs=True)
     try:
         for t in texts:
             explainer(t, interactions=payload["interactions"])
     finally:
-        del model.forward
+        hook.remove()
     # per-row cost of forward + backward (a gradient) at each batch size, on a sentence of the median length
     lengths = sorted(len(tok(t)["input_ids"]) for t in texts)
     text = next(t for t in texts if len(tok(t)["input_ids"]) == lengths[len(lengths) // 2])
-    enc = explainer.encode([text])
-    x, _, _ = explainer.baseline_embeddings(enc, "pad")
-    inputs = {k: v for k, v in enc.inputs.items() if k != "input_ids"}
+    case = common.Case(explainer, text)
     per_row = {}
-    with common.frozen(model):
+    with case.engine_context(interactions=payload["interactions"]):  # the explainer's scalar passes, as it runs them
         for b in sorted(set(calls) | {64, 256}):
-            e = x[None].repeat(b, 1, 1).requires_grad_(True)
-            batch_inputs = {k: v.expand(b, *v.shape[1:]) for k, v in inputs.items()}
+            e = case.x[None].repeat(b, 1, 1).requires_grad_(True)
+
             def step():
-                y = model(inputs_embeds=e, **batch_inputs).logits[:, 0].sum()
-                torch.autograd.grad(y, e)
+                torch.autograd.grad(case.f(e).sum(), e)
+
             step()
             reps = max(2, 64 // b)
             t0 = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -232,43 +233,6 @@ def tiny_bert(hidden: int, seed: int = 0, layers: int = 2, heads: int = 4, max_p
     return model, tokenizer
 
 
-@contextlib.contextmanager
-def frozen(model):
-    """Parameters ``requires_grad=False`` (as our explainer does for its calls: no weight gradients), eval mode and
-    the math SDPA backend (fused CPU SDPA kernels have no double backward); restored on exit."""
-    import torch
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-
-    saved = [(p, p.requires_grad) for p in model.parameters()]
-    training = model.training
-    try:
-        for p, _ in saved:
-            p.requires_grad_(False)
-        model.eval()
-        with sdpa_kernel([SDPBackend.MATH]):
-            yield model
-    finally:
-        for p, r in saved:
-            p.requires_grad_(r)
-        model.train(training)
-
-
-def smoothing_for(model, beta: float = 20.0):
-    """``smooth_relu(model, beta)`` if the model calls a ReLU-family function (as our explainer's ``"auto"``),
-    else a null context. Returns ``(context, description)``."""
-    import torch
-
-    from transformers_ih import smooth_relu
-    from transformers_ih.engine import piecewise_linear_activations
-
-    ids = torch.tensor([[101, 2023, 102]])
-    with torch.no_grad():
-        found = piecewise_linear_activations(lambda: model(input_ids=ids))
-    if found:
-        return smooth_relu(model, beta=beta), f"softplus(beta={beta:g})"
-    return contextlib.nullcontext(), None
-
-
 # ---------------------------------------------------------------------------------------------------- baselines
 def load_path_explainer_torch():
     """path_explain's ``PathExplainerTorch``, loaded by file path (its package ``__init__`` imports TensorFlow)."""
@@ -315,11 +279,15 @@ def summary(values) -> dict:
 class Case:
     """One sentence for one model, as our explainer sees it: word embeddings ``x`` ``(L, e)``, the pad baseline
     ``x'`` (special tokens kept), word ids per token, the explained class (predicted) and the batched scalar
-    function ``f(E (B, L, e)) -> (B,)`` (that class's logit), plus the same function on flattened embeddings
-    ``(B, L*e) -> (B, 1)`` and on one coordinate per word ``(B, W) -> (B, 1)`` (for path_explain)."""
+    function ``f(E (B, L, e)) -> (B,)`` (that class's logit): the explainer's own
+    (:meth:`~transformers_ih.explainers.base.TextInteractionExplainer.scalar_function`, on a twin of the model),
+    run by the engine within :meth:`engine_context`. For path_explain: the same function as its user writes it,
+    on flattened embeddings ``(B, L*e) -> (B, 1)`` and on one coordinate per word ``(B, W) -> (B, 1)``."""
 
     def __init__(self, explainer, sentence: str):
         import torch
+
+        from transformers_ih.explainers.targets import class_selector
 
         self.explainer = explainer
         self.model = explainer.model
@@ -331,23 +299,48 @@ class Case:
         self.W = len(self.words)
         self.token_word = self.enc.token_word
         self.inputs = {k: v for k, v in self.enc.inputs.items() if k != "input_ids"}
-        with torch.no_grad():
-            self.target = int(self.model(**self.enc.inputs).logits[0].argmax())
+        self.target = int(explainer.forward(self.enc).logits[0].argmax())
+        self.select = class_selector(self.target, "logit")
+        self.f = explainer.scalar_function(self.enc, self.select)
         self.delta_words = torch.stack([torch.where((self.token_word == w)[:, None], self.x - self.x_base,
                                                     torch.zeros_like(self.x)) for w in range(self.W)])
 
-    def f(self, E):
-        B = E.shape[0]
-        out = self.model(inputs_embeds=E, **{k: v.expand(B, *v.shape[1:]) for k, v in self.inputs.items()})
-        return out.logits[:, self.target]
+    @contextlib.contextmanager
+    def engine_context(self, interactions: bool = True):
+        """What the explainer runs its engine in on this input (differentiable attention for ``interactions``, the
+        smoothing its ``smoothing="auto"`` resolves to on this model), entered on ``with``; yields the smoothing's
+        description (``None`` without smoothing)."""
+        context, smoothing = self.explainer.engine_context(self.enc, self.select, interactions=interactions)
+        with context:
+            yield smoothing
+
+    @functools.cached_property
+    def peer_f(self):
+        """``f`` as a path_explain user writes it: the model's own forward over ``inputs_embeds``, the class's
+        logit. On a frozen twin (``explainable_model``: the model's weights with ``requires_grad=False``, as a user
+        freezes them with ``model.requires_grad_(False)``, here without changing the model our explainer shares):
+        path_explain differentiates twice with respect to its inputs only, and trainable weights would make its
+        double backward also build their gradient graph (several times slower), an advantage for us that no
+        careful user would give away. Run it in :meth:`engine_context`: CPU's fused attention kernels have no
+        double backward, and both sides explain the same (smoothed) function."""
+        from transformers_ih.explainers.model_state import explainable_model
+
+        model = explainable_model(self.model)
+
+        def f(E):
+            B = E.shape[0]
+            out = model(inputs_embeds=E, **{k: v.expand(B, *v.shape[1:]) for k, v in self.inputs.items()})
+            return out.logits[:, self.target]
+
+        return f
 
     def flat_model(self, X):
-        return self.f(X.view(X.shape[0], self.L, self.e))[:, None]
+        return self.peer_f(X.view(X.shape[0], self.L, self.e))[:, None]
 
     def word_model(self, C):
         import torch
 
-        return self.f(self.x_base[None] + torch.einsum("bw,wle->ble", C, self.delta_words))[:, None]
+        return self.peer_f(self.x_base[None] + torch.einsum("bw,wle->ble", C, self.delta_words))[:, None]
 
     def flat_input(self):
         return self.x.reshape(1, -1), self.x_base.reshape(1, -1)
