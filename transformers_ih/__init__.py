@@ -4,6 +4,7 @@
 >>> explanation = SequenceClassificationInteractionExplainer(model, tokenizer)("this film is not bad at all")
 """
 
+from .corpus import CorpusInteractions, LocalEngine, RayEngine, explain_dataset, explanations
 from .engine import expected_gradients, expected_hessians, integrated_gradients, integrated_hessians, smooth_relu
 from .explainers import (
     CausalLMInteractionExplainer,
@@ -24,10 +25,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CausalLMInteractionExplainer",
+    "CorpusInteractions",
     "Explanation",
+    "LocalEngine",
     "MaskedLMInteractionExplainer",
     "MultiLabelClassificationInteractionExplainer",
     "PairClassificationInteractionExplainer",
+    "RayEngine",
     "QuestionAnsweringInteractionExplainer",
     "Seq2SeqLMInteractionExplainer",
     "SequenceClassificationInteractionExplainer",
@@ -36,6 +40,8 @@ __all__ = [
     "TextInteractionExplainer",
     "TokenClassificationInteractionExplainer",
     "ZeroShotClassificationInteractionExplainer",
+    "explain_dataset",
+    "explanations",
     "expected_gradients",
     "expected_hessians",
     "integrated_gradients",
