@@ -151,6 +151,38 @@ class Explanation(JsonRecord):
         order = np.argsort(-np.abs(self.attributions), kind="stable")[:k]
         return [(self.words[i], float(self.attributions[i])) for i in order]
 
+    def group_attribution(self, features) -> float:
+        """The Integrated Hessians score of a group of features (a phrase) on its own: ``sum_{i, j in G} Gamma_ij``.
+
+        ``features``: the group's word positions (distinct ints, e.g. ``[3, 4]`` for "not bad"). The value, in
+        output units, is what the second-order surrogate ``f(x') + sum_{i, j in S} Gamma_ij`` credits to the
+        coalition ``S = G`` beyond the baseline: the group's main effects plus the interactions *within* it
+        (each pair counted twice, ``Gamma_ij + Gamma_ji``), and nothing of its interactions with words outside.
+        Compare ``sum(attributions[G])``, which also holds half of every interaction between ``G`` and the rest.
+        For one word it is its main effect ``Gamma_ii``; for all words it is ``f(x) - f(x')``. Needs the group's
+        block of the interaction matrix (``ValueError`` when interactions are missing or partial there).
+        """
+        self._need_interactions()
+        n = len(self.words)
+        if isinstance(features, (str, bytes)) or not hasattr(features, "__iter__"):
+            raise TypeError(f"features must be a sequence of word positions (ints), e.g. [3, 4]; got {features!r}")
+        group = list(features)
+        if not group:
+            raise ValueError("features is empty: pass the word positions of the group, e.g. [3, 4]")
+        for f in group:
+            if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, np.integer)):
+                raise TypeError(f"features must be word positions (ints); got {f!r} ({type(f).__name__}); "
+                                f"find positions with explanation.words.index(word)")
+            if not 0 <= f < n:
+                raise ValueError(f"feature {f} is out of range: this explanation has {n} words (0..{n - 1})")
+        if len(set(int(f) for f in group)) != len(group):
+            raise ValueError(f"features {group} has repeated positions: pass each word once")
+        block = self.interactions[np.ix_(group, group)]
+        if not np.isfinite(block).all():
+            raise ValueError("the interaction matrix is partial (NaN/inf) within this group: its group attribution "
+                             "needs every pair of the group; explain with all rows of the interaction matrix")
+        return float(block.sum())
+
     def _need_interactions(self) -> None:
         if self.interactions is None:
             raise ValueError("this explanation has no interactions; call the explainer with interactions=True")
@@ -171,11 +203,14 @@ class Explanation(JsonRecord):
         )
 
     # ------------------------------------------------------------------ views (transformers_ih.visualize)
-    def to_html(self, **kwargs: Any) -> str:
-        """One self-contained HTML report with every view (see :mod:`transformers_ih.visualize`)."""
+    def to_html(self, *, evaluation: Any = None, **kwargs: Any) -> str:
+        """One self-contained HTML report with every view (see :mod:`transformers_ih.visualize`).
+
+        ``evaluation``: results of :mod:`transformers_ih.evaluate` (an ``AttributionFaithfulness``, an
+        ``InteractionFaithfulness``, or a list of them) to add as a "How faithful is it?" section."""
         from .visualize import report
 
-        return report.to_html(self, **kwargs)
+        return report.to_html(self, evaluation=evaluation, **kwargs)
 
     def save_html(self, path: str | Path, **kwargs: Any) -> Path:
         """Write :meth:`to_html` to ``path``; opens offline (plotly.js inlined)."""

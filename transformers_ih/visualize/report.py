@@ -21,6 +21,7 @@ from ._escape import figure_json_for_script, html_text, json_for_script
 from ._ids import element_id, new_report_id
 from ._theme import THEMES
 from .arcs import plot_arcs
+from .evaluation import evaluation_sections
 from .matrix import plot_interactions
 from .text import header_html, text_html
 from .top_pairs import plot_top_pairs
@@ -38,12 +39,14 @@ PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemo
 
 
 class _Section(NamedTuple):
-    """One chart of the report: element-id suffix, heading, explanatory note, ``build(expl, theme) -> Figure``."""
+    """One chart of the report: element-id suffix, heading, explanatory note, ``build(expl, theme) -> Figure``, and
+    escaped HTML shown above the chart (e.g. an evaluation's numbers)."""
 
     name: str
     heading: str
     note: str
     build: Callable[["Explanation", str], go.Figure]
+    html: str = ""
 
 
 def _sections(top_k: int = 10, focus_word: int | str | None = None, arc_k: int | None = None,
@@ -89,7 +92,7 @@ def _report_body(expl: "Explanation", report_id: str, figure_sections: list[_Sec
         parts.append('<p class="ih-note">No interactions were computed for this explanation.</p>')
     for section in figure_sections:
         div = f'<div class="ih-figure" id="{element_id(report_id, section.name)}"></div>'
-        parts.append(_section_html(section.heading, section.note, div))
+        parts.append(_section_html(section.heading, section.note, section.html + div))
     return f'<div class="ih-report" id="{report_id}">{"".join(parts)}</div>'
 
 
@@ -107,7 +110,7 @@ def _figures_json(expl: "Explanation", report_id: str, figure_sections: list[_Se
 
 def to_html(
     expl: "Explanation", full_document: bool = True, *, top_k: int = 10, focus_word: int | str | None = None,
-    arc_k: int | None = None, arc_threshold: float | None = None, title: str | None = None,
+    arc_k: int | None = None, arc_threshold: float | None = None, title: str | None = None, evaluation=None,
 ) -> str:
     """The report as HTML.
 
@@ -115,10 +118,14 @@ def to_html(
     opens offline. ``False``: a fragment for a notebook cell, safe to show several times on one page.
     ``top_k``: pairs in the top-pairs chart; ``focus_word``: word first shown in the word-focus chart
     (default: largest ``|attribution|``); ``arc_k`` / ``arc_threshold``: pairs drawn as arcs (see
-    :func:`.arcs.select_pairs`); ``title``: the page title (full document only).
+    :func:`.arcs.select_pairs`); ``title``: the page title (full document only); ``evaluation``: results of
+    :mod:`transformers_ih.evaluate` (one, or a list) shown last, in a "How faithful is it?" section.
     """
     report_id = new_report_id()
     figure_sections = [] if expl.interactions is None else _sections(top_k, focus_word, arc_k, arc_threshold)
+    if evaluation is not None:
+        figure_sections += [_Section(s.name, s.heading, s.note, lambda e, theme, s=s: s.build(theme), s.html)
+                            for s in evaluation_sections(evaluation)]
     body = _report_body(expl, report_id, figure_sections)
     script = render_script(
         json_for_script(report_id), _figures_json(expl, report_id, figure_sections), json_for_script(PLOTLY_CONFIG)
