@@ -49,3 +49,14 @@ def real_model():
 
     model = AutoModelForSequenceClassification.from_pretrained(REAL_MODEL).to(DEVICE)
     return model, AutoTokenizer.from_pretrained(REAL_MODEL)
+
+
+@pytest.fixture(scope="module")
+def float64():
+    """torch's default dtype float64 for the tests of one module about the math itself (its module-scoped data
+    included); restored after the module, so that models built elsewhere stay float32 as users run them (the tiny
+    model builders also ask for float32 explicitly)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)

@@ -36,6 +36,8 @@ def check_axioms(e: Explanation, rel: float = 1e-3) -> None:
     assert e.completeness_error == pytest.approx(abs(gamma.sum() - (e.f_input - e.f_baseline)), abs=1e-9)
     assert e.completeness_error <= max(rel * abs(e.f_input - e.f_baseline), 1e-4)
     assert np.abs(gamma).max() > 0
+    # the matrix before symmetrisation: symmetric to float noise when the Hessian-vector products are right
+    assert 0 <= e.meta["raw_asymmetry"] < 1e-4, e.meta["raw_asymmetry"]
     assert [e.text[s:t] for s, t in e.offsets] == e.words
     if e.smoothing is None:  # the explained function is the model's own: f(x) is its output
         assert e.model_value == pytest.approx(e.f_input, abs=1e-5)

@@ -9,7 +9,9 @@ import torch
 from transformers_ih.engine import NodeCapWarning, integrated_gradients, integrated_hessians
 from transformers_ih.engine.quadrature import gauss_legendre
 
-torch.set_default_dtype(torch.float64)
+from optional import require  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("float64")  # the math in float64 for this module only (models stay float32)
 
 
 @pytest.fixture(autouse=True)
@@ -121,7 +123,7 @@ def test_attributions_match_integrated_gradients():
 
 
 def test_integrated_gradients_agree_with_captum():
-    captum_attr = pytest.importorskip("captum.attr")
+    captum_attr = require("captum.attr", 'pip install -e ".[test]" (captum)')
     f, _, _ = tanh_net(seed=6)
     x, xb = torch.randn(2, 3), torch.randn(2, 3)
     flat = lambda X: f(X.reshape(X.shape[0], -1))

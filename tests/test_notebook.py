@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from notebooks import assert_committed_without_outputs, code_cells
+from optional import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "sst2_distilbert.ipynb"
@@ -36,7 +37,7 @@ def test_notebook_runs_without_errors(monkeypatch):
 
     for path in (MODEL_DIR, SST2_DIR / "dev.tsv"):
         if not path.exists():
-            pytest.skip(f"{path} is missing (the ../shared folder next to the repository)")
+            unavailable(f"{path} is missing", "put the ../shared folder (models, data) next to the repository")
     monkeypatch.setenv("TRANSFORMERS_IH_MODEL", str(MODEL_DIR))
     monkeypatch.setenv("TRANSFORMERS_IH_SST2_DIR", str(SST2_DIR))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from optional import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "transformers_ih"
@@ -29,7 +30,7 @@ def _package_files(root: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
     if int(version("setuptools").split(".")[0]) < 77:
-        pytest.skip("needs setuptools>=77 (the test extra) to build the wheel without isolation")
+        unavailable("building the wheel without isolation needs setuptools>=77", 'pip install -e ".[test]"')
     source = tmp_path_factory.mktemp("source")
     shutil.copy(ROOT / "pyproject.toml", source)
     shutil.copy(ROOT / "README.md", source)

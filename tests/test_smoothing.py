@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from transformers_ih.engine import integrated_hessians, piecewise_linear_activations, smooth_relu
 from transformers_ih.engine.smoothing import ZeroHessianWarning
 
-torch.set_default_dtype(torch.float64)
+pytestmark = pytest.mark.usefixtures("float64")  # the math in float64 for this module only (models stay float32)
 
 
 class InlineReluNet(nn.Module):

@@ -13,7 +13,7 @@ from transformers_ih.engine.expected import expected_hessians
 from transformers_ih.tabular import (TabularExplanation, TabularInteractionExplainer, dependence_plot,
                                      interaction_heatmap, summary_plot, top_pairs_plot)
 
-torch.set_default_dtype(torch.float64)
+pytestmark = pytest.mark.usefixtures("float64")  # the math in float64 for this module only (models stay float32)
 NAMES = ["age", "dose", "weight", "height"]
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from explanation_factory import XSS_WORDS, make_explanation
+from optional import unavailable
 from transformers_ih.visualize import report
 from transformers_ih.visualize._colors import contrast_ratio
 from transformers_ih.visualize._theme import THEMES
@@ -61,16 +62,9 @@ window.addEventListener('unhandledrejection', function (e) { window.__ihErrors.p
 """
 
 
-def _running_under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
 def _unavailable(reason: str, hint: str = INSTALL_HINT) -> None:
     """Skip (outside CI) or fail (CI set) the browser tests, saying what is missing and how to install it."""
-    if _running_under_ci():
-        pytest.fail(f"browser tests cannot run: {reason}; CI is set, so they fail instead of skipping; {hint}",
-                    pytrace=False)
-    pytest.skip(f"browser tests skipped: {reason}; {hint} (under CI=true they fail instead)")
+    unavailable(f"browser tests cannot run: {reason}", hint)
 
 
 def _missing_browser() -> str | None:

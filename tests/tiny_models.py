@@ -84,9 +84,9 @@ def build_sequence_classifier(arch: str, directory: Path, num_labels: int = 2, s
     config.id2label = {i: f"LABEL_{i}" for i in range(num_labels)} if num_labels != 2 else {0: "NEGATIVE", 1: "POSITIVE"}
     config.label2id = {v: k for k, v in config.id2label.items()}
     torch.manual_seed(seed)
-    model = AutoModelForSequenceClassification.from_config(config)
+    model = AutoModelForSequenceClassification.from_config(config, dtype=torch.float32)
     model.save_pretrained(directory)
-    return AutoModelForSequenceClassification.from_pretrained(directory).to(DEVICE), AutoTokenizer.from_pretrained(directory)
+    return AutoModelForSequenceClassification.from_pretrained(directory, dtype=torch.float32).to(DEVICE), AutoTokenizer.from_pretrained(directory)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -237,6 +237,6 @@ def build_task_model(arch: str, head: str, directory: Path, *, labels: list[str]
         config.problem_type = problem_type
     torch.manual_seed(seed)
     auto = getattr(transformers, HEADS[head])
-    model = auto.from_config(config)
+    model = auto.from_config(config, dtype=torch.float32)
     model.save_pretrained(directory)
-    return auto.from_pretrained(directory).to(DEVICE), AutoTokenizer.from_pretrained(directory)
+    return auto.from_pretrained(directory, dtype=torch.float32).to(DEVICE), AutoTokenizer.from_pretrained(directory)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,10 @@ class InteractionResult(AttributionResult):
     """Integrated Hessians of a scalar function.
 
     ``interactions`` is ``(G, G)``, symmetric; its rows sum to ``attributions`` (self-completeness), and
-    ``completeness_error = |sum(interactions) - (f_input - f_baseline)|``.
+    ``completeness_error = |sum(interactions) - (f_input - f_baseline)|``. ``meta["raw_asymmetry"]`` is
+    ``max |Gamma - Gamma^T| / max |Gamma|`` of the matrix before it was symmetrised (a check that can fail: the
+    integrated Hessians of a correct double backward are symmetric to float noise).
     """
 
     interactions: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)

@@ -117,6 +117,7 @@ def average_over_baselines(results: list, K: int, kind: str) -> list[AveragedRes
             attributions=attr.mean(0), interactions=mean_inter, f_input=float(group[0].f_input), f_baseline=f_base,
             completeness_error=abs(total - (float(group[0].f_input) - f_base)), rule=rule, adaptive=adaptive,
             meta={"background": kind, "baseline_samples": K,
+                  **({"raw_asymmetry": max(r.meta.get("raw_asymmetry", 0.0) for r in group)} if inter is not None else {}),
                   "baseline_values": [float(r.f_baseline) for r in group],
                   "attributions_se": se(attr), **({"interactions_se": se(inter)} if inter is not None else {})},
         ))
