@@ -1,6 +1,10 @@
 """Command line: ``python -m transformers_ih "text" --model PATH_OR_HUB_ID [--target LABEL] [--json out.json]``.
 
 Prints the prediction, the top attributed words and the top interacting pairs.
+
+Dataset mode: ``python -m transformers_ih --dataset FILE_OR_HUB_ID --column sentence --output-dir DIR
+[--engine ray]`` explains every row (:func:`~transformers_ih.explain_dataset`), resumes when run again, and prints
+where the results went and the corpus's strongest word pairs.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Explain a sequence classifier's prediction with word attributions (Integrated Gradients) "
         "and word-pair interactions (Integrated Hessians).",
     )
-    p.add_argument("text", help="the text to explain")
+    p.add_argument("text", nargs="?", help="the text to explain (or --dataset)")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"local path or hub id (default: {DEFAULT_MODEL})")
     p.add_argument("--target", default=None, help="label name or index to explain (default: the predicted label)")
     p.add_argument("--output", default="logit", choices=["logit", "probability", "log_probability"])
@@ -26,8 +30,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-interactions", action="store_true", help="attributions only (faster)")
     p.add_argument("--top", type=int, default=5, help="how many words and pairs to print")
     p.add_argument("--json", metavar="PATH", help="also write the explanation as JSON")
-    p.add_argument("--html", metavar="PATH", help="also write the HTML report")
-    return p.parse_args(argv)
+    p.add_argument("--html", metavar="PATH", help="also write the HTML report (dataset mode: the corpus report)")
+    d = p.add_argument_group("dataset mode", "explain every row of a dataset; run again to resume")
+    d.add_argument("--dataset", metavar="FILE_OR_HUB_ID",
+                   help="a .csv/.tsv/.json/.jsonl/.parquet/.arrow file, a save_to_disk folder, or a hub dataset id "
+                   "(a config as NAME:CONFIG, e.g. glue:sst2)")
+    d.add_argument("--column", default="sentence", help="the text column (default: sentence)")
+    d.add_argument("--split", default=None, help="the split of a hub dataset or DatasetDict (e.g. validation)")
+    d.add_argument("--output-dir", metavar="DIR", help="where results are written, shard by shard (resumable)")
+    d.add_argument("--format", default="parquet", choices=["parquet", "arrow"], help="shard file format")
+    d.add_argument("--batch-size", type=int, default=32, help="rows per shard (one explainer call, one file)")
+    d.add_argument("--limit", type=int, default=None, help="only the first N rows")
+    d.add_argument("--engine", default="local", choices=["local", "ray"], help="where to run (default: local)")
+    d.add_argument("--ray-address", default=None, help="Ray cluster to connect to (default: $RAY_ADDRESS, else a "
+                   "local cluster started here)")
+    d.add_argument("--workers", type=int, default=None, help="Ray actors (default: one per CPU, or per GPU)")
+    d.add_argument("--min-count", type=int, default=2, help="corpus pairs: seen at least this many times")
+    args = p.parse_args(argv)
+    if (args.text is None) == (args.dataset is None):
+        p.error("give a text to explain, or --dataset (not both)")
+    if args.dataset is not None and not args.output_dir:
+        p.error("--dataset needs --output-dir (results are written there as they are made; run again to resume)")
+    return args
 
 
 def load(model_name: str):
@@ -45,6 +69,35 @@ def load(model_name: str):
     return model, tokenizer
 
 
+def run_dataset(args, explainer, target) -> int:
+    """Dataset mode: explain every row into ``--output-dir`` (resuming), print where it went and the top pairs."""
+    from .corpus import CorpusInteractions, RayEngine, explain_dataset
+    from .corpus.inputs import load_input
+
+    try:
+        dataset = load_input(args.dataset, split=args.split)
+        if args.limit is not None:
+            dataset = dataset.select(range(min(args.limit, len(dataset)))) if hasattr(dataset, "__len__") else \
+                dataset.take(args.limit)
+        engine = RayEngine(args.ray_address, workers=args.workers) if args.engine == "ray" else "local"
+        kwargs = {} if target is None else {"target": target}
+        out = explain_dataset(explainer, dataset, args.column, output_dir=args.output_dir, engine=engine,
+                              batch_size=args.batch_size, format=args.format, output=args.output, steps=args.steps,
+                              interactions=not args.no_interactions, **kwargs)
+    except (ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as err:
+        raise SystemExit(f"error: {err}") from None
+    print(f"explained {len(out)} rows; results in {args.output_dir} ({args.format} shards under "
+          f"{args.output_dir}/shards, manifest.json; load with transformers_ih.corpus.read_output)")
+    if args.no_interactions:
+        return 0
+    corpus = CorpusInteractions.from_explanations(out)
+    print(corpus.summary(args.top, min_count=args.min_count))
+    if args.html:
+        corpus.save_html(args.html, min_count=args.min_count)
+        print(f"wrote {args.html}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from .explainers import SequenceClassificationInteractionExplainer
@@ -52,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     model, tokenizer = load(args.model)
     target = int(args.target) if args.target is not None and args.target.isdigit() else args.target
     explainer = SequenceClassificationInteractionExplainer(model, tokenizer, rtol=args.rtol)
+    if args.dataset is not None:
+        return run_dataset(args, explainer, target)
     try:
         explanation = explainer(args.text, target, output=args.output, steps=args.steps,
                                 interactions=not args.no_interactions)
