@@ -37,7 +37,8 @@ def test_negation_example(explainer, real_model):
     assert e.smoothing == "softplus(beta=20)"  # DistilBERT's head has an inline ReLU
     assert abs(e.model_value - e.f_input) < 0.05
     assert e.completeness_error <= 1e-3 * abs(e.delta)
-    np.testing.assert_allclose(e.interactions, e.interactions.T, atol=1e-12)
+    # before symmetrisation the matrix is symmetric to float32 noise: the Hessian-vector products are consistent
+    assert 0 < e.meta["raw_asymmetry"] < 1e-4
     np.testing.assert_allclose(e.interactions.sum(1), e.attributions, atol=1e-10)
     # "not" x "bad" is the pair that flips the sentiment: the strongest interaction, pushing POSITIVE up
     (a, b, value), = e.top_interactions(1)
@@ -71,7 +72,9 @@ def test_adaptive_rule_reaches_tolerance_on_dev_sentences(explainer, real_model)
             reduced, mode = path_function(explainer, text, 20.0)
             with mode:
                 rule, info = adaptive_rule(reduced.path_derivatives, "log")
-        assert info.converged and info.completeness_error <= 1e-3 * abs(info.tolerance / 1e-3) + 1e-12
+                ends = reduced.path_derivatives(np.array([0.0, 1.0]), 0)[0]
+        delta = float(ends[1] - ends[0])  # f(x) - f(x') recomputed here, not the rule's own tolerance
+        assert info.converged and info.completeness_error <= max(1e-3 * abs(delta), 1e-4)
         nodes.append(len(rule))
     assert max(nodes) <= 512
 
