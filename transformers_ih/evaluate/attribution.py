@@ -10,7 +10,7 @@ import numpy as np
 
 from ._game import as_game
 from ._record import Record
-from .aopc import AOPC, DEFAULT_FRACTIONS, measure_aopc
+from .aopc import AOPC, DEFAULT_FRACTIONS, _scores, check_fractions, measure_aopc
 from .curves import RemovalCurves, measure_curves
 
 
@@ -83,9 +83,13 @@ def attribution_faithfulness(explainer, explanation, *, scores=None, output: str
 
     Costs ``2 W`` model rows for the curves plus at most two per fraction (shared coalitions evaluated once).
     """
-    scores = explanation.attributions if scores is None else scores
-    game = as_game(explainer, explanation, output)
     n = len(explanation.words)
+    scores = _scores(explanation.attributions if scores is None else scores)
+    if scores.shape != (n,):
+        raise ValueError(f"attribution scores must have shape (W,) = ({n},), one per word of the explanation; got "
+                         f"{scores.shape}")
+    check_fractions(fractions)
+    game = as_game(explainer, explanation, output)
     ends = game(np.array([np.ones(n, bool), np.zeros(n, bool)]))
     aopc = measure_aopc(game, scores, fractions, only_positive)
     curves = measure_curves(game, scores)

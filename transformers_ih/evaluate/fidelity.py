@@ -87,6 +87,20 @@ def r_squared(values, predictions) -> float:
     return float(1.0 - ((values - predictions) ** 2).sum() / total)
 
 
+def coalition_array(coalitions, n: int, seed: int | None = 0, distribution: str = "uniform"):
+    """``(masks, seed, distribution)``: ``coalitions`` random coalitions of ``n`` features, or an ``(M, n)`` array of
+    your own (then ``seed`` is ``None`` and ``distribution`` ``"given"``); ``ValueError`` for zero or a bad shape."""
+    if isinstance(coalitions, (int, np.integer)) and not isinstance(coalitions, bool):
+        return random_coalitions(n, int(coalitions), seed, distribution), seed, distribution
+    masks = np.asarray(coalitions)
+    if masks.ndim != 2 or masks.shape[1] != n or not len(masks):
+        raise ValueError(f"coalitions must be a positive number or an (M, {n}) boolean array with M >= 1; got "
+                         f"{coalitions if masks.ndim == 0 else f'shape {masks.shape}'}")
+    if masks.dtype != bool and not np.isin(masks, (0, 1)).all():
+        raise ValueError("coalitions must be boolean (or 0/1): True where a feature is present")
+    return masks.astype(bool), None, "given"
+
+
 def measure_fidelity(game, interactions, attributions, f_baseline: float, coalitions=200, seed: int | None = 0,
                      distribution: str = "uniform") -> CoalitionFidelity:
     """:class:`CoalitionFidelity` of a second-order explanation (``interactions``, ``(W, W)``) and an additive one
@@ -99,14 +113,7 @@ def measure_fidelity(game, interactions, attributions, f_baseline: float, coalit
     phi = matrix.sum(axis=1) if attributions is None else np.asarray(attributions, dtype=np.float64)
     if phi.shape != (n,):
         raise ValueError(f"attributions has shape {phi.shape}, expected ({n},)")
-    if isinstance(coalitions, (int, np.integer)) and not isinstance(coalitions, bool):
-        masks = random_coalitions(n, int(coalitions), seed, distribution)
-    else:
-        masks = np.asarray(coalitions)
-        if masks.ndim != 2 or masks.shape[1] != n or not len(masks):
-            raise ValueError(f"coalitions must be a positive number or an (M, {n}) boolean array with M >= 1; got "
-                             f"{coalitions if masks.ndim == 0 else f'shape {masks.shape}'}")
-        masks, seed, distribution = masks.astype(bool), None, "given"
+    masks, seed, distribution = coalition_array(coalitions, n, seed, distribution)
     values = np.asarray(game(masks), dtype=np.float64)
     second = second_order_surrogate(masks, matrix, f_baseline)
     additive = additive_surrogate(masks, phi, f_baseline)

@@ -8,8 +8,8 @@ from typing import Any
 
 from ._game import as_game
 from ._record import Record
-from .fidelity import CoalitionFidelity, check_full_matrix, measure_fidelity
-from .pairs import PairAblation, measure_pairs
+from .fidelity import CoalitionFidelity, check_full_matrix, coalition_array, measure_fidelity
+from .pairs import PairAblation, measure_pairs, strongest_pairs
 
 
 @dataclass
@@ -98,6 +98,8 @@ def interaction_faithfulness(explainer, explanation, k: int = 10, coalitions=200
     Costs at most ``1 + W + k`` model rows for the pairs and ``coalitions`` for fidelity (shared ones once).
     """
     matrix = check_full_matrix(_interactions(explanation), len(explanation.words))
+    coalition_array(coalitions, len(explanation.words), seed, distribution)  # bad input fails before any model call
+    strongest_pairs(matrix, k)
     game = as_game(explainer, explanation)
     pairs = measure_pairs(game, matrix, k, explanation.words)
     fidelity = measure_fidelity(game, matrix, explanation.attributions, explanation.f_baseline, coalitions, seed,
