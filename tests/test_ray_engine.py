@@ -1,0 +1,161 @@
+"""engine="ray" on a real local Ray cluster started by the test: 2 CPU workers, a tiny model loaded by path on each
+worker, no network. The cluster runs in a child process inside a network namespace of its own with only loopback
+up (``unshare -n``; root, as in CI), so every packet stays on 127.0.0.1. Checks: the same results as
+engine="local" (to float rounding), the same shards, resumable from a folder another engine started, workers
+reporting their memory; a missing Ray gives the install command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from transformers_ih.corpus import explanations, read_output
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = textwrap.dedent("""
+    import json, pathlib, shutil, sys
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers_ih import RayEngine, SequenceClassificationInteractionExplainer, explain_dataset
+
+    model_dir, data, out = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    explainer = SequenceClassificationInteractionExplainer(model, AutoTokenizer.from_pretrained(model_dir))
+    options = dict(batch_size=3, steps=4, method="gauss", progress=False)
+    explain_dataset(explainer, data, output_dir=out / "local", **options)  # the reference
+    # a folder the local engine left halfway (its manifest and first 2 of 4 shards), for Ray to finish
+    (out / "resumed" / "shards").mkdir(parents=True)
+    shutil.copy(out / "local" / "manifest.json", out / "resumed" / "manifest.json")
+    for name in ("000000.parquet", "000001.parquet"):
+        shutil.copy(out / "local" / "shards" / name, out / "resumed" / "shards" / name)
+
+    engine = RayEngine(workers=2, num_cpus=2, object_store_memory=100 * 2**20)
+    explain_dataset(explainer, data, output_dir=out / "ray", engine=engine, **options)
+    stats = {"stats": list(engine.stats), "memory": engine.worker_memory()}
+    explain_dataset(explainer, data, output_dir=out / "resumed", engine=engine, **options)
+    stats["resumed_shards"] = sorted(s["shard"] for s in engine.stats)
+    import ray
+    stats["cpus"] = ray.cluster_resources().get("CPU")
+    stats["node_ip"] = ray.util.get_node_ip_address()
+    (out / "ray_stats.json").write_text(json.dumps(stats))
+""")
+
+TEXTS = ["not bad at all", "a good film", "it is not good", "bad , bad acting", "never dull", "the plot is thin",
+         "a fine cast", "not my kind of movie", "surprisingly funny", "dull and long"]
+
+
+def _isolated(argv: list[str]) -> list[str]:
+    """``argv`` run in a new network namespace with only loopback up."""
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *argv]
+
+
+def _can_isolate() -> str | None:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "unshare and ip (util-linux, iproute2) are needed to keep the Ray cluster off the network"
+    probe = subprocess.run(_isolated(["true"]), capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"cannot make a network namespace here (needs root): {probe.stderr.strip()[:200]}"
+    return None
+
+
+def _skip_or_fail(reason: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"the Ray test must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def ray_ready():
+    try:
+        import ray  # noqa: F401
+        import ray.data  # noqa: F401
+    except ImportError:
+        _skip_or_fail('Ray is not installed (pip install "transformers-ih[ray]")')
+    reason = _can_isolate()
+    if reason:
+        _skip_or_fail(reason)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
+            "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": ""}
+
+
+def test_ray_engine_matches_local_and_resumes(ray_ready, tiny_classifier, tmp_path):
+    model, _ = tiny_classifier("bert")
+    model_dir = model.config._name_or_path
+    data = tmp_path / "texts.jsonl"
+    data.write_text("".join(json.dumps({"sentence": t, "idx": i}) + "\n" for i, t in enumerate(TEXTS)),
+                    encoding="utf-8")
+    script = tmp_path / "child.py"
+    script.write_text(CHILD, encoding="utf-8")
+    proc = subprocess.run(_isolated([sys.executable, str(script), model_dir, str(data), str(tmp_path)]),
+                          capture_output=True, text=True, env=_env(), timeout=420)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    local, ray_out = read_output(tmp_path / "local"), read_output(tmp_path / "ray")
+    assert ray_out.column_names == local.column_names and ray_out["idx"] == list(range(len(TEXTS)))
+    assert sorted(p.name for p in (tmp_path / "ray" / "shards").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "local" / "shards").iterdir())
+    for a, b in zip(explanations(local), explanations(ray_out)):
+        assert a.words == b.words and a.target == b.target and a.steps == b.steps
+        np.testing.assert_allclose(b.interactions, a.interactions, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(b.attributions, a.attributions, rtol=1e-6, atol=1e-9)
+
+    stats = json.loads((tmp_path / "ray_stats.json").read_text())
+    assert stats["cpus"] == 2 and stats["node_ip"] == "127.0.0.1"
+    assert sorted(s["shard"] for s in stats["stats"]) == [0, 1, 2, 3]
+    # each worker reports its peak memory (a tiny model's shards may all go to the actor that starts first)
+    assert 1 <= len(stats["memory"]) <= 2 and all(50 < mb < 8000 for mb in stats["memory"].values())
+
+    # resumable in the same way: a folder the local engine left halfway is finished on Ray, only its missing shards
+    assert stats["resumed_shards"] == [2, 3]
+    done = read_output(tmp_path / "resumed")
+    assert done["idx"] == list(range(len(TEXTS)))
+    assert done.select(range(6)).data.table.equals(local.select(range(6)).data.table)
+    for a, b in zip(explanations(local), explanations(done)):
+        np.testing.assert_allclose(b.interactions, a.interactions, rtol=1e-6, atol=1e-9)
+
+
+def test_missing_ray_names_the_extra(tiny_classifier, monkeypatch):
+    import builtins
+
+    from transformers_ih import SequenceClassificationInteractionExplainer, explain_dataset
+
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    model, tok = tiny_classifier("bert")
+    with pytest.raises(ImportError, match=r'pip install "transformers-ih\[ray\]"'):
+        explain_dataset(SequenceClassificationInteractionExplainer(model, tok), {"sentence": ["fine"]},
+                        engine="ray", progress=False, steps=4)
+
+
+def test_ray_needs_a_model_path(tiny_classifier):
+    from transformers_ih.corpus.engines import ExplainerSpec
+    from transformers_ih import SequenceClassificationInteractionExplainer
+
+    model, tok = tiny_classifier("bert")
+    import copy
+
+    nameless = copy.deepcopy(model)
+    nameless.config._name_or_path = ""
+    with pytest.raises(ValueError, match="save_pretrained"):
+        ExplainerSpec.of(SequenceClassificationInteractionExplainer(nameless, tok))
+    spec = ExplainerSpec.of(SequenceClassificationInteractionExplainer(model, tok))
+    assert spec.model_id == model.config._name_or_path
+    rebuilt = spec.build("cpu")  # what a worker does: from_pretrained by path, weights checked
+    assert rebuilt.rtol == 1e-3 and rebuilt.progress is False
