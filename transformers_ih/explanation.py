@@ -133,7 +133,8 @@ class Explanation(JsonRecord):
 
         ``value`` is ``interactions[i, j]`` (the matrix is symmetric, so each pair appears once; the
         total interaction of the pair is ``2 * value``). Ranked by ``|value|`` unless ``absolute=False``,
-        in which case the most positive come first.
+        in which case the most positive come first. Cells not computed (``NaN`` in a partial matrix) are skipped,
+        so fewer than ``k`` pairs come back when fewer are known.
         """
         return [(self.words[i], self.words[j], v) for i, j, v in self.top_interaction_indices(k, absolute=absolute)]
 
@@ -143,6 +144,8 @@ class Explanation(JsonRecord):
         n = len(self.words)
         iu, ju = np.triu_indices(n, k=1)
         values = self.interactions[iu, ju]
+        known = ~np.isnan(values)  # a partial matrix holds NaN where a cell was not computed: never ranked
+        iu, ju, values = iu[known], ju[known], values[known]
         order = np.argsort(-np.abs(values) if absolute else -values, kind="stable")[:k]
         return [(int(iu[o]), int(ju[o]), float(values[o])) for o in order]
 
