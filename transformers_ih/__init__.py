@@ -18,6 +18,7 @@ from .explainers import (
     TokenClassificationInteractionExplainer,
     ZeroShotClassificationInteractionExplainer,
 )
+from .evaluate import attribution_faithfulness, interaction_faithfulness
 from .explanation import Explanation
 from .tabular import TabularExplanation, TabularInteractionExplainer
 
@@ -40,11 +41,13 @@ __all__ = [
     "TextInteractionExplainer",
     "TokenClassificationInteractionExplainer",
     "ZeroShotClassificationInteractionExplainer",
+    "attribution_faithfulness",
     "explain_dataset",
     "explanations",
     "expected_gradients",
     "expected_hessians",
     "integrated_gradients",
     "integrated_hessians",
+    "interaction_faithfulness",
     "smooth_relu",
 ]
