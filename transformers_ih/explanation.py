@@ -27,8 +27,12 @@ class Explanation(JsonRecord):
 
     Attributes:
         text: the explained text as given (for pair tasks, both texts joined with ``separator``).
-        words: the W words, in order; each is ``text[start:end]`` of its offset.
+        words: the W features' texts, in order; each is ``text[start:end]`` of its offset. At the default
+            ``level="word"`` they are words; at other levels still called ``words`` so that code written for words
+            works unchanged (sentences, tokens or spans are the "words" of the matrix).
         offsets: W ``(start, end)`` character spans into ``text``.
+        level: what a feature is: ``"word"`` (the tokenizer's words), ``"token"``, ``"sentence"`` or ``"spans"``
+            (character spans given by the user or a callable).
         tokens: the tokenizer's tokens of the whole input (special tokens included), for reference.
         attributions: ``(W,)`` float array, Integrated Gradients per word (units of the explained output).
         interactions: ``(W, W)`` float array of Integrated Hessians, or ``None`` for attributions-only calls.
@@ -83,10 +87,11 @@ class Explanation(JsonRecord):
     separator: str = " "
     method: str = "adaptive"
     target_kind: str = "class"
+    level: str = "word"
     meta: dict[str, Any] = field(default_factory=dict)
 
-    #: 2: ``model_logit`` renamed ``model_value``, ``target_kind`` added (format 1 files still load)
-    FORMAT_VERSION: ClassVar[int] = 2
+    #: 2: ``model_logit`` renamed ``model_value``, ``target_kind`` added; 3: ``level`` added (older files still load)
+    FORMAT_VERSION: ClassVar[int] = 3
 
     _json_kind: ClassVar[str] = "explanation"
     _array_fields: ClassVar[tuple[str, ...]] = ("attributions", "interactions")

@@ -65,6 +65,8 @@ class TextInteractionExplainer:
         internal_batch_size: the most sequences passed through the model at once.
         text_batch_size: for many inputs, how many are explained together (their model calls shared).
         progress: ``None`` (a progress bar for long calls), ``True`` or ``False``.
+        features: what a feature is, by default (see :mod:`.features`): ``"word"``, ``"token"``, ``"sentence"``,
+            character spans, or a callable ``text -> spans``.
     """
 
     #: the head a task needs: (task in words, transformers' MODEL_FOR_..._MAPPING_NAMES); None: any model
@@ -93,6 +95,7 @@ class TextInteractionExplainer:
         text_batch_size: int = 16,
         progress: bool | None = None,
         background=None,
+        features="word",
     ):
         get_embeddings = getattr(model, "get_input_embeddings", None)
         embeddings = get_embeddings() if callable(get_embeddings) else None
@@ -114,6 +117,7 @@ class TextInteractionExplainer:
         self.text_batch_size = text_batch_size
         self.progress = progress
         self.background = background
+        self.features = features
         self._local = threading.local()  # the model this thread's current call runs (the user's, or a private copy)
 
     # ------------------------------------------------------------------ the call
@@ -156,10 +160,11 @@ class TextInteractionExplainer:
         texts = {name: arguments.pop(name) for name in self.texts}
         per_input = {name: arguments.pop(name) for name in self.per_input if name in arguments}
         many, rows = as_rows(texts, per_input)
+        row_options = self._options_per_row(options, many, len(rows))
         self._local.model = explainable_model(self.model, options.interactions)
         try:
-            job_lists = [self._record_call(self._jobs_of(row, arguments, options), row, arguments, options)
-                         for row in rows]
+            job_lists = [self._record_call(self._jobs_of(row, arguments, opts), row, arguments, opts)
+                         for row, opts in zip(rows, row_options)]
             explanations = self.explain_jobs([job for jobs in job_lists for job in jobs], options)
         finally:
             self._local.model = None
@@ -178,7 +183,21 @@ class TextInteractionExplainer:
             output=self.outputs[0] if options.output is DEFAULT else options.output,
             baseline=self.baseline if options.baseline is DEFAULT else options.baseline,
             smoothing=self.smoothing if options.smoothing is DEFAULT else options.smoothing,
+            features=self.features if options.features is DEFAULT else options.features,
         ).check(self.outputs)
+
+    @staticmethod
+    def _options_per_row(options: ExplainOptions, many: bool, n: int) -> list[ExplainOptions]:
+        """For many inputs, ``features`` given as a list holds one entry per input (character spans differ from
+        text to text); otherwise every input shares ``options``."""
+        features = options.features
+        if not many or features is None or isinstance(features, str) or callable(features):
+            return [options] * n
+        features = list(features)
+        if len(features) != n:
+            raise ValueError(f"features for {n} inputs must be a level ('word', 'token', 'sentence'), a callable "
+                             f"text -> spans, or a list with one entry (spans) per input; got {len(features)} entries")
+        return [replace(options, features=f) for f in features]
 
     def _jobs_of(self, row: dict, arguments: dict, options: ExplainOptions) -> list[Job]:
         if not options.custom:
@@ -261,7 +280,11 @@ class TextInteractionExplainer:
                 raise ValueError("this explanation's baseline was a tensor, which is not recorded: pass baseline=<the "
                                  "same tensor> to evaluate it")
         smoothing = call.get("smoothing", self.smoothing) if smoothing is DEFAULT else smoothing
-        return self.resolve(ExplainOptions(output=output, baseline=baseline, smoothing=smoothing, interactions=False))
+        features = call.get("features", DEFAULT)
+        if features is None:  # a callable made the spans: they are the explanation's own (one text)
+            features = [tuple(span) for span in explanation.offsets] if explanation.word_groups is None else DEFAULT
+        return self.resolve(ExplainOptions(output=output, baseline=baseline, smoothing=smoothing, interactions=False,
+                                           features=features))
 
     def _explained_job(self, explanation: Explanation, call: dict, options: ExplainOptions) -> Job:
         """The job of the recorded call that gives ``explanation`` (its input, and its target unless ``options``
@@ -532,6 +555,7 @@ class TextInteractionExplainer:
             target=explained.name,
             target_index=explained.index,
             target_kind=explained.kind,
+            level=enc.level,
             predicted_label=explained.predicted_label,
             predicted_probability=explained.predicted_probability,
             f_input=result.f_input,
@@ -609,6 +633,7 @@ def call_record(row: dict, arguments: dict, options: ExplainOptions, background)
         "output": None if options.custom else options.output,
         "baseline": baseline if isinstance(baseline, (str, int)) and not isinstance(baseline, bool) else None,
         "smoothing": _plain(options.smoothing),
+        "features": _plain(options.features) if _jsonable(_plain(options.features)) else None,
         "unrecorded": unrecorded,
     }
     if is_expected(options.baseline) and _jsonable(background):

@@ -74,7 +74,7 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
 
     def jobs(self, prompt: str, target: str, *, options: ExplainOptions) -> list[Job]:
         """Explain ``log p(target | prompt)``."""
-        enc = self.encode([prompt], names=("prompt",))
+        enc = self.encode([prompt], names=("prompt",), features=options.features)
         ids = continuation_ids(self.tokenizer, target)
         n = enc.num_tokens
         enc = append_tokens(enc, ids, self.tokenizer.convert_ids_to_tokens(ids),
@@ -107,7 +107,7 @@ class Seq2SeqLMInteractionExplainer(_ContinuationExplainer):
 
     def jobs(self, source: str, target: str, *, options: ExplainOptions) -> list[Job]:
         """Explain ``log p(target | source)``."""
-        enc = self.encode([source], names=("source",))
+        enc = self.encode([source], names=("source",), features=options.features)
         ids = continuation_ids(self.tokenizer, target, as_label=True)
         limit = max_input_tokens(self.tokenizer, self.model)
         if limit is not None and len(ids) > limit:

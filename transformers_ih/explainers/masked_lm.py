@@ -32,7 +32,7 @@ class MaskedLMInteractionExplainer(TextInteractionExplainer):
 
     def jobs(self, text: str, target: int | str | None = None, *, options: ExplainOptions) -> list[Job]:
         """Explain the score of ``target`` at the mask of ``text`` (or of each of many texts)."""
-        enc = self.encode([text])
+        enc = self.encode([text], features=options.features)
         mask = (enc.input_ids[0] == self.tokenizer.mask_token_id).nonzero()[:, 0].tolist()
         if len(mask) != 1:
             raise ValueError(f"text must contain the mask token {self.tokenizer.mask_token!r} exactly once; it occurs "

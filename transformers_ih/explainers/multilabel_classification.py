@@ -44,7 +44,7 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
         """Explain ``labels`` of ``text``: ``None`` (every label), ``"predicted"`` (those over the threshold; may be
         none), or a list of label names / indices. Returns ``{label name: Explanation}`` in label order (a list of
         them for many texts)."""
-        enc = self.encode([text])
+        enc = self.encode([text], features=options.features)
         logits = self.forward(enc).logits[0]
         if logits.dim() != 1:
             raise TypeError(f"{type(self.model).__name__} does not output one logit vector per text; use a "

@@ -29,6 +29,9 @@ Options (every task, keyword only):
     steps, method: ``steps=None`` -> the adaptive path rule to the explainer's tolerance; ``steps=N`` -> a
         fixed rule (``method`` ``"gauss"``, ``"riemann"`` or ``"montecarlo"``).
     baseline, smoothing: override the explainer's defaults for this call.
+    features: what a feature is (override the explainer's default, ``"word"``): ``"word"``, ``"token"``,
+        ``"sentence"`` (pysbd), character spans ``[(start, end), ...]`` (one list per text for two-text tasks; for
+        many inputs, one entry per input), or a callable ``text -> spans``. Tokens in no span are held at the input.
 
 Inputs: a string is one input (one result); a list, tuple, numpy array of strings or a ``datasets`` column is
 many (a list of results in input order, explained ``text_batch_size`` at a time with shared model calls; each
@@ -47,6 +50,7 @@ class ExplainOptions:
     method: str | None = None
     baseline: Any = DEFAULT
     smoothing: Any = DEFAULT
+    features: Any = DEFAULT
 
     @classmethod
     def pop_from(cls, kwargs: dict) -> "ExplainOptions":

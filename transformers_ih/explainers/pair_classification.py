@@ -33,5 +33,5 @@ class PairClassificationInteractionExplainer(SequenceClassificationInteractionEx
             target: class index or label name (default the predicted class). Pairs over the model's length
                 limit raise ``ValueError`` (nothing is truncated).
         """
-        enc = self.encode([text, text_pair], separator=PAIR_SEPARATOR)
+        enc = self.encode([text, text_pair], separator=PAIR_SEPARATOR, features=options.features)
         return [Job(enc, self.class_target(enc, target, options))]

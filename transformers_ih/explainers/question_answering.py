@@ -47,15 +47,18 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
         segments, names = ([question, context], ("question", "context")) if question_first else \
             ([context, question], ("context", "question"))
         ctx = 1 if question_first else 0
-        enc = self.encode(segments, separator=PAIR_SEPARATOR, names=names)
+        features = options.features
+        if not question_first and not isinstance(features, str) and not callable(features) and features is not None:
+            features = list(features)[::-1]  # given as (question, context)
+        enc = self.encode(segments, separator=PAIR_SEPARATOR, names=names, features=features)
         outputs = self.forward(enc)
         if getattr(outputs, "start_logits", None) is None or getattr(outputs, "end_logits", None) is None:
             raise TypeError(f"{type(self.model).__name__} does not output start and end logits; use a question-"
                             f"answering model (AutoModelForQuestionAnswering)")
         start, end = outputs.start_logits[0].double(), outputs.end_logits[0].double()
-        groups = enc.word_groups
-        candidates = torch.tensor([p for p, w in enumerate(enc.token_word.tolist()) if w >= 0 and groups[w] == ctx],
-                                  dtype=torch.long, device=start.device)
+        # every context token can start or end the answer, whatever the features are
+        candidates = torch.tensor([p for p, (w, q) in enumerate(zip(enc.word_ids, enc.sequence_ids))
+                                   if w is not None and q == ctx], dtype=torch.long, device=start.device)
         if len(candidates) == 0:
             raise ValueError("the context has no tokens to answer from")
         s_log, e_log = start[candidates], end[candidates]
@@ -69,7 +72,7 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
         char_start, char_end = enc.token_offsets[s][0], enc.token_offsets[e][1]
         answer = enc.text[char_start:char_end]
         meta = {"answer": answer, "answer_start": char_start - offset, "answer_end": char_end - offset,
-                "start_token": s, "end_token": e,
+                "start_token": s, "end_token": e,  # the features holding the answer's ends (-1: in no feature)
                 "start_word": int(enc.token_word[s]), "end_word": int(enc.token_word[e])}
         # start and end share one input: explained together, their model calls shared
         return [Job(enc, Explained(_position_logit(field, position), f"answer {which}", "position", position, answer,

@@ -33,7 +33,7 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
         Args:
             target: class index or label name (``model.config.id2label``); default the predicted class.
         """
-        enc = self.encode([text])
+        enc = self.encode([text], features=options.features)
         return [Job(enc, self.class_target(enc, target, options))]
 
     def class_target(self, enc: EncodedText, target, options: ExplainOptions) -> Explained:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from .features import feature_level, segment_specs, token_features
+
 
 @dataclass
 class EncodedText:
@@ -17,12 +19,15 @@ class EncodedText:
         inputs: the tokenizer's tensors for the model, batch of one (``input_ids``, ``attention_mask``,
             ``token_type_ids`` if it gives them, ...), on the model's device.
         tokens: the ``L`` tokens, special tokens included.
-        words: the ``W`` feature words; ``words[i] == text[offsets[i][0]:offsets[i][1]]``.
+        words: the ``W`` features' texts (words at the default level); ``words[i] == text[a:b]`` of ``offsets[i]``.
         offsets: ``W`` character spans into ``text``.
         word_groups: segment index of each word (``None`` for a single segment).
         token_word: ``(L,)`` long tensor: the word index of each token, ``-1`` for tokens that are not features
             (special tokens, and tokens of segments that are not explained).
         token_offsets: ``L`` character spans of the tokens into ``text`` (``(0, 0)`` for special tokens).
+        level: what a feature is: ``"word"``, ``"token"``, ``"sentence"`` or ``"spans"`` (see :mod:`.features`).
+        word_ids, sequence_ids: the tokenizer's own word and text index of each token (``None`` for specials),
+            whatever the feature level (e.g. token classification addresses words by them).
     """
 
     text: str
@@ -35,6 +40,9 @@ class EncodedText:
     word_groups: list[int] | None
     token_word: torch.Tensor
     token_offsets: list[tuple[int, int]] | None = None
+    level: str = "word"
+    word_ids: list[int | None] | None = None
+    sequence_ids: list[int | None] | None = None
 
     @property
     def input_ids(self) -> torch.Tensor:
@@ -111,16 +119,16 @@ def encode_text(
     *,
     device: torch.device,
     limit: int | None,
-    feature_segments: tuple[int, ...] | None = None,
     separator: str = " ",
     names: tuple[str, ...] = ("text", "text_pair"),
+    features="word",
 ) -> EncodedText:
-    """Tokenize ``segments`` (one text or a pair) and merge tokens into words.
+    """Tokenize ``segments`` (one text or a pair) and group tokens into features.
 
-    Words are the tokenizer's own words (``word_ids()``) within each segment; their spans are character
-    offsets into ``separator.join(segments)``. Tokens of segments not in ``feature_segments`` (default: all)
-    and special tokens get word ``-1``. Raises ``ValueError`` for empty text or text over ``limit`` tokens
-    (nothing is truncated).
+    ``features`` (see :mod:`.features`): ``"word"`` (the tokenizer's own words, ``word_ids()``, within each
+    segment), ``"token"``, ``"sentence"``, character spans, or a callable ``text -> spans``. Feature spans are
+    character offsets into ``separator.join(segments)``. Special tokens, and tokens in no span, get feature ``-1``.
+    Raises ``ValueError`` for empty text, text over ``limit`` tokens (nothing is truncated) or bad spans.
     """
     check_fast_tokenizer(tokenizer)
     for name, seg in zip(names, segments):
@@ -128,6 +136,8 @@ def encode_text(
             raise TypeError(f"{name} must be a string, got {type(seg).__name__}")
         if not seg.strip():
             raise ValueError(f"{name} is empty (or only whitespace): there is nothing to explain; pass a non-empty string")
+    level = feature_level(features)
+    specs = segment_specs(features, segments, names)
     enc = tokenizer(*segments, return_offsets_mapping=True, return_tensors="pt", truncation=False)
     n = enc["input_ids"].shape[1]
     if limit is not None and n > limit:
@@ -139,26 +149,50 @@ def encode_text(
     offsets = enc.pop("offset_mapping")[0].tolist()
     word_ids = enc.word_ids(0)
     sequence_ids = enc.sequence_ids(0)
-    features = set(range(len(segments)) if feature_segments is None else feature_segments)
     starts = [0]
     for seg in segments[:-1]:
         starts.append(starts[-1] + len(seg) + len(separator))
+    in_span = {sid: token_features(spec, [tuple(o) if q == sid and w is not None else None
+                                          for o, q, w in zip(offsets, sequence_ids, word_ids)],
+                                   segments[sid], names[sid])
+               for sid, spec in enumerate(specs) if not isinstance(spec, str)}
 
-    word_index: dict[tuple[int, int], int] = {}
+    # a token without characters (a byte-level "Ġ" before a word) goes with another token of its word
+    carrier = {}
+    for pos, (wid, sid) in enumerate(zip(word_ids, sequence_ids)):
+        if wid is not None and sid is not None and offsets[pos][0] < offsets[pos][1]:
+            carrier.setdefault((sid, wid), pos)
+
+    feature_index: dict[tuple[int, int], int] = {}
     spans: list[list[int]] = []
     groups: list[int] = []
     token_word = torch.full((n,), -1, dtype=torch.long)
-    for pos, (wid, sid) in enumerate(zip(word_ids, sequence_ids)):
-        if wid is None or sid is None or sid not in features:
+    for position, (wid, sid) in enumerate(zip(word_ids, sequence_ids)):
+        if wid is None or sid is None:
             continue
+        pos = position
         start, end = offsets[pos]
-        key = (sid, wid)
-        if key not in word_index:
-            word_index[key] = len(spans)
+        spec = specs[sid]
+        if spec != "word" and start >= end:
+            pos = carrier.get((sid, wid), pos)
+        if spec == "word":
+            key = (sid, wid)
+        elif spec == "token":
+            if offsets[pos][0] >= offsets[pos][1]:
+                continue  # a word without characters (held)
+            key = (sid, pos)
+        else:
+            k = in_span[sid][pos]
+            if k is None:
+                continue  # in no span: held at the input
+            key = (sid, k)
+            start, end = spec[k]
+        if key not in feature_index:
+            feature_index[key] = len(spans)
             spans.append([start + starts[sid], end + starts[sid]])
             groups.append(sid)
-        w = word_index[key]
-        token_word[pos] = w
+        w = feature_index[key]
+        token_word[position] = w
         spans[w][0] = min(spans[w][0], start + starts[sid])
         spans[w][1] = max(spans[w][1], end + starts[sid])
 
@@ -178,6 +212,9 @@ def encode_text(
         word_groups=groups if len(segments) > 1 else None,
         token_word=token_word.to(device),
         token_offsets=token_offsets,
+        level=level,
+        word_ids=list(word_ids),
+        sequence_ids=list(sequence_ids),
     )
 
 
@@ -227,4 +264,6 @@ def append_tokens(enc: EncodedText, ids: list[int], tokens: list[str], limit: in
         tokens=list(enc.tokens) + list(tokens),
         token_word=torch.cat([enc.token_word, held]),
         token_offsets=None if enc.token_offsets is None else list(enc.token_offsets) + [(0, 0)] * len(ids),
+        word_ids=None if enc.word_ids is None else list(enc.word_ids) + [None] * len(ids),
+        sequence_ids=None if enc.sequence_ids is None else list(enc.sequence_ids) + [None] * len(ids),
     )

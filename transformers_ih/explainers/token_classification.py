@@ -43,26 +43,36 @@ class TokenClassificationInteractionExplainer(TextInteractionExplainer):
                 ``{position: Explanation}``), or a word string that occurs exactly once.
             target: label name or index to explain (default: the word's predicted label).
         """
-        enc = self.encode([text])
+        enc = self.encode([text], features=options.features)
         logits = self.forward(enc).logits[0]
         if logits.dim() != 2 or logits.shape[0] != enc.num_tokens:
             raise TypeError(f"{type(self.model).__name__} does not output one logit vector per token; use a "
                             f"token-classification model (AutoModelForTokenClassification)")
-        first = [int((enc.token_word == w).nonzero()[0, 0]) for w in range(len(enc.words))]
+        words, first = self._words_and_first_tokens(text, enc)
         probs = torch.softmax(logits.double(), dim=-1)
         predicted = [int(torch.argmax(probs[pos])) for pos in first]
         config = self.model.config
         word_labels = [label_name(config, p) for p in predicted]
         single = word is not None and not isinstance(word, (list, tuple))
-        positions = list(range(len(enc.words))) if word is None else [word] if single else list(word)
+        positions = list(range(len(words))) if word is None else [word] if single else list(word)
         jobs = []
-        for w in [self._word_position(enc.words, w) for w in positions]:
+        for w in [self._word_position(words, w) for w in positions]:
             index = predicted[w] if target is None else resolve_label(config, target, logits.shape[1])
             explained = Explained(class_selector(index, options.output, position=first[w]), label_name(config, index),
                                   "class", index, word_labels[w], float(probs[first[w], predicted[w]]))
-            meta = {"word_index": w, "word": enc.words[w], "token_index": first[w], "word_labels": list(word_labels)}
+            meta = {"word_index": w, "word": words[w], "token_index": first[w], "word_labels": list(word_labels)}
             jobs.append(Job(enc, explained, meta, key=None if single else w))
         return jobs
+
+    def _words_and_first_tokens(self, text: str, enc) -> tuple[list[str], list[int]]:
+        """The tokenizer's words of ``text`` (the ``word`` positions, whatever the feature level) and the position of
+        each word's first token in ``enc``."""
+        words = self.words(text)
+        first: dict[int, int] = {}
+        for pos, (w, q) in enumerate(zip(enc.word_ids, enc.sequence_ids)):
+            if w is not None and q is not None:
+                first.setdefault(w, pos)
+        return words, [first[w] for w in sorted(first)]
 
     @staticmethod
     def _word_position(words: list[str], word) -> int:

@@ -77,7 +77,8 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
             raise ValueError(f"hypothesis_template {hypothesis_template!r} has no place for the label: include {{}}, "
                              f"e.g. 'This example is {{}}.'")
         hypotheses = [hypothesis_template.format(label) for label in labels]
-        encs = [self.encode([text, h], separator=PAIR_SEPARATOR, names=("text", "hypothesis")) for h in hypotheses]
+        encs = [self.encode([text, h], separator=PAIR_SEPARATOR, names=("text", "hypothesis"),
+                            features=options.features) for h in hypotheses]
         logits = torch.stack([self.forward(enc).logits[0] for enc in encs]).double()
         if logits.dim() != 2 or logits.shape[1] <= max(self.entailment_id, self.contradiction_id):
             raise TypeError(f"{type(self.model).__name__} does not output one NLI logit vector per pair")
