@@ -281,3 +281,21 @@ def test_custom_output_callable(row, tiny_task_model):
         assert result.model_value == pytest.approx(float(logits[1] - logits[0]), abs=1e-5)
     with pytest.raises(ValueError, match="one scalar per batch row"):
         ex(*row.single, output=lambda out: out[0], steps=4, **row.kwargs)
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_selected_rows_and_sentence_features_on_every_task(row, tiny_task_model):
+    """``rows=`` gives the full matrix's rows exactly (NaN elsewhere) and ``features="sentence"`` works for every
+    task."""
+    model, tok = row.model(tiny_task_model)
+    ex = row.explainer(model, tok)
+    full = explanations_of(ex(*row.single, steps=4, **row.kwargs))
+    part = explanations_of(ex(*row.single, steps=4, rows=[0], **row.kwargs))
+    for a, b in zip(part, full):
+        assert a.meta["rows"] == [0] and np.isnan(a.interactions[~a.computed]).all()
+        scale = max(1.0, float(np.abs(b.interactions).max()))
+        np.testing.assert_allclose(a.interactions[0], b.interactions[0], atol=1e-5 * scale)
+        np.testing.assert_allclose(a.attributions, b.attributions, atol=1e-5 * scale)
+    for e in explanations_of(ex(*row.single, features="sentence", steps=4, **row.kwargs)):
+        assert e.level == "sentence" and [e.text[s:t] for s, t in e.offsets] == e.words
+        assert abs(e.interactions.sum() - (e.f_input - e.f_baseline)) < 1e-6 + e.completeness_error

@@ -33,6 +33,9 @@ class Explanation(JsonRecord):
         offsets: W ``(start, end)`` character spans into ``text``.
         level: what a feature is: ``"word"`` (the tokenizer's words), ``"token"``, ``"sentence"`` or ``"spans"``
             (character spans given by the user or a callable).
+        computed: ``None`` for a full matrix; for selected rows (``rows=``), the ``(W, W)`` boolean mask of the
+            entries computed (the selected rows and their columns): the others are NaN in ``interactions``, never
+            0. ``meta["rows"]`` lists the selected features.
         tokens: the tokenizer's tokens of the whole input (special tokens included), for reference.
         attributions: ``(W,)`` float array, Integrated Gradients per word (units of the explained output).
         interactions: ``(W, W)`` float array of Integrated Hessians, or ``None`` for attributions-only calls.
@@ -88,18 +91,23 @@ class Explanation(JsonRecord):
     method: str = "adaptive"
     target_kind: str = "class"
     level: str = "word"
+    computed: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     #: 2: ``model_logit`` renamed ``model_value``, ``target_kind`` added; 3: ``level`` added (older files still load)
     FORMAT_VERSION: ClassVar[int] = 3
 
     _json_kind: ClassVar[str] = "explanation"
-    _array_fields: ClassVar[tuple[str, ...]] = ("attributions", "interactions")
+    _array_fields: ClassVar[tuple[str, ...]] = ("attributions", "interactions", "computed")
 
     def __post_init__(self) -> None:
         self.attributions = np.asarray(self.attributions, dtype=np.float64)
         if self.interactions is not None:
             self.interactions = np.asarray(self.interactions, dtype=np.float64)
+        if self.computed is not None:
+            self.computed = np.asarray(self.computed, dtype=bool)
+            if self.interactions is None or self.computed.shape != self.interactions.shape:
+                raise ValueError("computed must be a boolean mask of the interactions' shape")
         self.offsets = [tuple(int(v) for v in span) for span in self.offsets]
         n = len(self.words)
         if self.attributions.shape != (n,):

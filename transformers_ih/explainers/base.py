@@ -39,6 +39,7 @@ from .jobs import Explained, Job, Selector, as_rows, is_many, length_buckets
 from .model_state import differentiable_attention, explainable_model
 from .options import DEFAULT, OPTIONS_DOC, OUTPUT_NAMES, ExplainOptions, function_name
 from .progress import hvp_progress, text_progress
+from .rows import SCREEN, check_rows, is_screen, select_rows
 from .text_inputs import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
 
 BASELINE_TOKENS = ("pad", "mask", "unk", "eos", "bos")
@@ -530,14 +531,29 @@ class TextInteractionExplainer:
                     max_nodes=self.max_nodes)
         with smooth, differentiable_attention(options.interactions), torch.enable_grad():
             if options.interactions:
+                rows = self._rows(jobs, options, reduced, path, K)
                 with hvp_progress(self.progress, sum(len(e.words) for e in encs)) as bar:
-                    results = integrated_hessians_reduced(reduced, progress=bar, **path)
+                    results = integrated_hessians_reduced(reduced, progress=bar, rows=rows, **path)
             else:
                 results = integrated_gradients_reduced(reduced, **path)
         if is_expected(options.baseline):
             results = average_over_baselines(results, K, sets[0][2])
         return [self._explanation(job, result, value, desc, smoothing_desc, options)
                 for job, result, value, (_, _, desc) in zip(jobs, results, model_values, pairs)]
+
+    @staticmethod
+    def _rows(jobs: list[Job], options: ExplainOptions, reduced: ReducedFunction, path: dict, K: int):
+        """The feature rows to compute for each problem (see :mod:`.rows`), or ``None`` for full matrices; a number
+        ``k`` is screened by the jobs' own Integrated Gradients at the same path rule."""
+        if options.rows is None:
+            return None
+        screen = None
+        if is_screen(options.rows):
+            attributions = [r.attributions for r in integrated_gradients_reduced(reduced, **path)]
+            screen = [np.mean(attributions[j * K : (j + 1) * K], axis=0) for j in range(len(jobs))]
+        chosen = [select_rows(options.rows, job.encoded.words, None if screen is None else screen[j])
+                  for j, job in enumerate(jobs)]
+        return [rows for rows in chosen for _ in range(K)]
 
     def _explanation(self, job: Job, result, model_value: float, baseline: str, smoothing: str | None,
                      options: ExplainOptions) -> Explanation:
@@ -556,6 +572,7 @@ class TextInteractionExplainer:
             target_index=explained.index,
             target_kind=explained.kind,
             level=enc.level,
+            computed=getattr(result, "computed", None),
             predicted_label=explained.predicted_label,
             predicted_probability=explained.predicted_probability,
             f_input=result.f_input,
@@ -575,6 +592,9 @@ class TextInteractionExplainer:
                 "scalar_evaluations": result.adaptive.scalar_evaluations if result.adaptive else 0,
                 "converged": bool(result.adaptive.converged) if result.adaptive else None,
                 **getattr(result, "meta", {}),
+                **({"rows": np.flatnonzero(result.computed.all(axis=1)).tolist(),
+                    **({"row_screen": SCREEN} if is_screen(options.rows) else {})}
+                   if getattr(result, "computed", None) is not None else {}),
                 **job.meta,
             },
         )

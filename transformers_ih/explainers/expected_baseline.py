@@ -88,6 +88,7 @@ class AveragedResult:
     rule: PathRule
     adaptive: AdaptiveInfo | None
     meta: dict[str, Any] = field(default_factory=dict)
+    computed: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -103,7 +104,7 @@ def average_over_baselines(results: list, K: int, kind: str) -> list[AveragedRes
         inter = None if group[0].interactions is None else np.stack([r.interactions for r in group])
         f_base = float(np.mean([r.f_baseline for r in group]))
         mean_inter = None if inter is None else inter.mean(0)
-        total = float((mean_inter if mean_inter is not None else attr.mean(0)).sum())
+        total = float(attr.mean(0).sum())  # = the interactions' total for full matrices
         se = lambda a: (a.std(0, ddof=1) / np.sqrt(K)).tolist() if K > 1 else None
         infos = [r.adaptive for r in group if r.adaptive is not None]
         adaptive = None if not infos else AdaptiveInfo(
@@ -116,6 +117,7 @@ def average_over_baselines(results: list, K: int, kind: str) -> list[AveragedRes
         out.append(AveragedResult(
             attributions=attr.mean(0), interactions=mean_inter, f_input=float(group[0].f_input), f_baseline=f_base,
             completeness_error=abs(total - (float(group[0].f_input) - f_base)), rule=rule, adaptive=adaptive,
+            computed=getattr(group[0], "computed", None),
             meta={"background": kind, "baseline_samples": K,
                   **({"raw_asymmetry": max(r.meta.get("raw_asymmetry", 0.0) for r in group)} if inter is not None else {}),
                   "baseline_values": [float(r.f_baseline) for r in group],

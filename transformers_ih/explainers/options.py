@@ -29,6 +29,9 @@ Options (every task, keyword only):
     steps, method: ``steps=None`` -> the adaptive path rule to the explainer's tolerance; ``steps=N`` -> a
         fixed rule (``method`` ``"gauss"``, ``"riemann"`` or ``"montecarlo"``).
     baseline, smoothing: override the explainer's defaults for this call.
+    rows: ``None`` (the full matrix), a list of features (positions or texts), or a number ``k`` (the ``k`` features
+        with the largest ``|attribution|``): only those rows (and columns) are computed, exactly, at ``k + 1``
+        Hessian-vector products per path point instead of ``W``; other entries are NaN (``explanation.computed``).
     features: what a feature is (override the explainer's default, ``"word"``): ``"word"``, ``"token"``,
         ``"sentence"`` (pysbd), character spans ``[(start, end), ...]`` (one list per text for two-text tasks; for
         many inputs, one entry per input), or a callable ``text -> spans``. Tokens in no span are held at the input.
@@ -51,6 +54,7 @@ class ExplainOptions:
     baseline: Any = DEFAULT
     smoothing: Any = DEFAULT
     features: Any = DEFAULT
+    rows: Any = None
 
     @classmethod
     def pop_from(cls, kwargs: dict) -> "ExplainOptions":
@@ -71,6 +75,9 @@ class ExplainOptions:
         if not self.custom and self.output not in allowed:
             raise ValueError(f"output must be one of {allowed} for this task, or a callable model_outputs -> (B,); "
                              f"got {self.output!r}")
+        from .rows import check_rows
+
+        check_rows(self.rows)
         if not isinstance(self.interactions, bool):
             raise TypeError(f"interactions must be True or False, got {self.interactions!r}")
         if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)

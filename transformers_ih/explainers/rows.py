@@ -1,0 +1,64 @@
+"""Exact selected rows of the interaction matrix (``rows=``): which features' rows to compute.
+
+A full ``W x W`` matrix costs ``W`` Hessian-vector products per path point; the rows of ``k`` features cost
+``k + 1`` (one more for the path direction, which gives every feature's attribution exactly). Rows are exact and
+full (a selected feature's interaction with every feature, and by symmetry the matching columns); entries of two
+unselected features are ``NaN`` and ``Explanation.computed`` is ``False`` there: never a silent 0.
+
+``rows`` may be ``None`` (the full matrix), a list of features (positions, or feature texts that occur once), or an
+integer ``k``: the ``k`` features with the largest ``|attribution|``. That screen is the explanation's own
+Integrated Gradients, computed first at the explainer's path rule (about one Hessian-vector product's cost per
+path point, so cheap next to the rows): on the 57-word review of the long-input benchmark, the rows of the 10
+largest ``|attribution|`` words hold 18 of the 20 strongest pairs of the exact matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SCREEN = "|attribution| (Integrated Gradients at the same path rule)"
+
+
+def is_screen(rows) -> bool:
+    """Whether ``rows`` asks for the ``k`` strongest features (an integer)."""
+    return isinstance(rows, (int, np.integer)) and not isinstance(rows, bool)
+
+
+def check_rows(rows) -> None:
+    """``ValueError`` / ``TypeError`` for a ``rows`` setting that is none of ``None``, ``k >= 1``, or a list."""
+    if rows is None:
+        return
+    if isinstance(rows, bool):
+        raise TypeError("rows must be None (full matrix), a number k of features, or a list of features; got a bool")
+    if is_screen(rows):
+        if rows < 1:
+            raise ValueError(f"rows={rows}: pass k >= 1 (the k features whose rows are computed), or None for all")
+        return
+    if isinstance(rows, str) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"rows must be None, a number k, or a list of feature positions / texts; got {rows!r}")
+
+
+def select_rows(rows, words: list[str], attributions: np.ndarray | None) -> list[int]:
+    """The sorted feature positions whose rows are computed, for features ``words`` (``attributions``: the screen,
+    needed when ``rows`` is a number)."""
+    if is_screen(rows):
+        k = min(int(rows), len(words))
+        order = np.argsort(-np.abs(np.asarray(attributions)), kind="stable")[:k]
+        return sorted(int(i) for i in order)
+    out = set()
+    for item in rows:
+        if isinstance(item, str):
+            hits = [i for i, w in enumerate(words) if w == item]
+            if len(hits) != 1:
+                where = f"occurs {len(hits)} times (positions {hits})" if hits else "is not one of the features"
+                raise ValueError(f"rows: {item!r} {where}; pass its position in {words}")
+            out.add(hits[0])
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            if not 0 <= int(item) < len(words):
+                raise ValueError(f"rows: feature position {item} is out of range: there are {len(words)} features")
+            out.add(int(item))
+        else:
+            raise TypeError(f"rows: {item!r} is neither a feature position nor a feature text")
+    if not out:
+        raise ValueError("rows is an empty list: pass None for the full matrix, a number k, or some features")
+    return sorted(out)
