@@ -4,7 +4,6 @@
 >>> explanation = SequenceClassificationInteractionExplainer(model, tokenizer)("this film is not bad at all")
 """
 
-from .corpus import CorpusInteractions, LocalEngine, RayEngine, explain_dataset, explanations
 from .engine import expected_gradients, expected_hessians, integrated_gradients, integrated_hessians, smooth_relu
 from .explainers import (
     CausalLMInteractionExplainer,
@@ -23,6 +22,18 @@ from .explanation import Explanation
 from .tabular import TabularExplanation, TabularInteractionExplainer
 
 __version__ = "0.1.0"
+
+# the corpus API needs datasets and pyarrow (pip install "transformers-ih[datasets]"): loaded on first use, so that
+# `import transformers_ih` needs neither
+_CORPUS = ("CorpusInteractions", "explain_dataset", "explanations", "LocalEngine", "RayEngine")
+
+
+def __getattr__(name):
+    if name in _CORPUS:
+        from . import corpus
+
+        return getattr(corpus, name)
+    raise AttributeError(f"module 'transformers_ih' has no attribute {name!r}")
 
 __all__ = [
     "CausalLMInteractionExplainer",

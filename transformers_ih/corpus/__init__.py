@@ -8,11 +8,33 @@ across the corpus.
   comparisons of two models, views and an exact JSON round trip.
 """
 
-from .columns import EXPLANATION_COLUMNS, explanation_from_row, explanations, results
-from .dataset import explain_dataset
-from .engines import Engine, LocalEngine, RayEngine
-from .interactions import CorpusComparison, CorpusInteractions, PairStats, WordStats
-from .store import read_output
+import importlib
+
+# name -> module; loaded on first use (CorpusInteractions needs no pyarrow; the rest needs datasets and pyarrow)
+_NAMES = {
+    "EXPLANATION_COLUMNS": "columns", "explanation_from_row": "columns", "explanations": "columns",
+    "results": "columns", "explain_dataset": "dataset", "Engine": "engines", "LocalEngine": "engines",
+    "RayEngine": "engines", "CorpusComparison": "interactions", "CorpusInteractions": "interactions",
+    "PairStats": "interactions", "WordStats": "interactions", "read_output": "store",
+}
+MISSING = 'explain_dataset needs datasets and pyarrow: pip install "transformers-ih[datasets]"'
+
+
+def __getattr__(name):
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'transformers_ih.corpus' has no attribute {name!r}")
+    try:
+        return getattr(importlib.import_module(f".{module}", __name__), name)
+    except ModuleNotFoundError as err:
+        if err.name in ("pyarrow", "datasets"):
+            raise ImportError(f"{MISSING} ({err})") from None
+        raise
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_NAMES))
+
 
 __all__ = [
     "EXPLANATION_COLUMNS",
