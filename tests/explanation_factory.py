@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -62,3 +63,58 @@ def make_explanation(
     )
     values.update(fields)
     return Explanation(**values)
+
+
+VOCABULARY = (
+    "the film is not bad at all and its story never drags while the lead actor brings real warmth to a role that "
+    "could have been thin but the ending feels rushed and some jokes fall flat yet the music carries every scene "
+    "with grace so I would watch it again"
+).split()
+
+
+def long_words(n_words: int) -> list[str]:
+    """``n_words`` words of a review-like text (the vocabulary cycled, a "." ending every 12th word)."""
+    return ["." if (k + 1) % 12 == 0 else VOCABULARY[k % len(VOCABULARY)] for k in range(n_words)]
+
+
+def partial_rows(explanation: Explanation, rows: int | list[int]) -> list[int]:
+    """The rows a partial matrix keeps: the ``rows`` largest ``|attribution|`` (an int), or the positions given."""
+    if isinstance(rows, int):
+        return sorted(int(i) for i in np.argsort(-np.abs(explanation.attributions), kind="stable")[:rows])
+    return sorted(int(i) for i in rows)
+
+
+def make_partial(explanation: Explanation, rows: int | list[int], *, mask: bool = True) -> Explanation:
+    """``explanation`` with only the interaction rows ``rows`` (see :func:`partial_rows`) and their columns known, as
+    ``rows=`` explains: NaN elsewhere, and (``mask=True``) the boolean ``computed`` mask set as an attribute (the
+    explainers' partial matrices carry one; ``mask=False`` leaves only the NaN, as older objects would)."""
+    keep = partial_rows(explanation, rows)
+    n = len(explanation.words)
+    known = np.zeros((n, n), dtype=bool)
+    known[keep, :] = True
+    known[:, keep] = True
+    explanation.interactions = np.where(known, explanation.interactions, np.nan)
+    if mask:
+        explanation.computed = known
+    return explanation
+
+
+def make_long_explanation(n_words: int, rows: int | list[int] | None = None, *, seed: int = 0, mask: bool = True,
+                          **kwargs: Any) -> Explanation:
+    """A consistent explanation of ``n_words`` review-like words (:func:`long_words`); ``rows``: make it partial
+    (:func:`make_partial`), else the full matrix. ``kwargs`` go to :func:`make_explanation`."""
+    explanation = make_explanation(long_words(n_words), seed=seed, **kwargs)
+    return explanation if rows is None else make_partial(explanation, rows, mask=mask)
+
+
+def make_sentence_explanation(n_sentences: int, words_per_sentence: int = 10, *, seed: int = 0,
+                              **kwargs: Any) -> Explanation:
+    """Sentence-level features: ``n_sentences`` sentences of ``words_per_sentence`` words each (so the text has
+    ``n_sentences * words_per_sentence`` words), each sentence one feature spanning its text; ``level="sentence"``
+    when :class:`Explanation` has that field."""
+    words = long_words(n_sentences * words_per_sentence)
+    sentences = [" ".join(words[k:k + words_per_sentence]).capitalize() + "."
+                 for k in range(0, len(words), words_per_sentence)]
+    if "level" in {f.name for f in dataclasses.fields(Explanation)}:
+        kwargs.setdefault("level", "sentence")
+    return make_explanation(sentences, seed=seed, **kwargs)

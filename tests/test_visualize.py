@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import html
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,14 +15,23 @@ import plotly.graph_objects as go
 import pytest
 from plotly.offline import get_plotlyjs
 
-from explanation_factory import XSS_WORDS, make_explanation
+from explanation_factory import (
+    XSS_WORDS, make_explanation, make_long_explanation, make_partial, make_sentence_explanation, partial_rows,
+)
 from transformers_ih import visualize
 from transformers_ih.visualize import report
 from transformers_ih.visualize._colors import contrast_ratio
+from transformers_ih.visualize._format import known_cells
+from transformers_ih.visualize._payload import (
+    THEME_KEY, decode_floats, decode_matrix, encode_matrix, merge_themes, payload_json, resolve_theme,
+)
 from transformers_ih.visualize._theme import THEMES
-from transformers_ih.visualize.arcs import DEFAULT_ARCS, MAX_ARCS
-from transformers_ih.visualize.matrix import HIDE_DIAGONAL_LABEL, SHOW_DIAGONAL_LABEL
-from transformers_ih.visualize.text import text_html, word_colors
+from transformers_ih.visualize.arcs import DEFAULT_ARCS, LABEL_ALL, MAX_ARCS, select_pairs
+from transformers_ih.visualize.matrix import (
+    DENSE, HIDE_DIAGONAL_LABEL, MAX_PLOT_PX, NOT_COMPUTED, SHOW_DIAGONAL_LABEL, feature_order,
+)
+from transformers_ih.visualize.text import TIP_CHARS, _wrap, text_html, text_segments, word_colors
+from transformers_ih.visualize.word_focus import FOCUS_BARS, focus_bars, focus_rows
 
 WORDS = "the film is not the worst film , at all".split()  # repeated words on purpose
 THIRTY_WORDS = (
@@ -264,7 +274,7 @@ def test_arcs_width_follows_strength_and_colour_the_sign(expl):
     widths = [t.line.width for t in arcs]
     assert widths == sorted(widths)  # weakest drawn first, strongest last (on top)
     strongest = expl.top_interaction_indices(1)[0]
-    assert repr(strongest[2]) in arcs[-1].hovertext[0]
+    assert repr(strongest[2]) in arcs[-1].hovertext  # one hover string for the whole arc
     palette = THEMES["light"]
     assert arcs[-1].line.color == (palette.positive if strongest[2] > 0 else palette.negative)
 
@@ -358,3 +368,303 @@ def test_visual_layer_never_imports_torch_or_transformers():
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
             assert not [n for n in names if n.split(".")[0] in {"torch", "transformers"}], module.name
+
+
+# ---------------------------------------------------------------- long inputs: size of the report
+PLOTLY_JS_BYTES = len(get_plotlyjs().encode("utf-8"))
+
+
+def _bytes_besides_plotly(page: str) -> int:
+    assert page.count(get_plotlyjs()) == 1
+    return len(page.encode("utf-8")) - PLOTLY_JS_BYTES
+
+
+def report_payload(page: str) -> tuple[dict, dict | None]:
+    """The figures and the data of a report page's drawing script, parsed back from JSON."""
+    script = page.replace(get_plotlyjs(), "")
+    figures = re.search(r"^  var figures = (.*);$", script, flags=re.M)
+    data = re.search(r"^  var data = (.*);$", script, flags=re.M)
+    assert figures and data, "the report's script does not hold its figures and data on one line each"
+    return json.loads(figures.group(1)), json.loads(data.group(1))
+
+
+def test_long_reports_stay_small():
+    """Issue 16 targets: a full 100-word matrix under 2 MB besides plotly.js (9.06 MB before: a hover string
+    per cell, per theme); a 400-word partial matrix (16 exact rows) and a 40-sentence explanation under 1 MB."""
+    sizes = {
+        "full 100 words": (_bytes_besides_plotly(make_long_explanation(100).to_html()), 2_000_000),
+        "400 words, rows=16": (_bytes_besides_plotly(make_long_explanation(400, rows=16).to_html()), 1_000_000),
+        "400 words, rows=16, NaN only": (
+            _bytes_besides_plotly(make_long_explanation(400, rows=16, mask=False).to_html()), 1_000_000),
+        "40 sentences (400 words)": (_bytes_besides_plotly(make_sentence_explanation(40).to_html()), 1_000_000),
+    }
+    assert all(size < limit for size, limit in sizes.values()), sizes
+    # much smaller still: the known cells as float64 in base64 are most of it
+    assert sizes["full 100 words"][0] < 400_000 and sizes["400 words, rows=16"][0] < 500_000, sizes
+
+
+def test_report_holds_each_number_once_and_no_hover_string_per_cell():
+    e = make_long_explanation(100, seed=3)
+    page = e.to_html()
+    figures, data = report_payload(page)
+    np.testing.assert_array_equal(decode_matrix(data["matrix"]), e.interactions)  # exact
+    np.testing.assert_array_equal(decode_floats(data["attributions"]), e.attributions)
+    assert page.count(data["matrix"]["values"]) == 1
+    assert data["matrix"]["symmetric"]  # the upper triangle only
+    # hover strings: per word in the text view (its tip and aria-label), top pairs and arcs; the matrix's, the
+    # focus bars' and the arc markers' are built in the browser
+    assert page.count("(exact ") < 2 * len(e.words) + 60
+    assert page.count("pair total") < 15
+    matrix = next(v for k, v in figures.items() if k.endswith("-matrix"))
+    assert matrix["view"] == "matrix" and "z" not in matrix["figure"]["data"][0]
+
+
+@pytest.mark.parametrize("build", [
+    lambda e, theme: report._sections(expl=e)[0].build(e, theme),
+    lambda e, theme: visualize.plot_top_pairs(e, theme=theme),
+    lambda e, theme: report._sections(expl=e)[2].build(e, theme),
+    lambda e, theme: report._sections(expl=e)[3].build(e, theme),
+    lambda e, theme: visualize.plot_text(e, theme=theme),
+])
+def test_figures_are_sent_once_for_both_themes(build):
+    e = make_long_explanation(80, rows=6, seed=2)
+    per_theme = {theme: json.loads(build(e, theme).to_json()) for theme in THEMES}
+    merged = merge_themes(per_theme)
+    for theme, figure in per_theme.items():
+        assert resolve_theme(merged, theme) == figure
+
+    def themed_nodes(node):
+        if isinstance(node, list):
+            return [found for item in node for found in themed_nodes(item)]
+        if isinstance(node, dict):
+            if THEME_KEY in node:
+                return [node[THEME_KEY]]
+            return [found for value in node.values() for found in themed_nodes(value)]
+        return []
+
+    def leaves(node):
+        if isinstance(node, (list, tuple)):
+            return [leaf for item in node for leaf in leaves(item)]
+        return [node]
+
+    nodes = themed_nodes(merged)
+    assert nodes  # the colours differ ...
+    for node in nodes:  # ... and only they: every value held per theme is (or names) a colour, or a scale position
+        assert node["light"] != node["dark"]
+        for leaf in leaves([node["light"], node["dark"]]):
+            assert isinstance(leaf, (int, float)) or re.search(r"#[0-9a-f]{6}", leaf), leaf
+
+
+def test_merge_themes_keeps_equal_parts_once():
+    merged = merge_themes({"light": {"a": [1, 2], "b": {"c": "#fff", "d": 3}, "e": ["#1", "#2"]},
+                           "dark": {"a": [1, 2], "b": {"c": "#000", "d": 3}, "e": ["#3", "#4"]}})
+    assert merged == {"a": [1, 2], "b": {"c": {THEME_KEY: {"light": "#fff", "dark": "#000"}}, "d": 3},
+                      "e": {THEME_KEY: {"light": ["#1", "#2"], "dark": ["#3", "#4"]}}}
+
+
+@pytest.mark.parametrize("kind", ["symmetric", "asymmetric", "partial", "partial-asymmetric-mask"])
+def test_matrix_encoding_round_trips_exactly(kind):
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(9, 9))
+    m = m + m.T if kind != "asymmetric" else m
+    known = np.ones((9, 9), dtype=bool)
+    if kind.startswith("partial"):
+        known[:] = False
+        known[[1, 4], :] = True
+        known[:, [1, 4]] = kind == "partial"
+        m = np.where(known, m, np.nan)
+    spec = encode_matrix(m, known)
+    assert spec["symmetric"] == (kind in ("symmetric", "partial"))
+    assert (spec["known"] is None) == (not kind.startswith("partial"))
+    np.testing.assert_array_equal(decode_matrix(spec), m)
+    payload_json(spec)  # no NaN in it
+
+
+def test_payload_json_refuses_nan():
+    with pytest.raises(ValueError):
+        payload_json({"z": [1.0, float("nan")]})
+
+
+# ---------------------------------------------------------------- partial matrices
+ROWS = [2, 5, 11]
+
+
+def _partial(mask: bool = True):
+    return make_partial(make_explanation(THIRTY_WORDS, seed=8), ROWS, mask=mask)
+
+
+def _z(trace) -> np.ndarray:
+    return np.array([[np.nan if v is None else v for v in row] for row in trace.z], dtype=float)
+
+
+def test_factory_partial_matrix_has_exact_rows_and_nan_elsewhere():
+    full = make_explanation(THIRTY_WORDS, seed=8)
+    e = _partial()
+    known = np.zeros((30, 30), dtype=bool)
+    known[ROWS, :] = known[:, ROWS] = True
+    np.testing.assert_array_equal(e.computed, known)
+    np.testing.assert_array_equal(e.interactions[known], full.interactions[known])
+    assert np.isnan(e.interactions[~known]).all()
+    np.testing.assert_allclose(e.interactions[ROWS].sum(axis=1), e.attributions[ROWS], atol=1e-12)
+    assert partial_rows(full, 3) == sorted(np.argsort(-np.abs(full.attributions))[:3].tolist())
+
+
+def test_top_interactions_skip_cells_not_computed():
+    e = _partial()
+    top = e.top_interaction_indices(1000)
+    assert len(top) == 3 * 29 - 3  # the pairs with a known row: 29 each, the 3 among the rows counted once
+    assert all((i in ROWS or j in ROWS) and np.isfinite(v) for i, j, v in top)
+    assert all(abs(a[2]) >= abs(b[2]) for a, b in zip(top, top[1:]))
+    assert [t[2] for t in e.top_interactions(5, absolute=False)] == sorted((v for *_, v in top), reverse=True)[:5]
+
+
+@pytest.mark.parametrize("mask", [True, False], ids=["computed-mask", "nan-only"])
+def test_matrix_draws_cells_not_computed_as_unknown(mask):
+    e = _partial(mask)
+    known = known_cells(e)
+    fig = visualize.plot_interactions(e)
+    main, unknown = fig.data
+    z = _z(main)
+    assert np.isnan(z[~known]).all()  # gaps, never 0
+    off = known & ~np.eye(30, dtype=bool)
+    np.testing.assert_array_equal(z[off], e.interactions[off])
+    np.testing.assert_array_equal(_z(unknown) == 1, ~known)
+    assert unknown.colorscale[0][1] == THEMES["light"].unknown and unknown.showscale is False
+    assert main.zmax == pytest.approx(np.abs(e.interactions[off]).max())
+    for i, j in [(0, 1), (3, 3), (29, 0)]:
+        assert NOT_COMPUTED in main.text[i][j]
+    assert repr(float(e.interactions[2, 7])) in main.text[2][7] and "pair total" in main.text[2][7]
+    assert "3 of 30 rows exact" in fig.layout.title.text
+    payload = fig.to_json()
+    assert "NaN" not in payload and "nan" not in payload.lower().replace("nan(", "")
+    for args in (b.args[0] for b in fig.layout.updatemenus[0].buttons):
+        shown = np.array([[np.nan if v is None else v for v in row] for row in args["z"][0]], dtype=float)
+        assert np.isnan(shown[~known]).all()
+
+
+@pytest.mark.parametrize("mask", [True, False], ids=["computed-mask", "nan-only"])
+def test_pair_views_use_only_computed_cells(mask):
+    e = _partial(mask)
+    bars = visualize.plot_top_pairs(e, k=12)
+    assert list(bars.data[0].x) == [v for *_, v in e.top_interaction_indices(12)]
+    assert "computed" in bars.layout.title.text
+    for i, j, v in select_pairs(e, threshold=0.0):
+        assert (i in ROWS or j in ROWS) and np.isfinite(v)
+    arcs = [t for t in visualize.plot_arcs(e, k=20).data if t.mode == "lines"]
+    assert len(arcs) == 20
+
+
+@pytest.mark.parametrize("mask", [True, False], ids=["computed-mask", "nan-only"])
+def test_word_focus_offers_only_computed_rows(mask):
+    e = _partial(mask)
+    assert focus_rows(e) == ROWS
+    fig = visualize.plot_word_focus(e, selector=True)
+    best = max(ROWS, key=lambda i: abs(e.attributions[i]))
+    assert f"[{best}]" in fig.layout.title.text
+    assert sum(fig.data[0].y) == pytest.approx(e.attributions[best], abs=1e-12)
+    menu = fig.layout.updatemenus[0]
+    assert [b.label for b in menu.buttons] == [f"{THIRTY_WORDS[i]} [{i}]" for i in ROWS]
+    with pytest.raises(ValueError, match=r"was not computed.*exact rows"):
+        visualize.plot_word_focus(e, 0)
+
+
+def test_text_view_is_unaffected_by_a_partial_matrix():
+    assert text_html(_partial()) == text_html(make_explanation(THIRTY_WORDS, seed=8))
+
+
+@pytest.mark.parametrize("mask", [True, False], ids=["computed-mask", "nan-only"])
+def test_partial_report_sends_only_computed_cells(mask):
+    e = make_long_explanation(60, rows=4, mask=mask)
+    page = e.to_html()
+    figures, data = report_payload(page)
+    np.testing.assert_array_equal(decode_matrix(data["matrix"]), e.interactions)  # NaN where not computed
+    assert data["matrix"]["known"] is not None and data["focusRows"] == partial_rows(e, 4)
+    assert data["orders"]["strength"][:4] == sorted(partial_rows(e, 4), key=data["orders"]["strength"].index)
+    assert set(data["orders"]["strength"][:4]) == set(partial_rows(e, 4))
+    json.dumps([figures, data], allow_nan=False)  # no NaN anywhere in what the script reads
+    assert "Grey cells were not computed" in page
+
+
+def test_explanation_without_any_full_row_still_renders():
+    e = make_explanation(WORDS, seed=1)
+    e.interactions = np.full((len(WORDS), len(WORDS)), np.nan)
+    assert "No row of the interaction matrix" in e.to_html(full_document=False)
+    with pytest.raises(ValueError, match="no row"):
+        visualize.plot_word_focus(e)
+    assert visualize.plot_top_pairs(e).data[0].x == ()
+
+
+# ---------------------------------------------------------------- long inputs: readable views
+def test_strength_order_puts_exact_rows_first_within_blocks():
+    full = make_explanation(THIRTY_WORDS, seed=8)
+    order = feature_order(full, "strength")
+    off = full.interactions - np.diag(np.diag(full.interactions))
+    norms = np.sqrt((off**2).sum(axis=1))
+    assert sorted(order) == list(range(30)) and list(norms[order]) == sorted(norms, reverse=True)
+    assert sorted(feature_order(_partial(), "strength")[:3]) == ROWS
+    pair = make_explanation(THIRTY_WORDS, seed=8, word_groups=[0] * 12 + [1] * 18)
+    grouped = feature_order(pair, "strength")
+    assert sorted(grouped[:12]) == list(range(12)) and sorted(grouped[12:]) == list(range(12, 30))
+    with pytest.raises(ValueError, match="unknown order"):
+        feature_order(full, "alphabetical")
+    assert list(visualize.plot_interactions(full, order="strength").data[0].x) == [
+        f"{THIRTY_WORDS[i]} [{i}]" for i in order]
+
+
+def test_long_matrices_keep_a_bounded_size():
+    e = make_long_explanation(160, rows=16)
+    fig = visualize.plot_interactions(e)
+    assert fig.layout.height < MAX_PLOT_PX + 400 and fig.layout.width < MAX_PLOT_PX + 400
+    assert fig.data[0].xgap == 0 and 160 > DENSE
+    assert visualize.plot_interactions(make_explanation(WORDS)).data[0].xgap == 1
+    lean = report._sections(expl=e)[0].build(e, "light")
+    assert lean.layout.height == fig.layout.height + 40  # the order switch's row
+    assert [m.name for m in lean.layout.updatemenus] == ["ih-diagonal", "ih-order"]
+    assert lean.layout.updatemenus[1].active == 1  # a partial matrix opens with its exact rows as one block
+
+
+def test_word_focus_of_a_long_text_keeps_the_strongest_bars():
+    e = make_long_explanation(100, seed=4)
+    i = 7
+    bars = focus_bars(e, i)
+    assert len(bars) == FOCUS_BARS and bars[-1][0] is None
+    assert sum(v for _, v in bars) == pytest.approx(e.attributions[i], abs=1e-12)
+    shown = [j for j, _ in bars[:-1]]
+    assert i in shown and shown == sorted(shown)
+    weakest_shown = min(abs(e.interactions[i, j]) for j in shown if j != i)
+    assert all(abs(e.interactions[i, j]) <= weakest_shown for j in range(100) if j not in shown)
+    fig = visualize.plot_word_focus(e, i)
+    assert fig.data[0].x[-1] == f"{100 - FOCUS_BARS + 1} other words" and len(fig.data[0].x) == FOCUS_BARS
+    assert len(focus_bars(make_long_explanation(FOCUS_BARS), 0)) == FOCUS_BARS  # all of them, no "other" bar
+
+
+def test_arcs_of_a_long_text_label_only_the_ends_of_arcs():
+    e = make_long_explanation(200)
+    fig = visualize.plot_arcs(e)
+    ends = {w for i, j, _ in select_pairs(e) for w in (i, j)}
+    assert len(fig.layout.annotations) == len(ends) < LABEL_ALL
+    assert len(fig.data[-1].x) == 200 and len(fig.data[-1].hovertext) == 200  # every word keeps its marker
+
+
+def test_long_sentence_features_wrap_in_both_text_views():
+    e = make_sentence_explanation(12, words_per_sentence=30)
+    assert max(len(w) for w in e.words) > 150
+    placed = _wrap(text_segments(e), 80)
+    assert all(len(seg.text) <= 80 for seg, _, _ in placed)
+    for i, word in enumerate(e.words):  # each sentence's pieces put back together, in order
+        pieces = [seg.text for seg, _, _ in placed if seg.word == i]
+        assert len(pieces) > 1 and " ".join(pieces) == word
+    fig = visualize.plot_text(e)
+    assert max(a.x for a in fig.layout.annotations) < 81 and all(
+        a.bgcolor for a in fig.layout.annotations if a.hovertext)
+    tips = [html.unescape(t) for t in re.findall(r'data-ih-tip="([^"]*)"', text_html(e))]
+    assert len(tips) == 12 and all(len(t.split(" [", 1)[0]) <= TIP_CHARS for t in tips)
+    assert "Each sentence coloured" in e.to_html(full_document=False) or getattr(e, "level", "word") == "word"
+
+
+def test_long_words_wrap_in_hover_labels_and_stay_escaped():
+    words = ["fine", "x" * 10 + " <b>" + " ".join(["long"] * 40) + "</b>", "end"]
+    e = make_explanation(words, seed=1)
+    text = visualize.plot_interactions(e).data[0].text[1][0]
+    assert "<b>long" not in text and "&lt;b&gt;long" in text
+    assert text.count("<br>") >= 3  # wrapped about every 60 characters

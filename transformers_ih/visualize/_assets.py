@@ -1,4 +1,5 @@
-"""The report's stylesheet and script, generated from the palettes in :mod:`._theme` (one source of colours).
+"""The report's stylesheet, generated from the palettes in :mod:`._theme` (one source of colours), and its script
+(:mod:`._script`).
 
 Theme choice: the report's script sets ``data-ih-theme="light|dark"`` on the report element (JupyterLab's
 ``data-jp-theme-light`` and VS Code's ``vscode-dark`` body markers first, then ``prefers-color-scheme``) and
@@ -7,6 +8,7 @@ draws the figures built for that theme; the stylesheet follows the same attribut
 
 from __future__ import annotations
 
+from . import _script
 from ._theme import THEMES, Palette
 
 __all__ = ["report_css", "render_script"]
@@ -41,8 +43,9 @@ _STATIC_CSS = """
   outline-offset:1px;cursor:default;}
 .ih-report .ih-w:hover,.ih-report .ih-w:focus{outline:2px solid var(--ih-fg);}
 .ih-report .ih-w:hover::after,.ih-report .ih-w:focus::after{content:attr(data-ih-tip);position:absolute;left:0;top:100%;z-index:20;
-  margin-top:6px;padding:.3rem .55rem;border-radius:5px;white-space:nowrap;font-size:.8rem;line-height:1.3;font-weight:500;
-  background:var(--ih-fg);color:var(--ih-bg);pointer-events:none;}
+  margin-top:6px;padding:.3rem .55rem;border-radius:5px;white-space:normal;width:max-content;max-width:min(28rem,80vw);
+  overflow-wrap:anywhere;font-size:.8rem;line-height:1.3;font-weight:500;background:var(--ih-fg);color:var(--ih-bg);
+  pointer-events:none;}
 .ih-report .ih-sep{color:var(--ih-muted);}
 .ih-report .ih-legend{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;margin:.45rem 0 0;font-size:.8rem;color:var(--ih-muted);
   font-variant-numeric:tabular-nums;}
@@ -81,57 +84,7 @@ def page_css() -> str:
     )
 
 
-_RENDER_JS = """(function () {
-  var reportId = %(report_id)s;
-  var figures = %(figures)s;
-  var config = %(config)s;
-  var root = document.getElementById(reportId);
-  if (!root) { return; }
-  function loadPlotly() {
-    if (window.Plotly) { return; }
-    var source = document.getElementById(reportId + "-plotlyjs");
-    if (!source) { return; }
-    var script = document.createElement("script");
-    script.text = source.textContent;
-    document.head.appendChild(script);
-  }
-  function isDark() {
-    var body = document.body;
-    var jp = body && body.getAttribute("data-jp-theme-light");
-    if (jp === "false") { return true; }
-    if (jp === "true") { return false; }
-    if (body && body.classList) {
-      if (body.classList.contains("vscode-dark") || body.classList.contains("vscode-high-contrast")) { return true; }
-      if (body.classList.contains("vscode-light")) { return false; }
-    }
-    return !!(window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches);
-  }
-  function draw() {
-    var theme = isDark() ? "dark" : "light";
-    root.setAttribute("data-ih-theme", theme);
-    Object.keys(figures).forEach(function (id) {
-      var element = document.getElementById(id);
-      var figure = figures[id][theme];
-      if (element) { window.Plotly.react(element, figure.data, figure.layout, config); }
-    });
-  }
-  loadPlotly();
-  if (!window.Plotly) {
-    var error = root.querySelector(".ih-error");
-    if (error) { error.textContent = "plotly.js did not load, so the charts cannot be drawn."; }
-    return;
-  }
-  draw();
-  if (window.matchMedia) {
-    var query = window.matchMedia("(prefers-color-scheme: dark)");
-    if (query.addEventListener) { query.addEventListener("change", draw); } else if (query.addListener) { query.addListener(draw); }
-  }
-})();"""
-
-
-def render_script(report_id_json: str, figures_json: str, config_json: str) -> str:
-    """The body of the report's drawing ``<script>``; arguments are JSON already made safe for a script
-    element (:func:`._escape.json_for_script`). ``figures_json`` maps element id -> ``{"light": fig, "dark":
-    fig}``. Loads plotly.js from the report's ``<script type="text/plain">`` copy when ``window.Plotly`` is
-    missing (notebook fragments), then draws every figure for the current theme and redraws on change."""
-    return _RENDER_JS % {"report_id": report_id_json, "figures": figures_json, "config": config_json}
+def render_script(report_id_json: str, figures_json: str, config_json: str, data_json: str = "null") -> str:
+    """The body of the report's drawing ``<script>`` (see :func:`._script.render_script`): ``figures_json`` maps
+    element id -> ``{"figure": themes merged, "view": ...}`` or ``{"light": fig, "dark": fig}``."""
+    return _script.render_script(report_id_json, figures_json, config_json, data_json)

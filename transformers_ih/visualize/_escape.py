@@ -38,9 +38,10 @@ def _make_script_safe(json_text: str) -> str:
     return json_text
 
 
-def json_for_script(obj: Any) -> str:
-    """``json.dumps(obj)`` made safe to paste into an inline ``<script>`` element."""
-    return _make_script_safe(json.dumps(obj))
+def json_for_script(obj: Any, *, allow_nan: bool = True) -> str:
+    """``json.dumps(obj)`` made safe to paste into an inline ``<script>`` element (``allow_nan=False``: NaN and
+    infinities raise ``ValueError`` instead of becoming the non-JSON ``NaN``)."""
+    return _make_script_safe(json.dumps(obj, allow_nan=allow_nan))
 
 
 def figure_json_for_script(fig: Any) -> str:

@@ -27,6 +27,14 @@ __all__ = [
     "unique_pair_labels",
     "header_items",
     "max_abs",
+    "known_cells",
+    "full_rows",
+    "is_partial",
+    "HOVER_LINE_CHARS",
+    "HOVER_CHARS",
+    "wrap_lines",
+    "hover_label",
+    "feature_noun",
 ]
 
 
@@ -67,6 +75,38 @@ def word_label(expl: "Explanation", i: int, max_chars: int | None = None) -> str
     return f"{word_text(expl, i, max_chars)} [{i}]"
 
 
+HOVER_LINE_CHARS = 60
+"""Hover text wraps a long word (a sentence feature, say) into lines of about this many characters ..."""
+HOVER_CHARS = 300
+"""... and shortens it with "…" beyond this many, so a hover box stays on screen."""
+
+
+def wrap_lines(text: str, line_chars: int) -> list[str]:
+    """``text`` cut into lines of at most ``line_chars`` characters, at spaces where there are any."""
+    lines: list[str] = []
+    while len(text) > line_chars:
+        cut = text.rfind(" ", 0, line_chars + 1)
+        if cut <= 0:
+            cut = line_chars
+        lines.append(text[:cut])
+        text = text[cut:].lstrip(" ")
+    return lines + [text]
+
+
+def hover_label(expl: "Explanation", i: int) -> str:
+    """Escaped ``"word [i]"`` for hover text: the whole word up to :data:`HOVER_CHARS`, long ones wrapped into
+    lines of :data:`HOVER_LINE_CHARS` (joined with ``<br>``, escaped line by line so no entity is cut)."""
+    lines = wrap_lines(truncate(expl.words[i], HOVER_CHARS), HOVER_LINE_CHARS)
+    return "<br>".join(plotly_text(line) for line in lines) + f" [{i}]"
+
+
+def feature_noun(expl: "Explanation", plural: bool = False) -> str:
+    """What a feature is, for titles and notes: ``"word"`` (default), ``"token"``, ``"sentence"`` or ``"span"``
+    (from ``expl.level`` when the explanation has one)."""
+    noun = {"token": "token", "sentence": "sentence", "spans": "span"}.get(getattr(expl, "level", "word"), "word")
+    return noun + "s" if plural else noun
+
+
 def word_labels(expl: "Explanation", max_chars: int | None = TICK_CHARS) -> list[str]:
     """:func:`word_label` of every word, in order, shortened for ticks."""
     return [word_label(expl, i, max_chars) for i in range(len(expl.words))]
@@ -90,6 +130,29 @@ def max_abs(values: np.ndarray) -> float:
     values = np.asarray(values, dtype=np.float64)
     finite = np.abs(values[np.isfinite(values)])
     return float(finite.max()) if finite.size else 0.0
+
+
+def known_cells(expl: "Explanation") -> np.ndarray:
+    """``(W, W)`` boolean mask of the interaction cells that hold a value. A partial matrix (explained with
+    ``rows=``) marks the computed cells in ``expl.computed`` and holds NaN elsewhere; without that attribute,
+    the NaN cells are the unknown ones. Views draw, rank and sum only known cells."""
+    m = np.asarray(expl.interactions, dtype=np.float64)
+    known = ~np.isnan(m)
+    computed = getattr(expl, "computed", None)
+    if computed is not None:
+        known &= np.asarray(computed, dtype=bool)
+    return known
+
+
+def full_rows(expl: "Explanation") -> np.ndarray:
+    """``(W,)`` booleans: rows of the interaction matrix that are known in full (every exact row of a partial
+    matrix; every row of a full one)."""
+    return known_cells(expl).all(axis=1)
+
+
+def is_partial(expl: "Explanation") -> bool:
+    """Whether some interaction cells are unknown (not computed)."""
+    return expl.interactions is not None and not bool(known_cells(expl).all())
 
 
 def header_items(expl: "Explanation") -> list[tuple[str, str]]:

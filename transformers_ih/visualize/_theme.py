@@ -22,7 +22,8 @@ class Palette:
     """Colours of one theme (``"#rrggbb"``); ``diverging`` runs from most negative (0) to most positive (1).
 
     ``control_bg`` / ``control_fg`` colour plotly buttons and dropdowns; plotly.js paints the active / hovered
-    button a fixed near-white, so on dark pages the controls are light chips with dark text."""
+    button a fixed near-white, so on dark pages the controls are light chips with dark text. ``unknown`` fills the
+    cells of a partial interaction matrix that were not computed: a neutral grey, off the diverging scale."""
 
     name: str
     background: str
@@ -36,6 +37,7 @@ class Palette:
     control_bg: str
     control_fg: str
     diverging: tuple[tuple[float, str], ...]
+    unknown: str = "#a3abb5"
 
 
 THEMES: dict[str, Palette] = {
@@ -52,6 +54,7 @@ THEMES: dict[str, Palette] = {
         control_bg="#e3e8ee",
         control_fg="#1f2328",
         diverging=((0.0, "#b2182b"), (0.25, "#ef8a62"), (0.5, "#f7f7f7"), (0.75, "#67a9cf"), (1.0, "#2166ac")),
+        unknown="#a3abb5",
     ),
     "dark": Palette(
         name="dark",
@@ -66,6 +69,7 @@ THEMES: dict[str, Palette] = {
         control_bg="#a9b4c0",
         control_fg="#0f1419",
         diverging=((0.0, "#f07167"), (0.25, "#8f3f3e"), (0.5, "#262d36"), (0.75, "#2f5f8f"), (1.0, "#5aa9f0")),
+        unknown="#66707c",
     ),
 }
 

@@ -2,7 +2,9 @@
 
 Arc width and opacity grow with ``|interactions[i, j]|``; colour is the sign (blue positive, red negative).
 Only the strongest pairs are drawn (``DEFAULT_ARCS`` unless ``k`` or ``threshold`` say otherwise, never more
-than ``max_arcs`` for a threshold), so a 30-word sentence stays readable."""
+than ``max_arcs`` for a threshold), so a 30-word sentence stays readable. Beyond :data:`LABEL_ALL` words only the
+words an arc ends at are labelled (every word keeps its marker and hover). A partial matrix draws only computed
+pairs."""
 
 from __future__ import annotations
 
@@ -11,16 +13,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ._format import max_abs, truncate, value_text, word_label, word_text
-from ._theme import base_layout, palette, sign_color, value_color
+from ._format import hover_label, is_partial, max_abs, truncate, value_text, word_text
+from ._theme import Palette, base_layout, palette, sign_color, value_color
 
 if TYPE_CHECKING:
     from ..explanation import Explanation
 
-__all__ = ["plot_arcs", "select_pairs", "word_positions", "DEFAULT_ARCS", "MAX_ARCS"]
+__all__ = ["plot_arcs", "report_figure", "select_pairs", "word_positions", "DEFAULT_ARCS", "MAX_ARCS", "LABEL_ALL"]
 
 DEFAULT_ARCS = 10
 MAX_ARCS = 40
+LABEL_ALL = 60
+"""Up to this many words, every word is labelled; beyond, only the ends of the arcs drawn."""
 _POINTS_PER_ARC = 41
 _LONG_SENTENCE_CHARS = 100  # longer sentences get slanted labels
 _SLANT = 40  # degrees
@@ -32,7 +36,7 @@ def select_pairs(
 ) -> list[tuple[int, int, float]]:
     """Pairs ``(i, j, interactions[i, j])``, ``i < j``, strongest ``|value|`` first: the top ``k`` when
     given; else all with ``|value| >= threshold`` (output units) up to ``max_arcs``; else the top
-    ``DEFAULT_ARCS``. Pairs with value exactly 0 are never drawn."""
+    ``DEFAULT_ARCS``. Pairs with value exactly 0, and cells not computed (partial matrices), are never drawn."""
     n = len(expl.words)
     ranked = [t for t in expl.top_interaction_indices(n * (n - 1) // 2) if t[2] != 0.0]
     if k is not None:
@@ -65,7 +69,21 @@ def plot_arcs(
     :func:`select_pairs` (width 1-8 px and opacity by ``|value| / max |value|``, colour by sign, hover with the
     exact value). Extra keyword arguments update the layout."""
     expl._need_interactions()
-    p = palette(theme)
+    fig = _figure(expl, k, threshold, max_arcs, palette(theme), lean=False)
+    fig.update_layout(**layout)
+    return fig
+
+
+def report_figure(expl: "Explanation", k: int | None = None, threshold: float | None = None, *,
+                  max_arcs: int = MAX_ARCS, theme: str = "light") -> go.Figure:
+    """The report's arcs: as :func:`plot_arcs`, but the word markers' hover text (one per word) is left to the
+    report's script, which writes it from the report's data (the trace named ``"words"``)."""
+    expl._need_interactions()
+    return _figure(expl, k, threshold, max_arcs, palette(theme), lean=True)
+
+
+def _figure(expl: "Explanation", k: int | None, threshold: float | None, max_arcs: int, p: Palette,
+            lean: bool) -> go.Figure:
     pairs = select_pairs(expl, k, threshold, max_arcs)
     shown = [truncate(w) for w in expl.words]  # as labelled
     x = word_positions(shown)
@@ -74,11 +92,11 @@ def plot_arcs(
     for i, j, v in reversed(pairs):  # weakest first, so the strongest are drawn on top
         strength = abs(v) / strongest
         ax, ay = _arc(x[i], x[j])
-        hover = f"<b>{word_label(expl, i)} × {word_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}"
+        hover = f"<b>{hover_label(expl, i)} × {hover_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}"
         fig.add_trace(
-            go.Scatter(
+            go.Scatter(  # one hover string for the whole arc
                 x=ax, y=ay, mode="lines", line=dict(color=sign_color(v, p), width=1 + 7 * strength, shape="spline"),
-                opacity=0.35 + 0.65 * strength, hovertext=[hover] * len(ax), hovertemplate="%{hovertext}<extra></extra>",
+                opacity=0.35 + 0.65 * strength, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
                 name=f"{i}-{j}",
             )
         )
@@ -88,28 +106,35 @@ def plot_arcs(
             x=x, y=np.zeros_like(x), mode="markers", name="words",
             marker=dict(size=11, color=[value_color(a, vmax, p) for a in expl.attributions],
                         line=dict(width=1, color=p.muted)),
-            hovertext=[f"<b>{word_label(expl, i)}</b><br>attribution: {value_text(a)}"
-                       for i, a in enumerate(expl.attributions)],
+            hovertext=None if lean else [f"<b>{hover_label(expl, i)}</b><br>attribution: {value_text(a)}"
+                                         for i, a in enumerate(expl.attributions)],
             hovertemplate="%{hovertext}<extra></extra>",
         )
     )
     slanted = float(x[-1]) > _LONG_SENTENCE_CHARS if len(x) else False
-    for i in range(len(expl.words)):
-        fig.add_annotation(
-            x=x[i], y=0, yshift=-12, text=word_text(expl, i), showarrow=False,
-            yanchor="top", xanchor="right" if slanted else "center", textangle=-_SLANT if slanted else 0,
-            font=dict(size=13, color=p.foreground),
-        )
-    label_px = int(_CHAR_PX * max(map(len, shown)) * np.sin(np.radians(_SLANT)) + 45) if slanted else 30
-    left_px = int(_CHAR_PX * len(shown[0]) * np.cos(np.radians(_SLANT)) + 10) if slanted else 10
+    n = len(expl.words)
+    labelled = range(n) if n <= LABEL_ALL else sorted({w for i, j, _ in pairs for w in (i, j)})
+    labels = [  # set at once: plotly validates every annotation again on each add_annotation
+        dict(x=float(x[i]), y=0, yshift=-12, text=word_text(expl, i), showarrow=False, yanchor="top",
+             xanchor="right" if slanted else "center", textangle=-_SLANT if slanted else 0,
+             font=dict(size=13, color=p.foreground))
+        for i in labelled
+    ]
+    longest = max((len(shown[i]) for i in labelled), default=1)
+    first = len(shown[labelled[0]]) if len(labelled) else 0
+    label_px = int(_CHAR_PX * longest * np.sin(np.radians(_SLANT)) + 45) if slanted else 30
+    left_px = int(_CHAR_PX * first * np.cos(np.radians(_SLANT)) + 10) if slanted else 10
     top = max((abs(x[j] - x[i]) / 2 for i, j, _ in pairs), default=1.0)
     fig.update_layout(
-        title=dict(text=f"Interaction arcs (strongest {len(pairs)} pair{'s' if len(pairs) != 1 else ''})"),
+        title=dict(text=f"Interaction arcs (strongest {len(pairs)} pair{'s' if len(pairs) != 1 else ''}"
+                        + (" of the computed cells" if is_partial(expl) else "") + ")"
+                        + ("" if n <= LABEL_ALL else "<br><sup>words labelled where arcs end; hover a marker for any "
+                           "word</sup>")),
         xaxis=dict(visible=False, range=[float(x[0]) - 3, float(x[-1]) + 3] if len(x) else None),
         yaxis=dict(visible=False, range=[-0.02 * top, 1.08 * top]),
         height=260 + label_px,
         margin=dict(b=label_px + 10, l=left_px),
         hovermode="closest",
+        annotations=labels,
     )
-    fig.update_layout(**layout)
     return fig

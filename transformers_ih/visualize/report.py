@@ -1,7 +1,12 @@
 """The combined report: one self-contained HTML page (or notebook fragment) with every view.
 
 Contents: the prediction facts, the text heatmap (HTML), and four plotly charts (interaction matrix, top
-pairs, word focus with a word selector, arcs) drawn for the light or dark theme. plotly.js is inlined from
+pairs, word focus with a word selector, arcs) drawn for the light or dark theme.
+
+Size: the numbers travel once (:func:`._payload.report_data`: float64 in base64, a partial matrix's computed
+cells only) and each figure once for both themes (:func:`._payload.merge_themes`); the script builds the
+matrix cells, the focus bars and their hover text in the browser, so a report grows as W (plus the known cells),
+not as W² hover strings per theme. plotly.js is inlined from
 the installed ``plotly`` package (never a CDN): once in ``<head>`` for a full document; for a fragment
 (``Explanation._repr_html_``) as a ``<script type="text/plain">`` copy that the report's script executes only
 when ``window.Plotly`` is not defined yet, so several fragments on one page share one plotly.js. Element
@@ -16,16 +21,15 @@ from typing import TYPE_CHECKING, NamedTuple
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from . import arcs, matrix, word_focus
 from ._assets import page_css, render_script, report_css
-from ._escape import figure_json_for_script, html_text, json_for_script
+from ._escape import html_text, json_for_script
+from ._format import feature_noun, is_partial
 from ._ids import element_id, new_report_id
-from ._theme import THEMES
-from .arcs import plot_arcs
+from ._payload import payload_json, report_data, themed_figure
 from .evaluation import evaluation_sections
-from .matrix import plot_interactions
 from .text import header_html, text_html
 from .top_pairs import plot_top_pairs
-from .word_focus import plot_word_focus
 
 if TYPE_CHECKING:
     from ..explanation import Explanation
@@ -39,35 +43,49 @@ PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemo
 
 
 class _Section(NamedTuple):
-    """One chart of the report: element-id suffix, heading, explanatory note, ``build(expl, theme) -> Figure``, and
-    escaped HTML shown above the chart (e.g. an evaluation's numbers)."""
+    """One chart of the report: element-id suffix, heading, explanatory note, ``build(expl, theme) -> Figure``,
+    escaped HTML shown above the chart (e.g. an evaluation's numbers), and the script's view that fills in the
+    figure's data in the browser (``None``: drawn as built)."""
 
     name: str
     heading: str
     note: str
     build: Callable[["Explanation", str], go.Figure]
     html: str = ""
+    view: str | None = None
+
+
+def _matrix_note(expl: "Explanation | None") -> str:
+    noun = "word" if expl is None else feature_noun(expl)
+    note = (f"Cell (i, j) is half of the pair's total interaction (the matrix is symmetric); row i sums to {noun} i's "
+            "attribution. The diagonal holds main effects; use the button to show it. “Strongest first” "
+            "lists the most interacting features first; drag to zoom into a block, double-click to zoom out.")
+    if expl is not None and is_partial(expl):
+        note += (" Grey cells were not computed (a partial matrix: only the exact rows and their columns are "
+                 "known); they are never counted as 0.")
+    return note
 
 
 def _sections(top_k: int = 10, focus_word: int | str | None = None, arc_k: int | None = None,
-              arc_threshold: float | None = None) -> list[_Section]:
-    """The report's charts, in page order."""
+              arc_threshold: float | None = None, expl: "Explanation | None" = None) -> list[_Section]:
+    """The report's charts, in page order (``expl``: to word the notes for its features)."""
+    noun = "word" if expl is None else feature_noun(expl)
+    nouns = "words" if expl is None else feature_noun(expl, plural=True)
     return [
-        _Section("matrix", "Interaction matrix",
-         "Cell (i, j) is half of the pair's total interaction (the matrix is symmetric); row i sums to word i's "
-         "attribution. The diagonal holds main effects; use the button to show it.",
-         lambda e, theme: plot_interactions(e, theme=theme)),
+        _Section("matrix", "Interaction matrix", _matrix_note(expl),
+                 lambda e, theme: matrix.report_figure(e, theme=theme), view="matrix"),
         _Section("top-pairs", "Strongest pairs",
-         "The pairs of words whose interaction moves the output the most, with its sign.",
-         lambda e, theme: plot_top_pairs(e, k=top_k, theme=theme)),
-        _Section("word-focus", "Why a word matters",
-         "A word's attribution split into its main effect and its interaction with each other word; the bars add "
-         "up to the attribution. Pick a word in the menu.",
-         lambda e, theme: plot_word_focus(e, focus_word, selector=True, theme=theme)),
+                 f"The pairs of {nouns} whose interaction moves the output the most, with its sign.",
+                 lambda e, theme: plot_top_pairs(e, k=top_k, theme=theme)),
+        _Section("word-focus", f"Why a {noun} matters",
+                 f"A {noun}'s attribution split into its main effect and its interaction with each other {noun}; the "
+                 f"bars add up to the attribution (beyond {word_focus.FOCUS_BARS} {nouns}, the weakest share one bar). "
+                 f"Pick a {noun} in the menu.",
+                 lambda e, theme: word_focus.report_figure(e, focus_word, theme=theme), view="word-focus"),
         _Section("arcs", "Interaction arcs",
-         "The strongest pairs as arcs over the sentence: thicker means stronger, blue raises and red lowers the "
-         "output.",
-         lambda e, theme: plot_arcs(e, k=arc_k, threshold=arc_threshold, theme=theme)),
+                 "The strongest pairs as arcs over the text: thicker means stronger, blue raises and red lowers the "
+                 "output.",
+                 lambda e, theme: arcs.report_figure(e, k=arc_k, threshold=arc_threshold, theme=theme), view="arcs"),
     ]
 
 
@@ -84,8 +102,8 @@ def _report_body(expl: "Explanation", report_id: str, figure_sections: list[_Sec
         '<p class="ih-kicker">transformers-ih explanation</p>',
         f'<h1 class="ih-title">Prediction: {html_text(expl.predicted_label)}</h1>',
         header_html(expl),
-        _section_html("Attributions", "Each word coloured by its Integrated Gradients attribution; hover for the "
-                      "exact value.", text_html(expl)),
+        _section_html("Attributions", f"Each {feature_noun(expl)} coloured by its Integrated Gradients attribution; "
+                      "hover for the exact value.", text_html(expl)),
         '<div class="ih-error" role="alert"></div>',
     ]
     if expl.interactions is None:
@@ -96,16 +114,16 @@ def _report_body(expl: "Explanation", report_id: str, figure_sections: list[_Sec
     return f'<div class="ih-report" id="{report_id}">{"".join(parts)}</div>'
 
 
-def _figures_json(expl: "Explanation", report_id: str, figure_sections: list[_Section]) -> str:
-    """``{element id: {"light": figure, "dark": figure}}`` as script-safe JSON (built by hand so each figure
-    goes through plotly's own encoder)."""
-    entries = []
-    for section in figure_sections:
-        themed = ",".join(
-            f"{json_for_script(theme)}:{figure_json_for_script(section.build(expl, theme))}" for theme in THEMES
-        )
-        entries.append(f"{json_for_script(element_id(report_id, section.name))}:{{{themed}}}")
-    return "{" + ",".join(entries) + "}"
+def _figures(expl: "Explanation", report_id: str, figure_sections: list[_Section]) -> dict:
+    """``{element id: {"figure": both themes merged, "view": the script's view or None}}`` (each figure through
+    plotly's own encoder, then :func:`._payload.merge_themes`)."""
+    return {
+        element_id(report_id, section.name): {
+            "figure": themed_figure(lambda theme, section=section: section.build(expl, theme)),
+            "view": section.view,
+        }
+        for section in figure_sections
+    }
 
 
 def to_html(
@@ -122,13 +140,14 @@ def to_html(
     :mod:`transformers_ih.evaluate` (one, or a list) shown last, in a "How faithful is it?" section.
     """
     report_id = new_report_id()
-    figure_sections = [] if expl.interactions is None else _sections(top_k, focus_word, arc_k, arc_threshold)
+    figure_sections = [] if expl.interactions is None else _sections(top_k, focus_word, arc_k, arc_threshold, expl)
     if evaluation is not None:
         figure_sections += [_Section(s.name, s.heading, s.note, lambda e, theme, s=s: s.build(theme), s.html)
                             for s in evaluation_sections(evaluation)]
     body = _report_body(expl, report_id, figure_sections)
     script = render_script(
-        json_for_script(report_id), _figures_json(expl, report_id, figure_sections), json_for_script(PLOTLY_CONFIG)
+        json_for_script(report_id), payload_json(_figures(expl, report_id, figure_sections)),
+        json_for_script(PLOTLY_CONFIG), payload_json(report_data(expl) if figure_sections else None),
     )
     css = report_css()
     if not full_document:

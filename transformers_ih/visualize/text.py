@@ -1,7 +1,9 @@
 """Text heatmap: the original text with each word's background coloured by its attribution.
 
 Two renderings of the same view: :func:`text_html` (HTML spans, used by the report; coloured through CSS
-variables so it follows the light / dark theme) and :func:`plot_text` (a plotly figure)."""
+variables so it follows the light / dark theme) and :func:`plot_text` (a plotly figure). Features of any level
+(words, tokens, sentences, spans) are coloured by their own span of the text; a long feature (a sentence) wraps
+over as many lines as it needs in both, and its hover tip shows at most :data:`TIP_CHARS` of its text."""
 
 from __future__ import annotations
 
@@ -12,13 +14,16 @@ import plotly.graph_objects as go
 
 from ._colors import readable_text_color
 from ._escape import html_text, plotly_text
-from ._format import header_items, max_abs, short, value_text
+from ._format import feature_noun, header_items, max_abs, short, truncate, value_text, wrap_lines
 from ._theme import MONOSPACE, THEMES, Palette, base_layout, palette, value_color
 
 if TYPE_CHECKING:
     from ..explanation import Explanation
 
-__all__ = ["Segment", "text_segments", "word_colors", "header_html", "text_html", "plot_text"]
+__all__ = ["Segment", "text_segments", "word_colors", "header_html", "text_html", "plot_text", "TIP_CHARS"]
+
+TIP_CHARS = 60
+"""A hover tip quotes at most this many characters of its feature (a sentence would not fit on screen)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ def word_colors(expl: "Explanation", p: Palette) -> list[tuple[str, str]]:
 
 
 def _word_tip(expl: "Explanation", i: int) -> str:
-    return f"{expl.words[i]} [{i}]: attribution {value_text(expl.attributions[i])}"
+    return f"{truncate(expl.words[i], TIP_CHARS)} [{i}]: attribution {value_text(expl.attributions[i])}"
 
 
 def header_html(expl: "Explanation") -> str:
@@ -112,7 +117,9 @@ _LINE_PX = 30
 
 def _wrap(segments: list[Segment], line_width: int) -> list[tuple[Segment, int, int]]:
     """Place segments on lines of at most ``line_width`` characters: ``(segment, line, column)``; a gap
-    containing a newline, or a word that would overflow, starts a new line (gaps at a line start are dropped)."""
+    containing a newline, or a word that would overflow, starts a new line (gaps at a line start are dropped).
+    A word longer than a line (a sentence feature) is cut into pieces at spaces (or anywhere, for one long
+    run) and at its own newlines; each piece keeps the word's index, so it gets the word's colour and tip."""
     placed: list[tuple[Segment, int, int]] = []
     line, col = 0, 0
     for seg in segments:
@@ -127,10 +134,13 @@ def _wrap(segments: list[Segment], line_width: int) -> list[tuple[Segment, int, 
                 placed.append((Segment(text, None, seg.separator), line, col))
                 col += len(text)
             continue
-        if col > 0 and col + len(text) > line_width:
-            line, col = line + 1, 0
-        placed.append((seg, line, col))
-        col += len(text)
+        pieces = [piece for part in text.split("\n") for piece in wrap_lines(part, line_width)]
+        for k, piece in enumerate(pieces):
+            if k > 0 or (col > 0 and col + len(piece) > line_width):
+                line, col = line + 1, 0
+            if piece:
+                placed.append((Segment(piece, seg.word, seg.separator), line, col))
+            col += len(piece)
     return placed
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
-from ._format import unique_pair_labels, value_text, word_label
+from ._format import hover_label, is_partial, unique_pair_labels, value_text
 from ._theme import base_layout, palette, sign_color
 
 if TYPE_CHECKING:
@@ -21,13 +21,13 @@ def plot_top_pairs(expl: "Explanation", k: int = 10, *, theme: str = "light", **
 
     A bar's length is ``interactions[i, j]`` in output units (signed; blue positive, red negative), the same
     number as the matrix cell; the pair's total interaction is twice that, shown on hover with the exact
-    values. Extra keyword arguments update the layout."""
+    values. A partial matrix ranks only its computed cells. Extra keyword arguments update the layout."""
     p = palette(theme)
     top = expl.top_interaction_indices(k)
     labels = unique_pair_labels(expl, [(i, j) for i, j, _ in top])
     values = [v for _, _, v in top]
     hover = [
-        f"<b>{word_label(expl, i)} × {word_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}"
+        f"<b>{hover_label(expl, i)} × {hover_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}"
         f"<br>pair total (both halves): {value_text(2 * v)}"
         for i, j, v in top
     ]
@@ -37,7 +37,8 @@ def plot_top_pairs(expl: "Explanation", k: int = 10, *, theme: str = "light", **
     )
     fig = go.Figure(bars, layout=base_layout(p))
     fig.update_layout(
-        title=dict(text=f"Strongest interacting pairs (top {len(top)})"),
+        title=dict(text=f"Strongest interacting pairs (top {len(top)}"
+                        + (" of the computed cells: partial matrix" if is_partial(expl) else "") + ")"),
         xaxis=dict(title=dict(text=f"interaction ({expl.output})"), zeroline=True, zerolinewidth=1.5),
         yaxis=dict(type="category", autorange="reversed"),
         height=160 + 28 * max(1, len(top)),

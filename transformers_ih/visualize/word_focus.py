@@ -1,23 +1,30 @@
 """Word focus: one word's attribution split into its main effect and its interaction with every other word.
 
 Row ``i`` of the interaction matrix sums to ``attributions[i]``, so the bars of this view (``interactions[i, j]``
-for every ``j``, the ``j = i`` bar being the main effect) add up exactly to the word's attribution."""
+for every ``j``, the ``j = i`` bar being the main effect) add up exactly to the word's attribution. Long inputs
+keep :data:`FOCUS_BARS` bars (the strongest, the rest summed into one); a partial matrix offers the words whose
+rows were computed."""
 
 from __future__ import annotations
 
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 from ._escape import plotly_text
-from ._format import TICK_CHARS, short, value_text, word_label, word_text
+from ._format import TICK_CHARS, feature_noun, full_rows, hover_label, short, value_text, word_label, word_text
 from ._theme import Palette, base_layout, control_style, palette, sign_color
 
 if TYPE_CHECKING:
     from ..explanation import Explanation
 
-__all__ = ["resolve_word", "focus_components", "plot_word_focus"]
+__all__ = ["resolve_word", "focus_components", "focus_bars", "focus_rows", "plot_word_focus", "report_figure",
+           "FOCUS_BARS"]
+
+FOCUS_BARS = 40
+"""Most bars in a focus chart: beyond it, the weakest interactions are summed into one "other words" bar."""
 
 
 def resolve_word(expl: "Explanation", word: int | str) -> int:
@@ -46,19 +53,55 @@ def focus_components(expl: "Explanation", i: int) -> list[float]:
     return [float(v) for v in expl.interactions[i]]
 
 
+def focus_bars(expl: "Explanation", i: int, max_bars: int = FOCUS_BARS) -> list[tuple[int | None, float]]:
+    """The bars of word ``i``'s focus chart as ``(j, value)``, in text order: every ``j`` (``j == i`` is the main
+    effect) when there are at most ``max_bars`` words; else the main effect, the ``max_bars - 2`` strongest
+    interactions and a last bar ``(None, sum of the rest)`` for the other words, so the bars still add up to the
+    attribution. Row ``i`` must be known in full (an exact row of a partial matrix)."""
+    values = focus_components(expl, i)
+    n = len(values)
+    if n <= max_bars:
+        return list(enumerate(values))
+    others = sorted((j for j in range(n) if j != i), key=lambda j: (-abs(values[j]), j))
+    kept = sorted([i, *others[: max_bars - 2]])
+    rest = others[max_bars - 2:]
+    return [(j, values[j]) for j in kept] + [(None, float(sum(values[j] for j in rest)))]
+
+
+def focus_rows(expl: "Explanation") -> list[int]:
+    """The words a focus chart can show: those whose row of the interaction matrix is known in full."""
+    expl._need_interactions()
+    return [int(i) for i in np.flatnonzero(full_rows(expl))]
+
+
+def _check_row(expl: "Explanation", i: int) -> None:
+    if not full_rows(expl)[i]:
+        rows = focus_rows(expl)
+        raise ValueError(
+            f"the interaction row of word {expl.words[i]!r} [{i}] was not computed (partial matrix); "
+            f"exact rows: {[f'{expl.words[j]} [{j}]' for j in rows]}"
+        )
+
+
 def _bars(expl: "Explanation", i: int, theme_palette: Palette) -> dict[str, Any]:
     """The bar trace's data for focus word ``i``: categories, values, colours, outline, hover text."""
-    values = focus_components(expl, i)
-    focus = word_label(expl, i)
-    labels, hover = [], []
-    for j, v in enumerate(values):
-        if j == i:
+    bars = focus_bars(expl, i)
+    focus = hover_label(expl, i)
+    labels, hover, values = [], [], []
+    for j, v in bars:
+        values.append(v)
+        if j is None:
+            rest = len(expl.words) - len(bars) + 1
+            labels.append(f"{rest} other {feature_noun(expl, plural=True)}")
+            hover.append(f"<b>{rest} other {feature_noun(expl, plural=True)}</b><br>sum of their interactions "
+                         f"with {focus}: {value_text(v)}")
+        elif j == i:
             labels.append(f"main effect: {word_label(expl, i, TICK_CHARS)}")
             hover.append(f"<b>main effect of {focus}</b><br>{value_text(v)}")
         else:
             labels.append(word_label(expl, j, TICK_CHARS))
-            hover.append(f"<b>{focus} × {word_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}")
-    outline = [3 if j == i else 0 for j in range(len(values))]
+            hover.append(f"<b>{focus} × {hover_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}")
+    outline = [3 if j == i else 0 for j, _ in bars]
     return dict(
         x=labels, y=values, hovertext=hover,
         marker=dict(
@@ -73,15 +116,20 @@ def _title(expl: "Explanation", i: int) -> str:
     rest = float(expl.interactions[i].sum()) - main
     return (
         f"“{word_text(expl, i, 2 * TICK_CHARS)}” [{i}]: attribution {short(expl.attributions[i])}"
-        f"<br><sup>= main effect {short(main)} + interactions with other words {short(rest)}"
-        f" ({plotly_text(expl.output)} units)</sup>"
+        f"<br><sup>= main effect {short(main)} + interactions with other {feature_noun(expl, plural=True)} "
+        f"{short(rest)} ({plotly_text(expl.output)} units)</sup>"
     )
 
 
-def _selector(expl: "Explanation", selected: int, p: Palette) -> dict[str, Any]:
-    """A dropdown (``updatemenus``) that re-targets the figure at any word."""
+def _selector(expl: "Explanation", selected: int, p: Palette, lean: bool = False) -> dict[str, Any]:
+    """A dropdown (``updatemenus``) that re-targets the figure at any word whose row is known. ``lean``: buttons
+    without data (``method="skip"``), for the report's script to redraw."""
     buttons = []
-    for i in range(len(expl.words)):
+    rows = focus_rows(expl)
+    for i in rows:
+        if lean:
+            buttons.append(dict(label=word_label(expl, i, TICK_CHARS), method="skip", args=[]))
+            continue
         bars = _bars(expl, i, p)
         trace_update = {
             "x": [bars["x"]], "y": [bars["y"]], "hovertext": [bars["hovertext"]],
@@ -90,8 +138,31 @@ def _selector(expl: "Explanation", selected: int, p: Palette) -> dict[str, Any]:
         buttons.append(dict(label=word_label(expl, i, TICK_CHARS), method="update",
                             args=[trace_update, {"title.text": _title(expl, i)}]))
     return dict(
-        type="dropdown", buttons=buttons, active=selected, x=1.0, xanchor="right", y=1.0, yanchor="bottom",
-        pad=dict(b=8), **control_style(p),
+        type="dropdown", buttons=buttons, active=rows.index(selected), x=1.0, xanchor="right", y=1.0,
+        yanchor="bottom", pad=dict(b=8), name="ih-focus", **control_style(p),
+    )
+
+
+def _focus_word(expl: "Explanation", word: int | str | None) -> int | None:
+    """The word to show: ``word`` resolved (its row must be known), or the known row with the largest
+    ``|attribution|``; None when no row is known in full."""
+    if word is not None:
+        i = resolve_word(expl, word)
+        _check_row(expl, i)
+        return i
+    rows = focus_rows(expl)
+    if not rows:
+        return None
+    return int(max(rows, key=lambda j: abs(expl.attributions[j])))
+
+
+def _layout(expl: "Explanation", p: Palette, title: str) -> dict[str, Any]:
+    return dict(
+        title=dict(text=title),
+        xaxis=dict(type="category", tickangle=-45),
+        yaxis=dict(title=dict(text=f"contribution ({plotly_text(expl.output)})"), zeroline=True, zerolinewidth=1.5),
+        height=460,
+        margin=dict(t=110),
     )
 
 
@@ -101,26 +172,35 @@ def plot_word_focus(
 ) -> go.Figure:
     """Bar chart of word ``word``'s attribution split into its main effect (outlined bar) and its
     interaction ``interactions[i, j]`` with every other word ``j`` (one bar each, text order, output units).
-    The bars sum to ``attributions[i]``; the title states the split.
+    The bars sum to ``attributions[i]``; the title states the split. Beyond :data:`FOCUS_BARS` words, the
+    weakest interactions share one last bar (see :func:`focus_bars`).
 
     ``word``: position or string (first occurrence, see :func:`resolve_word`); ``None`` picks the word with
-    the largest ``|attribution|``. ``selector=True`` adds a dropdown to switch to any other word. Extra
-    keyword arguments update the layout."""
+    the largest ``|attribution|``. In a partial matrix only words whose row was computed can be shown (others
+    raise ``ValueError`` naming the exact rows). ``selector=True`` adds a dropdown to switch to any other such
+    word. Extra keyword arguments update the layout."""
     expl._need_interactions()
     p = palette(theme)
-    if word is None:
-        i = int(max(range(len(expl.words)), key=lambda j: abs(expl.attributions[j])))
-    else:
-        i = resolve_word(expl, word)
+    i = _focus_word(expl, word)
+    if i is None:
+        raise ValueError("no row of this partial interaction matrix is known in full: explain with rows= to get some")
     bars = go.Bar(**_bars(expl, i, p), hovertemplate="%{hovertext}<extra></extra>")
     fig = go.Figure(bars, layout=base_layout(p))
-    fig.update_layout(
-        title=dict(text=_title(expl, i)),
-        xaxis=dict(type="category", tickangle=-45),
-        yaxis=dict(title=dict(text=f"contribution ({expl.output})"), zeroline=True, zerolinewidth=1.5),
-        height=460,
-        margin=dict(t=110),
-        updatemenus=[_selector(expl, i, p)] if selector else [],
-    )
+    fig.update_layout(**_layout(expl, p, _title(expl, i)), updatemenus=[_selector(expl, i, p)] if selector else [])
     fig.update_layout(**layout)
+    return fig
+
+
+def report_figure(expl: "Explanation", word: int | str | None = None, *, theme: str = "light") -> go.Figure:
+    """The report's lean focus chart: an empty bar trace, the layout, and the word menu (``method="skip"``, one
+    button per row of :func:`focus_rows`, the shown word active); the report's script draws the bars and the
+    title from the report's data. Without any known row: an empty chart saying so."""
+    expl._need_interactions()
+    p = palette(theme)
+    i = _focus_word(expl, word)
+    fig = go.Figure(go.Bar(hovertemplate="%{hovertext}<extra></extra>"), layout=base_layout(p))
+    if i is None:
+        fig.update_layout(**_layout(expl, p, "No row of the interaction matrix was computed in full"))
+        return fig
+    fig.update_layout(**_layout(expl, p, _title(expl, i)), updatemenus=[_selector(expl, i, p, lean=True)])
     return fig
