@@ -442,10 +442,13 @@ class TextInteractionExplainer:
         x = self.baseline_embeddings(enc, "zero")[0]
         found = piecewise_linear_activations(lambda: f(x[None]))
         smooth, desc = smoothing_context(self.smoothing if smoothing is DEFAULT else smoothing, lambda: found)
-        stack = contextlib.ExitStack()
-        stack.enter_context(smooth)
-        stack.enter_context(differentiable_attention(interactions))
-        return stack, desc
+
+        @contextlib.contextmanager
+        def context():  # entered only by the caller's ``with``: nothing is switched on before
+            with smooth, differentiable_attention(interactions):
+                yield
+
+        return context(), desc
 
     # ------------------------------------------------------------------ the explanations
     def explain_jobs(self, jobs: list[Job], options: ExplainOptions) -> list[Explanation]:
