@@ -25,6 +25,7 @@ BENCHMARKS = {
     "attributions_vs_captum": "bench_attributions_captum.py",
     "throughput": "bench_throughput.py",
     "long_input": "bench_long_input.py",
+    "long_document": "bench_long_document.py",
 }
 
 

@@ -1,0 +1,117 @@
+"""Benchmark: long documents the way the README recommends them, with the real SST-2 DistilBERT.
+
+* A review of ~57 words (SST-2 dev sentences concatenated): the full word matrix against ``rows=10`` (the 10 words
+  with the largest |attribution|): time, Hessian-vector products, and how many of the exact matrix's 20 strongest
+  pairs the selected rows hold, with their exact values; next to the oracle choice (the 10 rows of largest norm).
+* A 512-token document (SST-2 dev sentences cut at a token boundary, the model's limit): the sentence-level
+  matrix (``features="sentence"``) and ``rows=16`` at word level: time, path points, peak memory.
+
+Each measurement runs in a fresh subprocess (its own peak RSS, ``ru_maxrss``) under an address-space cap.
+
+    python benchmarks/bench_long_document.py [--quick]      # --quick: a 20-word review and a 128-token document
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+NAME = "long_document"
+THIS = Path(__file__).resolve()
+
+
+def review(tok, words: int) -> str:
+    """Dev sentences concatenated until the text has at least ``words`` whitespace-separated words."""
+    text = ""
+    for _, s in common.dev_sentences():
+        text = (text + " " + s).strip()
+        if len(text.split()) >= words:
+            return text
+    return text
+
+
+def top_pairs(gamma, k: int) -> list[tuple[int, int]]:
+    import numpy as np
+
+    iu, ju = np.triu_indices(len(gamma), 1)
+    order = np.argsort(-np.abs(gamma[iu, ju]), kind="stable")[:k]
+    return [(int(iu[o]), int(ju[o])) for o in order]
+
+
+def child(payload: dict) -> dict:
+    import numpy as np
+    import torch
+
+    from transformers_ih import SequenceClassificationInteractionExplainer
+
+    model, tok = common.load_real_model()
+    explainer = SequenceClassificationInteractionExplainer(model, tok, progress=False)
+    out = {"what": payload["what"], "torch_threads": torch.get_num_threads()}
+    try:
+        if payload["what"] == "review":
+            text = review(tok, payload["words"])
+            t0 = time.perf_counter()
+            full = explainer(text)
+            t_full = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            part = explainer(text, rows=payload["rows"])
+            t_rows = time.perf_counter() - t0
+            k = payload["top"]
+            truth = top_pairs(full.interactions, k)
+            got = set(map(tuple, np.argwhere(part.computed)))
+            held = [p for p in truth if p in got]
+            exact = [p for p in held if abs(part.interactions[p] - full.interactions[p]) <= 1e-3 * abs(full.interactions[p]) + 1e-6]
+            norms = np.linalg.norm(full.interactions - np.diag(np.diag(full.interactions)), axis=1)
+            oracle = set(np.argsort(-norms)[: payload["rows"]].tolist())
+            out.update(words=len(full.words), tokens=len(full.tokens), full_s=t_full, rows_s=t_rows,
+                       full_steps=full.steps, rows_steps=part.steps, rows=part.meta["rows"],
+                       full_hvps=full.steps * len(full.words), rows_hvps=part.steps * (len(part.meta["rows"]) + 1),
+                       top=k, top_pairs_in_rows=len(held), top_pairs_exact=len(exact),
+                       top_pairs_in_oracle_rows=sum(1 for i, j in truth if i in oracle or j in oracle),
+                       relative_completeness_error=part.completeness_error / abs(part.f_input - part.f_baseline))
+        else:
+            text = common.long_text(tok, [s for _, s in common.dev_sentences()], payload["tokens"])
+            t0 = time.perf_counter()
+            if payload["what"] == "sentences":
+                e = explainer(text, features="sentence")
+            else:
+                e = explainer(text, rows=payload["rows"])
+            out.update(time_s=time.perf_counter() - t0, tokens=len(e.tokens), features=len(e.words),
+                       level=e.level, steps=e.steps, rows=e.meta.get("rows"),
+                       relative_completeness_error=e.completeness_error / abs(e.f_input - e.f_baseline))
+    except Exception as exc:  # noqa: BLE001 - an allocation failure is a result here
+        out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    out["peak_rss_mb"] = common.peak_rss_mb()
+    return out
+
+
+def main(argv=None):
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        print(json.dumps(child(json.loads(sys.argv[2]))))
+        return
+    args = common.parse_args(__doc__.splitlines()[0], argv)
+    quick = args.quick
+    cfg = dict(review_words=20 if quick else 57, review_rows=4 if quick else 10, top=8 if quick else 20,
+               tokens=128 if quick else 512, document_rows=4 if quick else 16, address_space_cap_gb=12.0)
+    rec = common.Recorder(NAME, args, **cfg)
+    runs = []
+    for payload in ({"what": "review", "words": cfg["review_words"], "rows": cfg["review_rows"], "top": cfg["top"]},
+                    {"what": "sentences", "tokens": cfg["tokens"]},
+                    {"what": "rows", "tokens": cfg["tokens"], "rows": cfg["document_rows"]}):
+        r = common.run_child(THIS, payload, address_space_gb=cfg["address_space_cap_gb"])
+        r.setdefault("what", payload["what"])
+        runs.append(r)
+        rec["runs"] = runs
+        rec.save()
+        common.log(NAME, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
+                                     if k != "stderr_tail"}))
+
+
+if __name__ == "__main__":
+    main()

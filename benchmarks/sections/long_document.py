@@ -1,0 +1,53 @@
+"""Section of ``bench_long_document.py``: a ~57-word review (full matrix vs exact selected rows) and a 512-token
+document (sentence-level matrix, selected rows), each in a fresh subprocess."""
+
+from __future__ import annotations
+
+from .base import NO_RESULTS, Section, Target, fe, fs, table
+
+MIN_TOP_PAIRS = 18  # of the exact matrix's 20 strongest pairs, held (exactly) by rows=10
+MAX_TIME_SHARE = 0.25  # rows=10 within a quarter of the full matrix's time
+
+
+def render(d: dict, out=None) -> Section:
+    s = d["settings"]
+    runs = {r["what"]: r for r in d.get("runs", [])}
+    title = "Long documents: sentence features and exact selected rows"
+    if not runs:
+        return Section(title, NO_RESULTS)
+    lines, targets = [], []
+    rv = runs.get("review", {})
+    if "full_s" in rv:
+        share = rv["rows_s"] / rv["full_s"]
+        lines += [f"A review of {rv['words']} words ({rv['tokens']} tokens; SST-2 dev sentences concatenated):", "",
+                  table(["explanation", "time", "path points", "Hessian-vector products"],
+                        [["full word matrix", fs(rv["full_s"]), rv["full_steps"], f"{rv['full_hvps']:,}"],
+                         [f"rows={s['review_rows']} (largest |attribution|)", fs(rv["rows_s"]), rv["rows_steps"],
+                          f"{rv['rows_hvps']:,}"]]),
+                  "",
+                  f"The selected rows hold {rv['top_pairs_in_rows']} of the exact matrix's {rv['top']} strongest pairs "
+                  f"({rv['top_pairs_exact']} with their exact values, to 1e-3); the {s['review_rows']} rows of largest "
+                  f"norm (an oracle that needs the full matrix) would hold {rv['top_pairs_in_oracle_rows']}. Time share "
+                  f"{share:.0%} of the full matrix; relative completeness error of the selected-rows explanation "
+                  f"{fe(rv['relative_completeness_error'])}.", ""]
+        if not d.get("quick"):
+            targets += [Target(f"rows={s['review_rows']} on the {rv['words']}-word review: exact top-{rv['top']} pairs",
+                               f">= {MIN_TOP_PAIRS}", str(rv["top_pairs_exact"]), rv["top_pairs_exact"] >= MIN_TOP_PAIRS),
+                        Target(f"rows={s['review_rows']} time vs the full matrix", f"<= {MAX_TIME_SHARE:.0%}",
+                               f"{share:.0%}", share <= MAX_TIME_SHARE)]
+    elif rv:
+        lines += [f"Review run failed: {rv.get('error', '?')}", ""]
+    doc = [r for r in (runs.get("sentences"), runs.get("rows")) if r]
+    if doc:
+        rows = []
+        for r in doc:
+            what = "sentence matrix" if r["what"] == "sentences" else f"rows={s['document_rows']} at word level"
+            if "error" in r and "time_s" not in r:
+                rows.append([what, "failed: " + r["error"], "", "", "", ""])
+                continue
+            rows.append([what, fs(r["time_s"]), r["features"], r["steps"], fe(r["relative_completeness_error"]),
+                         f"{r['peak_rss_mb']:.0f}"])
+        lines += [f"A {s['tokens']}-token document (SST-2 dev sentences cut at a token boundary):", "",
+                  table(["explanation", "time (measured)", "features", "path points", "relative completeness error",
+                         "peak RSS MiB"], rows), ""]
+    return Section(title, "\n".join(lines), targets=tuple(targets))
