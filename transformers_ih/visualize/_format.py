@@ -157,7 +157,8 @@ def is_partial(expl: "Explanation") -> bool:
 
 def header_items(expl: "Explanation") -> list[tuple[str, str]]:
     """``(name, value)`` facts shown above the views: prediction, explained output, f(x) − f(x'), completeness
-    error, smoothing (when used), path points, baseline, method. Plain (unescaped) text."""
+    error, smoothing (when used), the features (when not words), how much of a partial matrix is known, path
+    points, baseline, method. Plain (unescaped) text."""
     items = [
         ("prediction", f"{expl.predicted_label} (p = {expl.predicted_probability:.4f})"),
         ("explained", f"{expl.target}" + ("" if expl.target_index is None else f" [{expl.target_index}]")
@@ -170,6 +171,10 @@ def header_items(expl: "Explanation") -> list[tuple[str, str]]:
     ]
     if expl.smoothing is not None:
         items.append(("smoothing", str(expl.smoothing)))
+    if feature_noun(expl) != "word":
+        items.append(("features", f"{len(expl.words)} {feature_noun(expl, plural=True)}"))
+    if is_partial(expl):
+        items.append(("interactions", f"partial: {int(full_rows(expl).sum())} of {len(expl.words)} rows exact"))
     items += [
         ("path points", str(expl.steps)),
         ("baseline", str(expl.baseline)),

@@ -70,7 +70,8 @@ RENDER_JS = r"""(function () {
     return sign + digits.slice(0, exp + 1) + "." + digits.slice(exp + 1);
   }
   function short(v) {  // Python's format(v, "+.4f")
-    var a = Math.abs(v), text = a.toFixed(4), t = a * 32;
+    var a = Math.abs(v), t = a * 32;
+    var text = a < 1e21 ? a.toFixed(4) : (typeof BigInt === "function" ? BigInt(a).toString() + ".0000" : a.toFixed(4));
     if (t === Math.floor(t) && t %% 2 === 1 && a < 1e12) {  // an exact tie at the 5th decimal: half to even
       var n = Math.round(a * 10000 - 0.5);
       text = ((n %% 2 === 1 ? n + 1 : n) / 10000).toFixed(4);

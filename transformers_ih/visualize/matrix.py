@@ -70,16 +70,17 @@ def feature_order(expl: "Explanation", order: str = "text") -> list[int]:
     return result
 
 
-def _hover_texts(expl: "Explanation", known: np.ndarray) -> list[list[str]]:
-    """``(W, W)`` hover strings: both (whole) words and the value; off-diagonal cells also give the pair's total;
-    unknown cells say "not computed"."""
+def _hover_texts(expl: "Explanation", known: np.ndarray, rows: list[int] | None = None,
+                 columns: list[int] | None = None) -> list[list[str]]:
+    """Hover strings of the cells ``rows`` × ``columns`` (default: all, in text order): both (whole) words and the
+    value; off-diagonal cells also give the pair's total; unknown cells say "not computed"."""
     m = expl.interactions
     labels = [hover_label(expl, i) for i in range(len(expl.words))]
     n = len(labels)
     texts = []
-    for i in range(n):
+    for i in range(n) if rows is None else rows:
         row = []
-        for j in range(n):
+        for j in range(n) if columns is None else columns:
             if i == j:
                 value = value_text(m[i, i]) if known[i, i] else NOT_COMPUTED
                 row.append(f"<b>{labels[i]}</b><br>main effect: {value}")
@@ -162,8 +163,7 @@ def _figure(expl: "Explanation", p: Palette, show_diagonal: bool, order: str, le
                                         thickness=14, outlinewidth=0), **common)
         restyle = None
     else:
-        texts = _hover_texts(expl, known)
-        texts = [[texts[i][j] for j in positions] for i in positions]
+        texts = _hover_texts(expl, known, positions, positions)
         start = _restyle_args(expl, known, positions, hide_diagonal=not show_diagonal)
         main = go.Heatmap(
             z=start["z"][0], x=labels, y=labels, zmid=0.0, zmin=start["zmin"][0], zmax=start["zmax"][0],

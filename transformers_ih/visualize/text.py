@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from ._colors import readable_text_color
 from ._escape import html_text, plotly_text
-from ._format import feature_noun, header_items, max_abs, short, truncate, value_text, wrap_lines
+from ._format import header_items, max_abs, short, truncate, value_text, wrap_lines
 from ._theme import MONOSPACE, THEMES, Palette, base_layout, palette, value_color
 
 if TYPE_CHECKING:
