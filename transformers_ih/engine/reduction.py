@@ -21,6 +21,7 @@ All derivatives are returned as float64 numpy arrays; ``f`` runs in the dtype of
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -117,12 +118,24 @@ class ReducedFunction:
         baseline: baseline(s) of the same shape (or broadcastable to it).
         groups: see :func:`normalise_groups`; with ``multi=True`` a list of ``N`` of them.
         internal_batch_size: the most rows passed to ``f`` at once.
+        hvp_strategy: how Hessian-vector products are computed (see :meth:`hessians`); default ``"auto"``.
+        max_batch_elements: on the CPU, the most input entries (rows x entries per row, weighted by the pass's
+            memory relative to a gradient) passed to ``f`` at once, so that memory stays bounded for long inputs
+            whatever ``internal_batch_size`` is; ``"auto"`` (default): :attr:`CPU_MAX_BATCH_ELEMENTS` on the CPU
+            and no limit on accelerators (where an out-of-memory error halves the batch and retries); ``None``:
+            no limit.
 
     Raises ``ValueError`` at construction when ``x`` or the baseline (where it is used) has NaN/inf entries, and
     from the evaluation methods when ``f`` or its derivatives are not finite at a path point (naming ``t``).
     """
 
-    def __init__(self, f, x: torch.Tensor, baseline, groups=None, internal_batch_size: int = 64, *, multi: bool = False):
+    # measured with a 6-layer DistilBERT (dim 384) on a 512-token input: Integrated Gradients peaks at about 1.3 GB
+    # (model and libraries included) with this budget (5 rows of 512 x 384 entries), against 7.3 GB at 64 rows;
+    # benchmarks/bench_hvp_strategy.py
+    CPU_MAX_BATCH_ELEMENTS = 1_000_000
+
+    def __init__(self, f, x: torch.Tensor, baseline, groups=None, internal_batch_size: int = 64, *, multi: bool = False,
+                 hvp_strategy: str = "auto", max_batch_elements: int | str | None = "auto"):
         if not torch.is_floating_point(x):
             raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
         if internal_batch_size < 1:
@@ -148,6 +161,15 @@ class ReducedFunction:
         self.f = f if multi else (lambda X, problems: f(X))
         self.num_problems = len(xs)
         self.batch_size = internal_batch_size
+        if hvp_strategy not in HVP_STRATEGIES:
+            raise ValueError(f"unknown hvp_strategy {hvp_strategy!r}; expected one of {HVP_STRATEGIES}")
+        self.hvp_strategy = hvp_strategy
+        if max_batch_elements == "auto":
+            max_batch_elements = self.CPU_MAX_BATCH_ELEMENTS if x.device.type == "cpu" else None
+        self.max_batch_elements = max_batch_elements
+        self._row_numel = max(1, int(np.prod(tuple(self.shape))) if len(self.shape) else 1)
+        self.hvp_count = 0  # Hessian-vector products computed (points x directions)
+        self._batching_failed = False
         self.dtype, self.device = x.dtype, x.device
         self.multi = multi
         self.describe_problem: Callable[[int], str] | None = None  # e.g. "row 2, background row 5" (errors)
@@ -174,13 +196,22 @@ class ReducedFunction:
         """``(B,)`` path positions -> ``(B, *shape)`` points ``s + t * Delta`` of the given problems."""
         return self.start[problems] + t.reshape(-1, *([1] * len(self.shape))) * self.delta[problems]
 
-    def _each_chunk(self, n: int, work: Callable[[int, int], None], cost: int = 1) -> None:
+    def _row_cap(self, weight: str = "gradient") -> int:
+        """The most rows per call of ``f`` for a pass of ``weight`` (see :attr:`_MEMORY_WEIGHT`): the batch size,
+        and on the CPU the element budget ``max_batch_elements``."""
+        cap = self.batch_size
+        if self.max_batch_elements is not None:
+            per_row = self._row_numel * self._MEMORY_WEIGHT[weight]
+            cap = min(cap, max(1, int(self.max_batch_elements / per_row)))
+        return cap
+
+    def _each_chunk(self, n: int, work: Callable[[int, int], None], cost: int = 1, weight: str = "gradient") -> None:
         """Call ``work(lo, hi)`` on consecutive chunks of ``n`` items of ``cost`` rows each, at most
-        ``internal_batch_size`` rows (and at least one item) at a time. On out-of-memory (e.g. CUDA) the batch
+        :meth:`_row_cap` rows (and at least one item) at a time. On out-of-memory (e.g. CUDA) the batch
         size is halved (for the rest of this function's life) and the chunk retried; at one row it re-raises."""
         lo = 0
         while lo < n:
-            hi = min(n, lo + max(1, self.batch_size // cost))
+            hi = min(n, lo + max(1, self._row_cap(weight) // cost))
             try:
                 work(lo, hi)
             except RuntimeError as err:  # torch.OutOfMemoryError (CUDA) is a RuntimeError too
@@ -260,7 +291,7 @@ class ReducedFunction:
             names = ("f", "the derivative of f along the path", "the second derivative of f along the path")
             self._check_finite(ts[lo:hi], problems[lo:hi], [(names[k], out[k, lo:hi]) for k in range(order + 1)])
 
-        self._each_chunk(len(ts), work)
+        self._each_chunk(len(ts), work, weight="second" if order >= 2 else "gradient")
         return out
 
     # ---------------------------------------------------------------- per-group gradients and Hessians
@@ -290,96 +321,275 @@ class ReducedFunction:
         sizes = np.asarray(self.num_groups_each)[problems]
         return np.where(np.arange(arr.shape[-1]) < sizes.reshape(-1, *([1] * (arr.ndim - 1))), arr, 0.0)
 
-    def hessians(self, ts: np.ndarray, problems=None, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Gradients and Hessians of ``g`` at ``t * 1`` for each ``t`` in ``ts``.
+    # ---------------------------------------------------------------- Hessian-vector products
+    def hessians(self, ts: np.ndarray, problems=None, progress=None, directions=None):
+        """Gradients and Hessian-vector products of ``g`` at ``t * 1`` for each ``t`` in ``ts``.
 
-        Per chunk of points: one forward and one (graph-keeping) backward pass for the gradients, then the
-        ``G`` Hessian-vector products ``d/dc [e_i . grad g]`` as one backward pass batched over the directions
-        ``e_i`` (``torch.autograd.grad(..., is_grads_batched=True)``); at most ``internal_batch_size`` rows
-        (points x directions) at a time. If the model has an op that cannot be batched that way, each
-        Hessian-vector product gets its own copy of the point instead (same values, more compute).
-        Returns ``(values (K,), grads (K, G), hessians (K, G, G))``, float64 (entries past a problem's own ``G``
-        are 0).
+        ``directions=None`` (default): the full Hessians, ``G_n`` products per point (one per group of the point's
+        problem). Returns ``(values (K,), grads (K, G), hessians (K, G, G))``, float64; ``hessians[k, i]`` is the
+        product with ``e_i`` (row ``i``); entries past a problem's own ``G_n`` are 0.
+
+        ``directions``: one entry per problem: a list of group indices ``S_n`` (or ``None``: that problem's full
+        Hessian, as above). Only the products with ``e_j``, ``j in S_n``, are computed, plus ONE product with the
+        all-ones direction (the path direction, ``H @ 1``) per point. Returns ``(values, grads, hessians,
+        along)``: ``hessians[k, :, j] = H(t_k) e_j`` (column ``j``, which by symmetry is also row ``j``) for the
+        selected ``j`` and ``NaN`` in every column not computed; ``along (K, G)`` is ``H(t_k) @ 1`` (``NaN`` at
+        points of problems given ``None``). Such a point costs ``|S_n| + 1`` products.
+
+        How the products are computed (:attr:`hvp_strategy`; every strategy gives the same values to rounding),
+        per chunk of points of one direction set, after one forward and one graph-keeping backward pass:
+
+        * ``"batched"``: one backward pass batched over the directions
+          (``torch.autograd.grad(..., is_grads_batched=True)``, a ``vmap`` of the backward formula);
+        * ``"loop"``: one double-backward pass per direction over the retained graph (``retain_graph=True``);
+        * ``"forward"``: forward-over-reverse, ``torch.func.jvp`` of ``torch.func.grad`` per direction (no graph
+          kept, but the forward and backward are re-run for each direction);
+        * ``"copies"``: each product gets its own copy of its point (one row of ``f``), ``d/dc [d . grad g]``.
+        * ``"auto"`` (default): see :meth:`resolved_hvp_strategy` (measured: ``benchmarks/bench_hvp_strategy.py``).
+
+        If the model has an op that cannot be batched over directions, ``"batched"`` falls back to ``"copies"``
+        (same values, more compute) with a ``RuntimeWarning``. :attr:`hvp_count` counts the products computed.
         """
         problems = self._problems(problems, len(ts))
         K, G = len(ts), self.num_groups
-        values, grads, hess = np.zeros(K), np.zeros((K, G)), np.zeros((K, G, G))
-        if K == 0 or G == 0:
-            return values, grads, hess
-        rows = (values, grads, hess)
-        try:
-            self._hessians_batched_directions(ts, problems, rows, progress)
-        except RuntimeError as err:
-            if _is_out_of_memory(err) or not _is_batching_failure(err):
-                raise
-            warnings.warn(f"batched Hessian-vector products failed ({str(err).splitlines()[0][:120]}); using one "
-                          f"copy of each point per product", RuntimeWarning, stacklevel=2)
-            self._hessians_copies(ts, problems, rows, progress)
-        return values, self._mask_columns(grads, problems), self._mask_columns(hess, problems)
+        selected = directions is not None
+        values, grads = np.zeros(K), np.zeros((K, G))
+        hess = np.full((K, G, G), np.nan) if selected else np.zeros((K, G, G))
+        along = np.full((K, G), np.nan) if selected else None
+        if K and G:
+            self._products(ts, problems, self._direction_sets(problems, directions), (values, grads, hess, along),
+                           progress)
+        grads = self._mask_columns(grads, problems)
+        if not selected:
+            return values, grads, self._mask_columns(hess, problems)
+        return values, grads, self._mask_columns(hess, problems), self._mask_columns(along, problems)
 
-    def _hessians_batched_directions(self, ts, problems, rows, progress) -> None:
-        """Points are taken in runs of equal group count ``G_n`` (points of one problem are contiguous), so that
-        each gets exactly its own ``G_n`` directions (no products wasted on another problem's extra groups)."""
-        values, grads, hess = rows
-        G = self.num_groups
+    def resolved_hvp_strategy(self) -> str:
+        """The strategy ``"auto"`` stands for here: ``"batched"`` on accelerators (e.g. CUDA), and on the CPU for
+        rows of at most :attr:`CPU_BATCHED_MAX_ELEMENTS` input entries; ``"loop"`` for longer rows on the CPU.
+
+        Measured on a 2-core CPU with a 6-layer DistilBERT (``dim`` 384; ``benchmarks/bench_hvp_strategy.py``,
+        ``benchmarks/results/hvp_strategy.json``): batching over directions pays at short inputs (fewer, larger
+        operations) and costs up to several times more per product from about 128 tokens (its batched
+        double-backward tensors leave the caches), where a plain loop of double-backward passes stays within
+        about 2x a gradient. ``"forward"`` (forward-over-reverse) was slower than the loop at every length.
+        """
+        if self.hvp_strategy != "auto":
+            return self.hvp_strategy
+        if self.device.type == "cpu" and self._row_numel > self.CPU_BATCHED_MAX_ELEMENTS:
+            return "loop"
+        return "batched"
+
+    # rows of more input entries than this use the loop of double-backward passes on the CPU (see above); for
+    # DistilBERT/BERT-small (384 per token) about 96 tokens, for BERT-base (768) 48
+    CPU_BATCHED_MAX_ELEMENTS = 96 * 384
+    # memory of one row, relative to a gradient (forward + backward), for the CPU's element budget
+    _MEMORY_WEIGHT = {"gradient": 1.0, "second": 2.0, "batched": 2.0, "loop": 2.0, "forward": 1.5, "copies": 2.0}
+
+    def _direction_sets(self, problems: np.ndarray, directions) -> list[_DirectionSet]:
+        """The points grouped by the directions they take: one set per (problem size, selection)."""
         sizes = np.asarray(self.num_groups_each)[problems]
-        order = np.argsort(sizes, kind="stable")
-        for size in np.unique(sizes[sizes > 0]):
-            run = order[sizes[order] == size]
+        if directions is None:
+            specs = [None] * self.num_problems
+        else:
+            if len(directions) != self.num_problems:
+                raise ValueError(f"directions has {len(directions)} entries for {self.num_problems} problems")
+            specs = [None if d is None else _group_indices(d, self.num_groups_each[n], n)
+                     for n, d in enumerate(directions)]
+        keys: dict[tuple, list[int]] = {}
+        for k, (p, size) in enumerate(zip(problems, sizes)):
+            if size > 0:
+                keys.setdefault((int(size), specs[p]), []).append(k)
+        sets = []
+        for (size, spec), points in keys.items():
+            units = tuple(range(size)) if spec is None else spec
+            sets.append(_DirectionSet(np.asarray(points), size, units, spec is not None, spec is None))
+        return sets
 
-            def work(lo: int, hi: int, run=run, size=int(size)) -> None:
-                idx = run[lo:hi]
-                c = self._tensor(ts[idx])[:, None].expand(-1, G).clone().requires_grad_(True)
-                with torch.enable_grad():
-                    y = self(c, self._tensor(problems[idx], torch.long))
-                    (gr,) = torch.autograd.grad(y.sum(), c, create_graph=True, allow_unused=True)
-                    gr = torch.zeros_like(c) if gr is None else gr
-                    step = max(1, self.batch_size // len(idx))
-                    for d0 in range(0, size, step):
-                        d1 = min(size, d0 + step)
-                        directions = torch.zeros(d1 - d0, len(idx), G, dtype=self.dtype, device=self.device)
-                        directions[torch.arange(d1 - d0), :, torch.arange(d0, d1)] = 1.0
-                        h = None
-                        if gr.requires_grad:
-                            (h,) = torch.autograd.grad(gr, c, grad_outputs=directions, is_grads_batched=True,
-                                                       retain_graph=d1 < size, allow_unused=True)
-                        if h is not None:  # h[i, p, :] = row d0 + i of the Hessian at point p
-                            hess[idx, d0:d1] = h.permute(1, 0, 2).double().cpu().numpy()
-                        if progress is not None:
-                            progress.update((d1 - d0) * len(idx))
-                values[idx] = y.detach().double().cpu().numpy()
-                grads[idx] = gr.detach().double().cpu().numpy()
-                self._check_finite(ts[idx], problems[idx], [("f", values[idx]), ("the gradient of f", grads[idx]),
-                                                            ("a Hessian-vector product of f", hess[idx])])
+    def _products(self, ts, problems, sets, out, progress) -> None:
+        strategy = self.resolved_hvp_strategy()
+        if strategy not in HVP_STRATEGIES[1:]:
+            raise ValueError(f"unknown hvp_strategy {strategy!r}; expected one of {HVP_STRATEGIES}")
+        for s in sets:
+            if strategy == "batched" and self._batching_failed:
+                strategy = "copies"
+            try:
+                getattr(self, f"_products_{strategy}")(ts, problems, s, out, progress)
+            except RuntimeError as err:
+                if strategy != "batched" or _is_out_of_memory(err) or not _is_batching_failure(err):
+                    raise
+                warnings.warn(f"batched Hessian-vector products failed ({str(err).splitlines()[0][:120]}); using "
+                              f"one copy of each point per product", RuntimeWarning, stacklevel=4)
+                self._batching_failed = True
+                strategy = "copies"
+                self._products_copies(ts, problems, s, out, progress)
 
-            self._each_chunk(len(run), work, cost=int(size))
+    def _point_batch(self, ts, problems, idx) -> tuple[torch.Tensor, torch.Tensor]:
+        c = self._tensor(ts[idx])[:, None].expand(-1, self.num_groups).clone().requires_grad_(True)
+        return c, self._tensor(problems[idx], torch.long)
 
-    def _hessians_copies(self, ts, problems, rows, progress) -> None:
-        """Row ``(k, i)`` evaluates ``g`` at its own copy of point ``t_k * 1`` and takes ``d/dc [d g / d c_i]``
-        by double backward."""
-        values, grads, hess = rows
-        K, G = len(ts), self.num_groups
-        sizes = np.asarray(self.num_groups_each)[problems]
-        rows_k = np.repeat(np.arange(K), sizes)
-        rows_i = np.concatenate([np.arange(s) for s in sizes])
-        t_all = self._tensor(ts)
+    def _value_and_gradient(self, c, pid) -> tuple[torch.Tensor, torch.Tensor]:
+        """``g`` and its graph-keeping gradient at the points ``c`` (run with grad enabled)."""
+        y = self(c, pid)
+        (gr,) = torch.autograd.grad(y.sum(), c, create_graph=True, allow_unused=True)
+        return y, torch.zeros_like(c) if gr is None else gr
+
+    def _second(self, gr, c, grad_outputs, *, batched: bool = False, retain: bool) -> torch.Tensor:
+        """``d/dc [grad_outputs . gr]`` (zeros where ``gr`` does not depend on ``c``)."""
+        if gr.requires_grad:
+            (h,) = torch.autograd.grad(gr, c, grad_outputs=grad_outputs, is_grads_batched=batched,
+                                       retain_graph=retain, allow_unused=True)
+            if h is not None:
+                return h
+        return torch.zeros(grad_outputs.shape, dtype=c.dtype, device=c.device)
+
+    @staticmethod
+    def _store_values(out, idx, y, gr) -> None:
+        """``g`` and its gradient at points ``idx``."""
+        out[0][idx] = y.detach().double().cpu().numpy()
+        out[1][idx] = gr.detach().double().cpu().numpy()
+
+    def _store(self, out, s: _DirectionSet, ts, problems, idx, a, h, progress) -> None:
+        """Products ``h`` (``(n, G)``, tensor) of points ``idx`` with directions ``a`` (``(n,)``, of set ``s``);
+        ``g`` and its gradient there are stored already."""
+        values, grads, hess, along = out
+        h = h.detach().double().cpu().numpy()
+        idx, a = np.asarray(idx), np.asarray(a)
+        self._check_finite(ts[idx], problems[idx], [("f", values[idx]), ("the gradient of f", grads[idx]),
+                                                    ("a Hessian-vector product of f", h)])
+        unit = a < len(s.units)
+        j = np.asarray(s.units, dtype=np.int64)[a[unit]]
+        if s.rows:
+            hess[idx[unit], j, :] = h[unit]
+        else:
+            hess[idx[unit], :, j] = h[unit]
+        if (~unit).any():
+            along[idx[~unit]] = h[~unit]
+        self.hvp_count += len(a)
+        if progress is not None:
+            progress.update(len(a))
+
+    def _products_batched(self, ts, problems, s: _DirectionSet, out, progress) -> None:
+        D, m = s.matrix(self.num_groups, self.dtype, self.device), s.count
 
         def work(lo: int, hi: int) -> None:
-            k, i = rows_k[lo:hi], rows_i[lo:hi]
-            c = t_all[self._tensor(k, torch.long)][:, None].expand(-1, G).clone().requires_grad_(True)
+            idx = s.points[lo:hi]
+            c, pid = self._point_batch(ts, problems, idx)
             with torch.enable_grad():
-                y = self(c, self._tensor(problems[k], torch.long))
-                (gr,) = torch.autograd.grad(y.sum(), c, create_graph=True, allow_unused=True)
-                if gr is None:
-                    gr = torch.zeros_like(c)
-                picked = gr[torch.arange(hi - lo, device=self.device), self._tensor(i, torch.long)]
-                h = torch.autograd.grad(picked.sum(), c, allow_unused=True)[0] if picked.requires_grad else None
-            hess[k, i] = np.zeros((hi - lo, G)) if h is None else h.double().cpu().numpy()
-            values[k] = y.detach().double().cpu().numpy()
-            grads[k] = gr.detach().double().cpu().numpy()
-            self._check_finite(ts[k], problems[k], [("f", values[k]), ("the gradient of f", grads[k]),
-                                                    ("a Hessian-vector product of f", hess[k, i])])
-            if progress is not None:
-                progress.update(hi - lo)
+                y, gr = self._value_and_gradient(c, pid)
+                self._store_values(out, idx, y, gr)
+                step = max(1, self._row_cap("batched") // len(idx))
+                for d0 in range(0, m, step):
+                    d1 = min(m, d0 + step)
+                    dirs = D[d0:d1, None, :].expand(-1, len(idx), -1)
+                    h = self._second(gr, c, dirs, batched=True, retain=d1 < m)  # h[i, p] = H(p) D[d0 + i]
+                    a = np.arange(d0, d1)
+                    self._store(out, s, ts, problems, np.repeat(idx, d1 - d0), np.tile(a, len(idx)),
+                                h.transpose(0, 1).reshape(-1, self.num_groups), progress)
 
-        self._each_chunk(len(rows_k), work)
+        self._each_chunk(len(s.points), work, cost=m, weight="batched")
+
+    def _products_loop(self, ts, problems, s: _DirectionSet, out, progress) -> None:
+        D, m = s.matrix(self.num_groups, self.dtype, self.device), s.count
+
+        def work(lo: int, hi: int) -> None:
+            idx = s.points[lo:hi]
+            c, pid = self._point_batch(ts, problems, idx)
+            with torch.enable_grad():
+                y, gr = self._value_and_gradient(c, pid)
+                self._store_values(out, idx, y, gr)
+                for a in range(m):
+                    h = self._second(gr, c, D[a].expand(len(idx), -1), retain=a < m - 1)
+                    self._store(out, s, ts, problems, idx, np.full(len(idx), a), h, progress)
+
+        self._each_chunk(len(s.points), work, weight="loop")
+
+    def _products_forward(self, ts, problems, s: _DirectionSet, out, progress) -> None:
+        D, m = s.matrix(self.num_groups, self.dtype, self.device), s.count
+
+        def work(lo: int, hi: int) -> None:
+            idx = s.points[lo:hi]
+            c, pid = self._point_batch(ts, problems, idx)
+            c = c.detach()
+
+            def total(cc):
+                y = self(cc, pid)
+                return y.sum(), y
+
+            gradient = torch.func.grad(total, has_aux=True)
+            with torch.enable_grad():
+                for a in range(m):
+                    gr, h, y = torch.func.jvp(gradient, (c,), (D[a].expand(len(idx), -1),), has_aux=True)
+                    if a == 0:
+                        self._store_values(out, idx, y, gr)
+                    self._store(out, s, ts, problems, idx, np.full(len(idx), a), h, progress)
+
+        self._each_chunk(len(s.points), work, weight="forward")
+
+    def _products_copies(self, ts, problems, s: _DirectionSet, out, progress) -> None:
+        """Row ``(k, a)`` evaluates ``g`` at its own copy of point ``t_k * 1`` and takes
+        ``d/dc [D_a . grad g]`` by double backward."""
+        D, m = s.matrix(self.num_groups, self.dtype, self.device), s.count
+        rows_k, rows_a = np.repeat(s.points, m), np.tile(np.arange(m), len(s.points))
+
+        def work(lo: int, hi: int) -> None:
+            k, a = rows_k[lo:hi], rows_a[lo:hi]
+            c, pid = self._point_batch(ts, problems, k)
+            with torch.enable_grad():
+                y, gr = self._value_and_gradient(c, pid)
+                picked = (gr * D[self._tensor(a, torch.long)]).sum()
+                h = self._second(picked, c, torch.ones((), dtype=c.dtype, device=c.device), retain=False)
+            h = h if h.shape == c.shape else torch.zeros_like(c)
+            self._store_values(out, k, y, gr)
+            self._store(out, s, ts, problems, k, a, h, progress)
+
+        self._each_chunk(len(rows_k), work, weight="copies")
+
+    # the two strategies of earlier versions, on the full Hessians (``rows``: ``[values, grads, hess]`` filled)
+    def _hessians_batched_directions(self, ts, problems, rows, progress) -> None:
+        self._full_hessians_with("batched", ts, problems, rows, progress)
+
+    def _hessians_copies(self, ts, problems, rows, progress) -> None:
+        self._full_hessians_with("copies", ts, problems, rows, progress)
+
+    def _full_hessians_with(self, strategy, ts, problems, rows, progress) -> None:
+        problems = self._problems(problems, len(ts))
+        out = (*rows, None)
+        for s in self._direction_sets(problems, None):
+            getattr(self, f"_products_{strategy}")(ts, problems, s, out, progress)
+
+
+HVP_STRATEGIES = ("auto", "batched", "loop", "forward", "copies")
+
+
+def _group_indices(selection, size: int, problem: int) -> tuple[int, ...]:
+    """Sorted distinct group indices of a selection, checked against the problem's ``size`` groups."""
+    out = sorted({int(j) for j in selection})
+    bad = [j for j in out if not 0 <= j < size]
+    if bad:
+        raise ValueError(f"group indices {bad} out of range for problem {problem} with {size} groups")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _DirectionSet:
+    """Points (indices of ``ts``) of problems of ``size`` groups that take the same directions: the unit
+    directions ``e_j`` of ``units``, in order, then the all-ones direction if ``ones``. ``rows``: products are
+    stored as Hessian rows ``hess[k, j, :]`` (full matrices), else as columns ``hess[k, :, j]``."""
+
+    points: np.ndarray
+    size: int
+    units: tuple[int, ...]
+    ones: bool
+    rows: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.units) + int(self.ones)
+
+    def matrix(self, G: int, dtype, device) -> torch.Tensor:
+        D = torch.zeros(self.count, G, dtype=dtype, device=device)
+        D[torch.arange(len(self.units)), list(self.units)] = 1.0
+        if self.ones:
+            D[-1, : self.size] = 1.0
+        return D

@@ -43,7 +43,14 @@ class InteractionResult(AttributionResult):
     ``completeness_error = |sum(interactions) - (f_input - f_baseline)|``. ``meta["raw_asymmetry"]`` is
     ``max |Gamma - Gamma^T| / max |Gamma|`` of the matrix before it was symmetrised (a check that can fail: the
     integrated Hessians of a correct double backward are symmetric to float noise).
+
+    Selected rows (``integrated_hessians_reduced(..., rows=...)``): ``interactions`` holds the exact rows of the
+    selected groups and, by symmetry, their columns; every other entry is ``NaN`` (never 0), and ``computed`` is
+    the boolean ``(G, G)`` mask of the entries that were computed (``None`` for a full matrix). ``attributions``
+    are then exact for every group (from the same path points, through ``phi = int (-ln t) [t H 1 + grad] dt``),
+    each computed row sums to its attribution, and ``raw_asymmetry`` is taken over the selected block.
     """
 
     interactions: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    computed: np.ndarray | None = None
