@@ -85,18 +85,22 @@ def partial_rows(explanation: Explanation, rows: int | list[int]) -> list[int]:
 
 
 def make_partial(explanation: Explanation, rows: int | list[int], *, mask: bool = True) -> Explanation:
-    """``explanation`` with only the interaction rows ``rows`` (see :func:`partial_rows`) and their columns known, as
-    ``rows=`` explains: NaN elsewhere, and (``mask=True``) the boolean ``computed`` mask set as an attribute (the
-    explainers' partial matrices carry one; ``mask=False`` leaves only the NaN, as older objects would)."""
+    """A copy of ``explanation`` with only the interaction rows ``rows`` (see :func:`partial_rows`) and their columns
+    known, as ``rows=`` explains: NaN elsewhere, and (``mask=True``) the boolean ``computed`` mask (the explainers'
+    partial matrices carry one; ``mask=False`` leaves only the NaN, as objects without the mask would)."""
     keep = partial_rows(explanation, rows)
     n = len(explanation.words)
     known = np.zeros((n, n), dtype=bool)
     known[keep, :] = True
     known[:, keep] = True
-    explanation.interactions = np.where(known, explanation.interactions, np.nan)
+    interactions = np.where(known, explanation.interactions, np.nan)
+    meta = {**explanation.meta, "rows": keep}
+    if mask and "computed" in {f.name for f in dataclasses.fields(Explanation)}:
+        return dataclasses.replace(explanation, interactions=interactions, computed=known, meta=meta)  # checked
+    partial = dataclasses.replace(explanation, interactions=interactions, meta=meta)
     if mask:
-        explanation.computed = known
-    return explanation
+        partial.computed = known
+    return partial
 
 
 def make_long_explanation(n_words: int, rows: int | list[int] | None = None, *, seed: int = 0, mask: bool = True,

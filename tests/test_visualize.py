@@ -582,6 +582,8 @@ def test_partial_report_sends_only_computed_cells(mask):
     assert data["orders"]["strength"][:4] == sorted(partial_rows(e, 4), key=data["orders"]["strength"].index)
     assert set(data["orders"]["strength"][:4]) == set(partial_rows(e, 4))
     json.dumps([figures, data], allow_nan=False)  # no NaN anywhere in what the script reads
+    again = type(e).from_json(e.to_json())  # a saved partial explanation renders the same numbers
+    np.testing.assert_array_equal(decode_matrix(report_payload(again.to_html())[1]["matrix"]), e.interactions)
     assert "Grey cells were not computed" in page
 
 

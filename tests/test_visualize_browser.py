@@ -362,6 +362,8 @@ def test_long_report_renders_offline_with_browser_built_hover(browser, long_repo
     partial = name.startswith("partial")
     order = feature_order(e, "strength" if partial else "text")
     _assert_matrix_drawn_as_python(browser, matrix, e, "strength" if partial else "text")
+    ticks = browser.execute_script("return arguments[0].querySelectorAll('g.xtick').length", matrix)
+    assert 10 < ticks < len(e.words) // 2, ticks  # tick labels thinned (zoom in for more)
     row = order.index(5)  # the "<script>" word, an exact row in the partial matrix
     column = order.index(77)
     hover = _hover(browser, matrix, column, row)
