@@ -54,3 +54,32 @@ def test_softplus_beta_20_moves_the_shared_model_logits_as_stated():
                 smooth = model(**enc).logits
             moved = max(moved, float((smooth - plain).abs().max()))
     assert moved <= bound < moved + 1e-3, (moved, bound)
+
+
+def test_coarsening_and_23_word_numbers_come_from_the_target_benchmark():
+    d = json.loads((ROOT / "benchmarks/results/target_23_words.json").read_text())
+    new, old = d["default"], d["without_coarsening"]
+    fewer = 1 - new["path_points"] / old["path_points"]
+    claim = (f"about {round(fewer * 10) * 10}% fewer Hessian nodes; a {new['words']}-word sentence in "
+             f"~{new['time_s']:.0f} s instead of ~{old['time_s']:.0f} s")
+    assert claim in " ".join(README.split()), claim
+
+
+def test_expected_hessians_numbers_come_from_the_path_explain_benchmark():
+    d = json.loads((ROOT / "benchmarks/results/expected_vs_path_explain.json").read_text())["summary"]
+    small = d["interactions, background 100"]["ours_points_for_that_error"]
+    large = d["interactions, background 426"]["ours_points_for_that_error"]
+    flat = " ".join(README.split())
+    assert f"with about {round(small, -1):.0f} (100-row background" in flat
+    assert f"or {round(large, -1):.0f} (426 rows)" in flat
+
+
+@pytest.mark.slow
+def test_headline_example_values(real_model):
+    from transformers_ih import SequenceClassificationInteractionExplainer
+
+    e = SequenceClassificationInteractionExplainer(*real_model)("this film is not bad at all")
+    (a, b, value), = e.top_interactions(1)
+    assert f"[('{a}', '{b}', {value:.2f}), ...]" in README
+    stated = float(re.search(r"completeness_error  # .*e\.g\. ([0-9.e-]+)", README).group(1))
+    assert e.completeness_error == pytest.approx(stated, rel=0.05)
