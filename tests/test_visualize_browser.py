@@ -317,7 +317,7 @@ def _click(driver, figure, selector: str, index: int) -> None:
         "arguments[0].querySelectorAll(arguments[1])[arguments[2]].dispatchEvent(new MouseEvent('click', {bubbles: true}));",
         figure, selector, index,
     )
-    time.sleep(0.3)
+    time.sleep(0.1)
 
 
 def _rows_drawn(driver, figure, rows: list[int], trace: int = 0) -> dict:
