@@ -36,7 +36,7 @@ from ..explanation import Explanation
 from .architectures import check_head, forward_embeds
 from .expected_baseline import average_over_baselines, expected_baselines, is_expected
 from .jobs import Explained, Job, Selector, as_rows, is_many, length_buckets
-from .model_state import differentiable_attention, explainable_model
+from .model_state import check_compute_dtype, differentiable_attention, explainable_model, warn_compute_copy
 from .options import DEFAULT, OPTIONS_DOC, OUTPUT_NAMES, ExplainOptions, function_name
 from .progress import hvp_progress, text_progress
 from .rows import SCREEN, check_rows, is_screen, select_rows
@@ -68,6 +68,9 @@ class TextInteractionExplainer:
         progress: ``None`` (a progress bar for long calls), ``True`` or ``False``.
         features: what a feature is, by default (see :mod:`.features`): ``"word"``, ``"token"``, ``"sentence"``,
             character spans, or a callable ``text -> spans``.
+        compute_dtype: ``None`` (run in the model's own dtype), or ``torch.float32`` to explain a float16 / bfloat16
+            model: each call runs on a float32 copy of its half-precision weights (4 bytes per parameter while the
+            call runs, stated in a :class:`~.model_state.ComputeCopyWarning`); the model is not changed.
     """
 
     #: the head a task needs: (task in words, transformers' MODEL_FOR_..._MAPPING_NAMES); None: any model
@@ -97,6 +100,7 @@ class TextInteractionExplainer:
         progress: bool | None = None,
         background=None,
         features="word",
+        compute_dtype=None,
     ):
         get_embeddings = getattr(model, "get_input_embeddings", None)
         embeddings = get_embeddings() if callable(get_embeddings) else None
@@ -119,6 +123,8 @@ class TextInteractionExplainer:
         self.progress = progress
         self.background = background
         self.features = features
+        self.compute_dtype = check_compute_dtype(compute_dtype)
+        warn_compute_copy(model, self.compute_dtype)
         self._local = threading.local()  # the model this thread's current call runs (the user's, or a private copy)
 
     # ------------------------------------------------------------------ the call
@@ -162,7 +168,7 @@ class TextInteractionExplainer:
         per_input = {name: arguments.pop(name) for name in self.per_input if name in arguments}
         many, rows = as_rows(texts, per_input)
         row_options = self._options_per_row(options, many, len(rows))
-        self._local.model = explainable_model(self.model, options.interactions)
+        self._local.model = explainable_model(self.model, options.interactions, self.compute_dtype)
         try:
             job_lists = [self._record_call(self._jobs_of(row, arguments, opts), row, arguments, opts)
                          for row, opts in zip(rows, row_options)]
@@ -261,7 +267,7 @@ class TextInteractionExplainer:
             return np.zeros(0)
         options = self._evaluation_options(explanation, call, output, baseline, smoothing)
         previous = getattr(self._local, "model", None)
-        self._local.model = explainable_model(self.model, False)
+        self._local.model = explainable_model(self.model, False, self.compute_dtype)
         try:
             job = self._explained_job(explanation, call, options)
             return self._coalition_values(job, masks, options, call.get("background", self.background))
@@ -353,8 +359,9 @@ class TextInteractionExplainer:
         if dtype in (torch.float16, torch.bfloat16):
             raise TypeError(
                 f"the model is in {dtype}: Hessians (and path gradients) in half precision are too inexact for "
-                f"completeness to hold. Explain a float32 copy: model.float(), or from_pretrained(..., "
-                f"dtype=torch.float32)."
+                f"completeness to hold. Pass compute_dtype=torch.float32 to the explainer (each call then runs on a "
+                f"float32 copy of the weights; the model is not changed), or load the model in float32: "
+                f"from_pretrained(..., dtype=torch.float32)."
             )
 
     def encode(self, segments: list[str], **kwargs) -> EncodedText:
@@ -430,7 +437,8 @@ class TextInteractionExplainer:
         """``f(E) -> (B,)`` for word embeddings ``E`` of shape ``(B, L, e)``: the explained output of the model on
         ``enc``, as explanations compute it, on a twin of the model (for custom uses of the engine, e.g.
         benchmarks; wrap Hessians in :meth:`engine_context`)."""
-        f = self._multi_function(dict(enc.inputs), [select], model=explainable_model(self.model))
+        f = self._multi_function(dict(enc.inputs), [select],
+                                 model=explainable_model(self.model, compute_dtype=self.compute_dtype))
         return lambda embeds: f(embeds, torch.zeros(embeds.shape[0], dtype=torch.long, device=embeds.device))
 
     def engine_context(self, enc: EncodedText, select: Selector, *, interactions: bool = True, smoothing=DEFAULT):
@@ -615,13 +623,13 @@ class TextInteractionExplainer:
             rows = {k: v[problems] for k, v in inputs.items()}
             ids = rows.pop("input_ids")
             outputs = forward_embeds(model, embeddings, ids, embeds, rows)
-            if len(selects) == 1:
-                return _scalar_rows(selects[0], outputs, embeds.shape[0])
+            if len(selects) == 1:  # .to: a model split over devices (device_map) answers on its last layer's
+                return _scalar_rows(selects[0], outputs, embeds.shape[0]).to(embeds.device)
             y = embeds.new_zeros(embeds.shape[0])
             for j in problems.unique().tolist():
                 mask = problems == j
                 y = y.index_put((mask.nonzero()[:, 0],), _scalar_rows(selects[j], _rows_of(outputs, mask),
-                                                                      int(mask.sum())))
+                                                                      int(mask.sum())).to(y.device))
             return y
 
         return f
@@ -698,5 +706,6 @@ def _scalar_rows(select: Selector, outputs, rows: int) -> torch.Tensor:
 def _rows_of(outputs, mask: torch.Tensor):
     """The rows ``mask`` of a model output (every tensor field with the batch as first dimension)."""
     batch = mask.shape[0]
-    fields_ = {k: v[mask] for k, v in outputs.items() if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == batch}
+    fields_ = {k: v[mask.to(v.device)] for k, v in outputs.items()
+               if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == batch}
     return type(outputs)(**fields_)

@@ -14,12 +14,24 @@ Per thread, around the engine's calls:
   :class:`MathAttentionMode` (a :class:`~torch.overrides.TorchFunctionMode`, which is per thread) computes
   ``scaled_dot_product_attention`` with the math kernel; torch's global backend flags are left alone;
 * ReLU smoothing, likewise a per-thread function mode (:mod:`~transformers_ih.engine.smoothing`).
+
+**Half precision** (``compute_dtype=``): Hessians and path gradients in float16 / bfloat16 are too inexact for
+completeness, so an explainer given ``compute_dtype=torch.float32`` runs each call on a twin whose half-precision
+parameters and buffers are *copies* in that dtype (:func:`explainable_model`, ``compute_dtype``): the model's own
+weights stay as they are, and the copy (4 bytes per half-precision parameter for float32, on the parameter's own
+device: :func:`compute_copy_bytes`) lives only while the call runs. The results are those of a float32 model with the
+model's (rounded) weights.
+
+**Models loaded with** ``device_map`` (accelerate hooks, layers on several devices): the twin keeps each parameter
+on its device and copies the hooks with the module tree (so they move activations between devices as in the model's
+own forward), sharing read-only offloaded weight maps instead of copying them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -51,15 +63,91 @@ class MathAttentionMode(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
-def explainable_model(model: torch.nn.Module, second_order: bool = True) -> torch.nn.Module:
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+COMPUTE_DTYPES = (torch.float32, torch.float64)
+
+
+class ComputeCopyWarning(UserWarning):
+    """An explainer will run each call on a higher-precision copy of a half-precision model's parameters (the
+    message says how much memory that takes)."""
+
+
+def check_compute_dtype(compute_dtype) -> torch.dtype | None:
+    """``compute_dtype`` checked: ``None`` or ``torch.float32`` / ``torch.float64`` (the strings ``"float32"`` /
+    ``"float64"`` are accepted too)."""
+    if compute_dtype is None:
+        return None
+    if isinstance(compute_dtype, str):
+        compute_dtype = getattr(torch, compute_dtype.replace("torch.", ""), compute_dtype)
+    if compute_dtype not in COMPUTE_DTYPES:
+        raise ValueError(f"compute_dtype={compute_dtype!r}: pass torch.float32 (or torch.float64) to explain a half-"
+                         f"precision model on a copy of its parameters in that dtype, or None to run in the model's "
+                         f"own dtype")
+    return compute_dtype
+
+
+def _half_tensors(model: torch.nn.Module) -> list[torch.Tensor]:
+    seen: dict[int, torch.Tensor] = {}
+    for t in list(model.parameters()) + list(model.buffers()):
+        if t.dtype in HALF_DTYPES:
+            seen.setdefault(id(t), t)
+    return list(seen.values())
+
+
+def compute_copy_bytes(model: torch.nn.Module, compute_dtype: torch.dtype | None) -> int:
+    """Bytes a call's ``compute_dtype`` copy of ``model``'s half-precision parameters and buffers takes (0 when
+    there are none, or without ``compute_dtype``); tied parameters are counted once."""
+    if compute_dtype is None:
+        return 0
+    size = torch.empty((), dtype=compute_dtype).element_size()
+    return sum(t.numel() * size for t in _half_tensors(model))
+
+
+def warn_compute_copy(model: torch.nn.Module, compute_dtype: torch.dtype | None, stacklevel: int = 3) -> None:
+    """:class:`ComputeCopyWarning` stating the memory of the per-call copy, when ``model`` has half-precision
+    weights and ``compute_dtype`` is set."""
+    extra = compute_copy_bytes(model, compute_dtype)
+    if not extra:
+        return
+    own = sum(t.numel() * t.element_size() for t in _half_tensors(model))
+    dtypes = sorted({str(t.dtype).replace("torch.", "") for t in _half_tensors(model)})
+    warnings.warn(
+        f"compute_dtype={compute_dtype}: each call runs on a "
+        f"{str(compute_dtype).replace('torch.', '')} copy of the model's {'/'.join(dtypes)} weights, "
+        f"{extra / 2**30:.3g} GiB ({extra:,} bytes, on the weights' own devices) on top of the model's "
+        f"{own / 2**30:.3g} GiB while the call runs; the model itself is not changed",
+        ComputeCopyWarning, stacklevel=stacklevel)
+
+
+def _offloaded_maps(model: torch.nn.Module) -> list[object]:
+    """The weight maps of accelerate's offload hooks (read-only dicts of offloaded weights): shared by a twin, never
+    copied."""
+    maps = []
+    for module in model.modules():
+        hook = getattr(module, "_hf_hook", None)
+        for h in getattr(hook, "hooks", None) or ([hook] if hook is not None else []):
+            weights_map = getattr(h, "weights_map", None)
+            if weights_map is not None:
+                maps.append(weights_map)
+    return maps
+
+
+def explainable_model(model: torch.nn.Module, second_order: bool = True,
+                      compute_dtype: torch.dtype | None = None) -> torch.nn.Module:
     """A twin of ``model`` for one explanation (see the module docstring): the same computation on the same
     parameter storage, in eval mode, parameters frozen, and (for Hessians, ``second_order``) an attention
-    implementation with a double backward."""
+    implementation with a double backward. With ``compute_dtype`` (float32 / float64), half-precision parameters
+    and buffers are copies in that dtype instead of aliases (the model's own stay as they are)."""
     memo: dict[int, object] = {}
     for p in model.parameters():
-        memo[id(p)] = torch.nn.Parameter(p.detach(), requires_grad=False)  # an alias of the storage, frozen
+        data = p.detach()
+        if compute_dtype is not None and data.dtype in HALF_DTYPES:
+            data = data.to(compute_dtype)  # a copy on the parameter's own device
+        memo[id(p)] = torch.nn.Parameter(data, requires_grad=False)  # an alias of the storage (or its copy), frozen
     for b in model.buffers():
-        memo[id(b)] = b
+        memo[id(b)] = b.to(compute_dtype) if compute_dtype is not None and b.dtype in HALF_DTYPES else b
+    for weights_map in _offloaded_maps(model):
+        memo[id(weights_map)] = weights_map
     twin = copy.deepcopy(model, memo)
     twin.eval()
     if second_order and attn_implementation(twin) not in _DIFFERENTIABLE_ATTENTION:
