@@ -98,7 +98,7 @@ def test_rankings_partners_and_examples(explained):
         assert ex.value == float(explained[ex.document].interactions[ex.i, ex.j])
     with pytest.raises(ValueError, match="by must be"):
         corpus.top_pairs(by="median")
-    assert corpus.top_words(1)[0].word in corpus._words
+    assert corpus.top_words(1)[0].word in corpus and "NOT" in corpus and "film!" not in corpus
 
 
 def test_target_filter_dicts_and_dataset_rows(explained):

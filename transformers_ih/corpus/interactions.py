@@ -224,6 +224,10 @@ class CorpusInteractions(JsonRecord):
         return PairStats(a, b, int(count), float(total), float(mean), float(total_abs / count), float(std),
                          int(texts))
 
+    def __contains__(self, word: str) -> bool:
+        """Whether the word type occurs in the corpus (``"not" in corpus``)."""
+        return isinstance(word, str) and self._key(word) in self._words
+
     @property
     def num_texts(self) -> int:
         return len(self.documents)
