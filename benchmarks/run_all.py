@@ -26,6 +26,7 @@ BENCHMARKS = {
     "throughput": "bench_throughput.py",
     "long_input": "bench_long_input.py",
     "long_document": "bench_long_document.py",
+    "faithfulness": "bench_faithfulness.py",
 }
 
 
