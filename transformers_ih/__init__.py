@@ -10,12 +10,14 @@ from .explainers import (
     MaskedLMInteractionExplainer,
     MultiLabelClassificationInteractionExplainer,
     PairClassificationInteractionExplainer,
+    PromptSegments,
     QuestionAnsweringInteractionExplainer,
     Seq2SeqLMInteractionExplainer,
     SequenceClassificationInteractionExplainer,
     TextInteractionExplainer,
     TokenClassificationInteractionExplainer,
     ZeroShotClassificationInteractionExplainer,
+    prompt_segments,
 )
 from .evaluate import attribution_faithfulness, interaction_faithfulness
 from .explanation import Explanation
@@ -43,6 +45,7 @@ __all__ = [
     "MaskedLMInteractionExplainer",
     "MultiLabelClassificationInteractionExplainer",
     "PairClassificationInteractionExplainer",
+    "PromptSegments",
     "RayEngine",
     "QuestionAnsweringInteractionExplainer",
     "Seq2SeqLMInteractionExplainer",
@@ -60,5 +63,6 @@ __all__ = [
     "integrated_gradients",
     "integrated_hessians",
     "interaction_faithfulness",
+    "prompt_segments",
     "smooth_relu",
 ]

@@ -1,19 +1,31 @@
 """Language-model scoring: the log-probability of a target continuation, given a prompt (decoder-only models) or a
-source text (encoder-decoder models)."""
+source text (encoder-decoder models).
+
+LLMs as people use them: a chat prompt (``messages=``, see :mod:`.chat`), the model's own generated answer
+(``target=None``, see :mod:`.generation`), one explanation per answer token (``per_token=True``), prompt segments
+(``features=`` spans, see :mod:`.segments`), half-precision weights (``compute_dtype=torch.float32``) and models
+loaded with ``device_map`` (see :mod:`.model_state`).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 
 import torch
 
 from .architectures import is_encoder_decoder
 from .base import TextInteractionExplainer
-from .jobs import Explained, Job
+from .chat import WithoutSpecialTokens, chat_features, is_conversation, message_offsets, render_chat
+from .generation import generate_continuation, token_ids_target
+from .jobs import Explained, Job, is_many
+from .model_state import explainable_model
+from .moe import FrozenRouting, check_routing, is_moe, record_routing
 from .options import ExplainOptions
+from .segments import degenerate_words, region_words
 from .targets import continuation_ids, continuation_selector
-from .text_inputs import EncodedText, append_tokens, max_input_tokens
+from .text_inputs import EncodedText, append_tokens, encode_text, max_input_tokens
 
 
 class _ContinuationExplainer(TextInteractionExplainer):
@@ -21,32 +33,148 @@ class _ContinuationExplainer(TextInteractionExplainer):
 
     Models whose tokenizer has no pad token (GPT-2, Llama) default to the EOS token's embedding as the baseline
     (``baseline="eos"``); pass ``baseline=`` to choose another. ``target`` is one string for every input, or one
-    per input.
+    per input; ``None`` generates it (:mod:`.generation`); ``{"token_ids": [...]}`` gives its exact tokens.
     """
 
     per_input = ("target",)
     outputs = ("log_probability",)
 
-    def __init__(self, model, tokenizer, *, baseline=None, **kwargs):
+    def __init__(self, model, tokenizer, *, baseline=None, moe_routing: str = "input", **kwargs):
         if baseline is None:
             baseline = "pad" if getattr(tokenizer, "pad_token_id", None) is not None else "eos"
+        self.moe_routing = check_routing(moe_routing)
         super().__init__(model, tokenizer, baseline=baseline, **kwargs)
 
-    def continuation_job(self, enc: EncodedText, target: str, positions: list[int], ids: list[int]) -> Job:
-        """The job explaining the log-probability of the target tokens ``ids`` predicted at ``positions`` of ``enc``."""
+    # ------------------------------------------------------------------ mixture-of-experts routing (see .moe)
+    def _frozen_routing(self) -> bool:
+        return self.moe_routing == "input" and is_moe(self.model)
+
+    def _batches(self, jobs):
+        """With the experts held at the input's choice, one distinct input per group (its jobs together)."""
+        if not self._frozen_routing():
+            return super()._batches(jobs)
+        inputs: dict[int, list[int]] = {}
+        for j, job in enumerate(jobs):
+            inputs.setdefault(id(job.encoded), []).append(j)
+        size = max(1, self.text_batch_size)
+        return [members[i : i + size] for members in inputs.values() for i in range(0, len(members), size)]
+
+    def _explain_group(self, jobs, options):
+        if not self._frozen_routing():
+            return super()._explain_group(jobs, options)
+        with FrozenRouting(record_routing(self.active_model, dict(jobs[0].encoded.inputs))):
+            explanations = super()._explain_group(jobs, options)
+        for explanation in explanations:
+            explanation.meta["moe_routing"] = "input"
+        return explanations
+
+    def _coalition_values(self, job, masks, options, background):
+        if not self._frozen_routing():
+            return super()._coalition_values(job, masks, options, background)
+        with FrozenRouting(record_routing(self.active_model, dict(job.encoded.inputs))):
+            return super()._coalition_values(job, masks, options, background)
+
+    # ------------------------------------------------------------------ the target
+    def target_tokens(self, enc: EncodedText, target, *, as_label: bool, max_new_tokens: int,
+                      generation_kwargs) -> tuple[list[int], str, bool]:
+        """``(ids, name, generated)``: the target's token ids, its text (``explanation.target``) and whether it was
+        generated (``target=None``)."""
+        if target is None:
+            ids = generate_continuation(self._generator(), self.tokenizer, dict(enc.inputs),
+                                        encoder_decoder=is_encoder_decoder(self.model), max_new_tokens=max_new_tokens,
+                                        generation_kwargs=generation_kwargs)
+            return ids, self.tokenizer.decode(ids, skip_special_tokens=True), True
+        if generation_kwargs is not None:
+            raise ValueError("generation_kwargs apply when the target is generated (target=None); a target is given")
+        if isinstance(target, Mapping):
+            ids = token_ids_target(self.tokenizer, target, self.embeddings.weight.shape[0])
+            return ids, self.tokenizer.decode(ids, skip_special_tokens=True), False
+        return continuation_ids(self.tokenizer, target, as_label=as_label), target, False
+
+    def _generator(self) -> torch.nn.Module:
+        """The model generate() runs: as loaded (its own dtype), in eval mode, sharing its weights: this call's twin,
+        or (with ``compute_dtype``, whose twin holds copies) a twin in the model's own dtype."""
+        if self.compute_dtype is None:
+            return self.active_model
+        generator = getattr(self._local, "generator", None)
+        if generator is None:
+            generator = self._local.generator = explainable_model(self.model, False)
+        return generator
+
+    def explain(self, *args, **kwargs):
+        try:
+            return super().explain(*args, **kwargs)
+        finally:
+            self._local.generator = None
+
+    # ------------------------------------------------------------------ the jobs
+    def continuation_jobs(self, enc: EncodedText, name: str, positions: list[int], ids: list[int], *,
+                          per_token: bool = False, meta: dict | None = None) -> list[Job]:
+        """The jobs explaining the log-probability of the target tokens ``ids`` predicted at ``positions`` of
+        ``enc``: one for the whole continuation, or (``per_token``) one per token: ``log p(ids[k] | input,
+        ids[:k])``, explained together (their model calls batched)."""
+        if not isinstance(per_token, bool):
+            raise TypeError(f"per_token must be True or False, got {per_token!r}")
         logits = self.forward(enc).logits
         if logits.dim() != 3 or logits.shape[-1] < len(self.tokenizer) - 1:
             raise TypeError(f"{type(self.model).__name__} does not output vocabulary logits per position; use a "
                             f"language model")
         logp = torch.log_softmax(logits[0].double(), dim=-1)
-        target_logp = float(sum(logp[p, i] for p, i in zip(positions, ids)))
-        first = logp[positions[0]]
-        predicted = int(torch.argmax(first))
-        explained = Explained(continuation_selector(positions, ids), target, "continuation", None,
-                              self.tokenizer.decode([predicted]), math.exp(float(first[predicted])))
-        return Job(enc, explained, {"target_tokens": self.tokenizer.convert_ids_to_tokens(ids),
-                                    "target_token_ids": list(ids), "target_log_probability": target_logp,
-                                    "target_probability": math.exp(target_logp)})
+        token_logp = [float(logp[p, i]) for p, i in zip(positions, ids)]
+        target_logp = float(sum(token_logp))
+        tokens = self.tokenizer.convert_ids_to_tokens(ids)
+        meta = {**(meta or {}), "target_tokens": tokens, "target_token_ids": list(ids),
+                "target_log_probability": target_logp, "target_probability": math.exp(target_logp),
+                "token_log_probabilities": token_logp}
+        if not per_token:
+            first = logp[positions[0]]
+            predicted = int(torch.argmax(first))
+            explained = Explained(continuation_selector(positions, ids), name, "continuation", None,
+                                  self.tokenizer.decode([predicted]), math.exp(float(first[predicted])))
+            return [Job(enc, explained, meta)]
+        jobs = []
+        for k, (p, i) in enumerate(zip(positions, ids)):
+            predicted = int(torch.argmax(logp[p]))
+            explained = Explained(continuation_selector([p], [i]), self.tokenizer.decode([i]), "token", int(i),
+                                  self.tokenizer.decode([predicted]), math.exp(float(logp[p, predicted])))
+            jobs.append(Job(enc, explained, {**meta, "per_token": True, "token_position": k,
+                                             "token_log_probability": token_logp[k], "continuation": name}, key=k))
+        return jobs
+
+    def shape(self, explanations, jobs):
+        """``per_token=True``: the list of per-token explanations, in continuation order."""
+        if jobs and jobs[0].meta.get("per_token"):
+            return list(explanations)
+        return super().shape(explanations, jobs)
+
+    # ------------------------------------------------------------------ replaying a call (coalition_values)
+    def _record_call(self, jobs, row, arguments, options):
+        """A generated target is recorded as its token ids (``{"token_ids": [...]}``), so the explained output is
+        re-evaluated exactly, without generating again."""
+        jobs = super()._record_call(jobs, row, arguments, options)
+        for job in jobs:
+            if job.meta.get("generated"):
+                call = dict(job.meta["call"])
+                call["inputs"] = {**call["inputs"], "target": {"token_ids": list(job.meta["target_token_ids"])}}
+                call["arguments"] = {k: v for k, v in call["arguments"].items()
+                                     if k not in ("generation_kwargs", "max_new_tokens")}
+                call["unrecorded"] = [k for k in call["unrecorded"] if k not in ("generation_kwargs",)]
+                job.meta = {**job.meta, "call": call}
+        return jobs
+
+    def _explained_job(self, explanation, call, options):
+        """Per-token explanations are told apart by their position in the continuation (a token may repeat)."""
+        position = explanation.meta.get("token_position")
+        if position is None or options.custom:
+            return super()._explained_job(explanation, call, options)
+        jobs = self._jobs_of(dict(call.get("inputs", {})), dict(call.get("arguments", {})), options)
+        for job in jobs:
+            if job.meta.get("token_position") == position and job.encoded.text == explanation.text \
+                    and list(job.encoded.words) == list(explanation.words):
+                return job
+        raise ValueError(f"the inputs recorded in meta['call'] no longer give this explanation's input and token "
+                         f"{position} ({explanation.target!r} on {explanation.text[:60]!r}): the explanation was "
+                         f"edited, or the model or tokenizer differ from the ones that made it")
 
 
 class CausalLMInteractionExplainer(_ContinuationExplainer):
@@ -55,31 +183,121 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
     >>> explainer = CausalLMInteractionExplainer(model, tokenizer)
     >>> explanation = explainer("The capital of France is", target=" Paris")
     >>> explanations = explainer(prompts, target=[" Paris", " Rome"])    # one target per prompt (or one for all)
+    >>> explanation = explainer(messages=[{"role": "user", "content": "Capital of France?"}], target="Paris")
+    >>> explanation = explainer("The capital of France is")              # target=None: explain what it generates
+    >>> tokens = explainer("The capital of France is", per_token=True)  # one explanation per generated token
 
     The prompt is tokenized with the tokenizer's own special tokens (e.g. Llama's BOS) and the target with none
     (``tokenizer(target, add_special_tokens=False)``: mind the leading space for byte-level BPE); the target tokens
     follow the prompt (teacher forcing) and are not features. The explained output is
     ``sum_k log p(target_k | prompt, target_<k)`` (``output="log_probability"``). ``predicted_label`` is the
     model's own next token after the prompt and ``predicted_probability`` its probability; ``meta`` has the target
-    tokens and their total probability. Baseline: the pad token, or EOS when the tokenizer has none (GPT-2).
+    tokens, their total probability and each token's log-probability. Baseline: the pad token, or EOS when the
+    tokenizer has none (GPT-2, Llama).
+
+    Words: the tokenizer's words, split at whitespace for SentencePiece-style tokenizers (Llama 2, Mistral, Phi-3,
+    Gemma), whose ``word_ids()`` make one word of a whole text (see :mod:`.segments`).
     """
 
     head = ("causal language modelling", "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES")
     texts = ("prompt",)
+    per_input = ("target", "messages")
 
     def __init__(self, model, tokenizer, **kwargs):
         if is_encoder_decoder(model):
             raise TypeError(f"{type(model).__name__} is an encoder-decoder model: use Seq2SeqLMInteractionExplainer")
         super().__init__(model, tokenizer, **kwargs)
 
-    def jobs(self, prompt: str, target: str, *, options: ExplainOptions) -> list[Job]:
-        """Explain ``log p(target | prompt)``."""
-        enc = self.encode([prompt], names=("prompt",), features=options.features)
-        ids = continuation_ids(self.tokenizer, target)
+    def explain(self, *args, **kwargs):
+        """A chat (``messages=``) is rendered here into the prompt each input is tokenized from; everything else is
+        the base's call."""
+        messages = kwargs.get("messages")
+        if messages is None:
+            if not args and kwargs.get("prompt") is None:
+                raise TypeError("pass a prompt (a string, or a list of strings) or messages=[{'role': 'user', "
+                                "'content': ...}, ...] (a chat, rendered with the tokenizer's chat template)")
+            return super().explain(*args, **kwargs)
+        if args or kwargs.get("prompt") is not None:
+            raise TypeError("pass either a prompt or messages=, not both: messages are rendered into the prompt by the "
+                            "tokenizer's chat template")
+        options = {k: kwargs.get(k) for k in ("chat_template_kwargs",)}
+        if is_conversation(messages) or isinstance(messages, (str, bytes)) or not is_many(messages):
+            kwargs["prompt"] = render_chat(self.tokenizer, messages, **options).text
+        else:
+            conversations = list(messages)
+            if not conversations:
+                raise ValueError("messages is empty: pass one conversation (a list of message dicts) or many (a list "
+                                 "of such lists)")
+            kwargs["prompt"] = [render_chat(self.tokenizer, c, **options).text for c in conversations]
+            kwargs["messages"] = conversations
+        return super().explain(**kwargs)
+
+    def jobs(self, prompt: str | None = None, target: str | dict | None = None, *, messages=None,
+             explain_messages=None, chat_template_kwargs: dict | None = None, max_new_tokens: int = 32,
+             generation_kwargs: dict | None = None, per_token: bool = False,
+             options: ExplainOptions) -> list[Job]:
+        """Explain ``log p(target | prompt)``.
+
+        Args:
+            prompt: the prompt text (tokenized with the tokenizer's special tokens).
+            target: the continuation: a string (tokenized without special tokens), ``{"token_ids": [...]}`` (its
+                exact tokens), or ``None``: generated by the model first (``max_new_tokens``, greedy unless
+                ``generation_kwargs`` say otherwise), then explained.
+            messages: instead of a prompt, a chat: ``[{"role": "system", "content": ...}, {"role": "user", ...}]``
+                (or a list of chats), rendered with the tokenizer's chat template and its generation prompt. Only
+                message contents are features (template and role tokens are held); words keep spans into their
+                message's content (``meta["message_offsets"]``: ``[message index, start, end]``).
+            explain_messages: which messages' contents are features: ``None`` (all), a role (``"user"``), or a
+                list of roles and / or message indices (e.g. ``["user"]`` leaves the system message out).
+            chat_template_kwargs: more arguments of ``apply_chat_template`` (e.g. ``{"tools": [...]}``,
+                ``{"enable_thinking": False}``).
+            max_new_tokens, generation_kwargs: for ``target=None``: ``model.generate(max_new_tokens=...,
+                do_sample=False, **generation_kwargs)``.
+            per_token: one explanation per target token (``log p(token_k | prompt, target_<k)``), as a list.
+
+        With messages, ``features=`` is a level for every chosen message (``"word"``, ``"token"``, ``"sentence"``, or
+        ``"message"``: one feature per message), a callable ``content -> spans``, or a list with one entry per
+        message (``None`` to hold it, a level, spans into its content, or a callable).
+        """
+        limit = max_input_tokens(self.tokenizer, self.model)
+        meta: dict = {}
+        if messages is not None:
+            chat = render_chat(self.tokenizer, messages, chat_template_kwargs=chat_template_kwargs)
+            if prompt is not None and prompt != chat.text:
+                raise ValueError("the prompt given with messages= is not their rendering by the chat template")
+            spans, owners, level = chat_features(chat, self.tokenizer, options.features, explain_messages)
+            enc = encode_text(WithoutSpecialTokens(self.tokenizer), [chat.text], device=self.device, limit=limit,
+                              names=("prompt",), features=spans)
+            enc = replace(enc, level=level)
+            owner_of = [next(i for (s, e), i in zip(spans, owners) if s <= a and b <= e) for a, b in enc.offsets]
+            meta = {"chat": True, "roles": [m["role"] for m in chat.messages], "feature_messages": owner_of,
+                    "message_offsets": message_offsets(chat, enc.offsets, owner_of)}
+        else:
+            if explain_messages is not None or chat_template_kwargs is not None:
+                raise ValueError("explain_messages and chat_template_kwargs apply to a chat: pass messages=[...]")
+            if options.features == "message":
+                raise ValueError("features='message' needs a chat (messages=); for parts of a plain prompt pass their "
+                                 "character spans (see transformers_ih.prompt_segments)")
+            enc = self._encode_prompt(prompt, options.features, limit)
+        ids, name, generated = self.target_tokens(enc, target, as_label=False, max_new_tokens=max_new_tokens,
+                                                  generation_kwargs=generation_kwargs)
+        if generated:
+            meta.update(generated=True, generated_text=name)
         n = enc.num_tokens
-        enc = append_tokens(enc, ids, self.tokenizer.convert_ids_to_tokens(ids),
-                            max_input_tokens(self.tokenizer, self.model))
-        return [self.continuation_job(enc, target, list(range(n - 1, n - 1 + len(ids))), ids)]
+        enc = append_tokens(enc, ids, self.tokenizer.convert_ids_to_tokens(ids), limit)
+        return self.continuation_jobs(enc, name, list(range(n - 1, n - 1 + len(ids))), ids, per_token=per_token,
+                                      meta=meta)
+
+    def _encode_prompt(self, prompt: str, features, limit) -> EncodedText:
+        """The prompt at ``features``; at word level, words split at whitespace when the tokenizer does not
+        pre-tokenize (SentencePiece-style: see :mod:`.segments`)."""
+        if features in (None, "word") and isinstance(prompt, str) and prompt.strip():
+            enc = self.tokenizer(prompt, return_offsets_mapping=True)
+            offsets = [tuple(o) for o in enc["offset_mapping"]]
+            if degenerate_words(prompt, offsets, enc.word_ids()):
+                spans = region_words(prompt, offsets, enc.word_ids(), (0, len(prompt)))
+                return replace(self.encode([prompt], names=("prompt",), features=spans), level="word")
+        return self.encode([prompt], names=("prompt",), features=features)
 
 
 class Seq2SeqLMInteractionExplainer(_ContinuationExplainer):
@@ -87,11 +305,14 @@ class Seq2SeqLMInteractionExplainer(_ContinuationExplainer):
 
     >>> explainer = Seq2SeqLMInteractionExplainer(model, tokenizer)    # T5, BART, ...
     >>> explanation = explainer("translate English to German: The house is big.", target="Das Haus ist groß.")
+    >>> explanation = explainer("translate English to German: The house is big.")   # explain what it generates
 
     The source is the encoder's input (its words are the features); the target is tokenized as a label
     (``tokenizer(text_target=target)``, with its special tokens, e.g. T5's ``</s>``) and fed to the decoder through the
     model's own ``prepare_decoder_input_ids_from_labels`` (teacher forcing). The explained output is the summed
-    log-probability of the target tokens, ``-model(..., labels=labels).loss * len(labels)``.
+    log-probability of the target tokens, ``-model(..., labels=labels).loss * len(labels)``. ``target=None``
+    generates the target first (the tokens after the decoder start token), ``per_token=True`` explains each target
+    token.
     """
 
     head = ("sequence-to-sequence language modelling", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES")
@@ -105,14 +326,20 @@ class Seq2SeqLMInteractionExplainer(_ContinuationExplainer):
             raise TypeError(f"{type(model).__name__} has no prepare_decoder_input_ids_from_labels: cannot feed it a "
                             f"target")
 
-    def jobs(self, source: str, target: str, *, options: ExplainOptions) -> list[Job]:
-        """Explain ``log p(target | source)``."""
+    def jobs(self, source: str, target: str | dict | None = None, *, max_new_tokens: int = 32,
+             generation_kwargs: dict | None = None, per_token: bool = False,
+             options: ExplainOptions) -> list[Job]:
+        """Explain ``log p(target | source)``; ``target=None`` generates it first (``max_new_tokens``,
+        ``generation_kwargs``), ``{"token_ids": [...]}`` gives its exact tokens; ``per_token``: one explanation per
+        target token."""
         enc = self.encode([source], names=("source",), features=options.features)
-        ids = continuation_ids(self.tokenizer, target, as_label=True)
+        ids, name, generated = self.target_tokens(enc, target, as_label=True, max_new_tokens=max_new_tokens,
+                                                  generation_kwargs=generation_kwargs)
         limit = max_input_tokens(self.tokenizer, self.model)
         if limit is not None and len(ids) > limit:
             raise ValueError(f"the target is {len(ids)} tokens long, over the model's limit of {limit} tokens")
         labels = torch.tensor([ids], dtype=torch.long, device=self.device)
         decoder_input_ids = self.active_model.prepare_decoder_input_ids_from_labels(labels=labels)
         enc = replace(enc, inputs={**enc.inputs, "decoder_input_ids": decoder_input_ids})
-        return [self.continuation_job(enc, target, list(range(len(ids))), ids)]
+        meta = {"generated": True, "generated_text": name} if generated else {}
+        return self.continuation_jobs(enc, name, list(range(len(ids))), ids, per_token=per_token, meta=meta)
