@@ -154,3 +154,23 @@ def test_faithfulness_of_a_model_explanation_and_its_report(classifier):
     html = e.to_html(evaluation=[attr, inter])
     assert "How faithful is it? Attributions" in html and "How faithful is it? Interactions" in html
     assert "<b>is</b>" not in html and "&lt;" in html  # the words "<", "b", ">" ... each escaped
+
+
+def _task_rows():
+    from test_task_table import TABLE
+
+    return [pytest.param(row, id=row.id) for row in TABLE]
+
+
+@pytest.mark.parametrize("row", _task_rows())
+def test_every_task_evaluates_its_own_explained_output(row, tiny_task_model):
+    """Any text task: the recorded call rebuilds the explained output, so the full coalition gives f(x) and the
+    empty one f(x'), for every explanation of one input (dict results: each label's / token's)."""
+    model, tok = row.model(tiny_task_model)
+    explainer = row.explainer(model, tok, progress=False)
+    result = explainer(*row.single, **row.kwargs, interactions=False)
+    explanations = list(result.values()) if isinstance(result, dict) else [result]
+    for e in explanations:
+        W = len(e.words)
+        values = explainer.coalition_values(e, np.array([np.ones(W), np.zeros(W)], dtype=bool))
+        assert values == pytest.approx([e.f_input, e.f_baseline], abs=1e-5), (row.id, e.target)
