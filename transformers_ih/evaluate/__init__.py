@@ -16,7 +16,8 @@ Interactions (:func:`interaction_faithfulness`):
   pairs against ``2 Gamma_ij`` (:mod:`.pairs`);
 * coalition fidelity: R^2 of ``f(x') + sum_{i, j in S} Gamma_ij`` against the model on random coalitions ``S``,
   next to the additive ``f(x') + sum_{i in S} phi_i`` (:mod:`.fidelity`);
-* a phrase's own score: :meth:`Explanation.group_attribution <transformers_ih.explanation.Explanation.group_attribution>`.
+* a phrase's own score:
+  :meth:`Explanation.group_attribution <transformers_ih.explanation.Explanation.group_attribution>`.
 
 Results are small dataclasses with ``to_dict()`` and plotly figures; ``explanation.to_html(evaluation=result)``
 adds them to the HTML report. The ``measure_*`` functions take arrays and any game ``(M, W) bool -> (M,)``

@@ -54,13 +54,15 @@ class AttributionFaithfulness(Record):
         return self.curves.insertion_auc
 
     def plot_curves(self, *, theme: str = "light", **layout: Any):
-        """Plotly figure of the deletion and insertion curves (:func:`transformers_ih.visualize.evaluation.plot_removal_curves`)."""
+        """Plotly figure of the deletion and insertion curves
+        (:func:`transformers_ih.visualize.evaluation.plot_removal_curves`)."""
         from ..visualize.evaluation import plot_removal_curves
 
         return plot_removal_curves(self, theme=theme, **layout)
 
     def plot_aopc(self, *, theme: str = "light", **layout: Any):
-        """Plotly figure of comprehensiveness and sufficiency per rationale (:func:`transformers_ih.visualize.evaluation.plot_aopc`)."""
+        """Plotly figure of comprehensiveness and sufficiency per rationale
+        (:func:`transformers_ih.visualize.evaluation.plot_aopc`)."""
         from ..visualize.evaluation import plot_aopc
 
         return plot_aopc(self, theme=theme, **layout)

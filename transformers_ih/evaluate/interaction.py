@@ -47,13 +47,15 @@ class InteractionFaithfulness(Record):
         return self.fidelity.r2_additive
 
     def plot_pairs(self, *, theme: str = "light", **layout: Any):
-        """Plotly scatter: each pair's predicted vs ablated interaction (:func:`transformers_ih.visualize.evaluation.plot_pair_ablation`)."""
+        """Plotly scatter: each pair's predicted vs ablated interaction
+        (:func:`transformers_ih.visualize.evaluation.plot_pair_ablation`)."""
         from ..visualize.evaluation import plot_pair_ablation
 
         return plot_pair_ablation(self, theme=theme, **layout)
 
     def plot_coalitions(self, *, theme: str = "light", **layout: Any):
-        """Plotly scatter: model vs surrogates on the coalitions (:func:`transformers_ih.visualize.evaluation.plot_coalition_fidelity`)."""
+        """Plotly scatter: model vs surrogates on the coalitions
+        (:func:`transformers_ih.visualize.evaluation.plot_coalition_fidelity`)."""
         from ..visualize.evaluation import plot_coalition_fidelity
 
         return plot_coalition_fidelity(self, theme=theme, **layout)

@@ -249,9 +249,10 @@ class TextInteractionExplainer:
         evaluates the unsmoothed model), without gradients, ``internal_batch_size`` rows at a time.
 
         The task's inputs are taken from ``explanation.meta["call"]`` (recorded by every call of this version) and
-        tokenized again. ``output``: evaluate another output of the same target instead (e.g. ``"probability"``
-        for an explanation of the logit), or the callable an explanation of a custom output was made with (a
-        function cannot be stored in JSON). ``baseline``: the tensor, when the explanation's baseline was one.
+        tokenized again, and each call runs a fresh twin of the model: pass many coalitions per call. ``output``:
+        evaluate another output of the same target instead (e.g. ``"probability"`` for an explanation of the logit),
+        or the callable an explanation of a custom output was made with (a function cannot be stored in JSON).
+        ``baseline``: the tensor, when the explanation's baseline was one.
         """
         call = explanation.meta.get("call") if isinstance(explanation.meta, dict) else None
         if not isinstance(call, dict):
