@@ -87,3 +87,16 @@ def test_default_baseline_is_still_pad(tiny_classifier):
     assert e.baseline == "pad" and "background" not in e.meta
     with pytest.raises(ValueError, match="background"):
         SequenceClassificationInteractionExplainer(model, tok, background=[])(TEXT, baseline="expected")
+
+
+def test_expected_baseline_attributions_only(tiny_classifier):
+    """baseline="expected" with interactions=False: the mean of each baseline's Integrated Gradients, equal to the
+    attributions of the full call (the row sums of its interactions), completeness against the mean baseline."""
+    from transformers_ih import SequenceClassificationInteractionExplainer
+
+    ex = SequenceClassificationInteractionExplainer(*tiny_classifier("bert"), baseline="expected", background=3)
+    ig = ex("not a good film", interactions=False, steps=8)
+    ih = ex("not a good film", steps=8)
+    assert ig.interactions is None and ig.baseline == "expected(n=3)"
+    assert ig.f_baseline == pytest.approx(ih.f_baseline, abs=1e-6)
+    np.testing.assert_allclose(ig.attributions, ih.attributions, atol=2e-3 * np.abs(ih.attributions).max())

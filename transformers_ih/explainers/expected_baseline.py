@@ -101,7 +101,7 @@ def average_over_baselines(results: list, K: int, kind: str) -> list[AveragedRes
     for j in range(0, len(results), K):
         group = results[j : j + K]
         attr = np.stack([np.asarray(r.attributions) for r in group])
-        inter = None if group[0].interactions is None else np.stack([r.interactions for r in group])
+        inter = None if getattr(group[0], "interactions", None) is None else np.stack([r.interactions for r in group])
         f_base = float(np.mean([r.f_baseline for r in group]))
         mean_inter = None if inter is None else inter.mean(0)
         total = float(attr.mean(0).sum())  # = the interactions' total for full matrices
