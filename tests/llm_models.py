@@ -161,3 +161,42 @@ def build_chat_llm(arch: str, directory: Path, *, seed: int = 0, dtype=torch.flo
     if "device_map" not in load:
         return AutoModelForCausalLM.from_pretrained(directory, dtype=dtype, **load).to(DEVICE), tok
     return AutoModelForCausalLM.from_pretrained(directory, dtype=dtype, **load), tok
+
+
+_DIRECTORY = None
+
+
+def _root() -> Path:
+    global _DIRECTORY
+    if _DIRECTORY is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        _DIRECTORY = Path(tempfile.mkdtemp(prefix="tiny-llms-"))
+        atexit.register(shutil.rmtree, _DIRECTORY, True)
+    return _DIRECTORY
+
+
+@lru_cache(maxsize=None)
+def tiny_llm(arch: str):
+    """``(model, tokenizer)`` of :func:`build_chat_llm`, built once per test session (float32, on ``DEVICE``)."""
+    return build_chat_llm(arch, _root() / arch)
+
+
+def llm_directory(arch: str) -> Path:
+    """Where :func:`tiny_llm` saved ``arch`` (to load it again, e.g. in another dtype or with a device_map)."""
+    tiny_llm(arch)
+    return _root() / arch
+
+
+def own_log_probability(model, prompt_ids: list[int], target_ids: list[int]) -> tuple[float, list[float]]:
+    """``log p(target | prompt)`` and each target token's log-probability, from the model's own forward pass on
+    the token ids (eval, no gradients, float64 log-softmax)."""
+    ids = torch.tensor([list(prompt_ids) + list(target_ids)], device=model.device)
+    with torch.no_grad():
+        logits = model.eval()(input_ids=ids).logits[0]
+    logp = torch.log_softmax(logits.double(), -1)
+    n = len(prompt_ids)
+    tokens = [float(logp[n - 1 + k, t]) for k, t in enumerate(target_ids)]
+    return sum(tokens), tokens
