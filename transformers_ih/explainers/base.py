@@ -36,6 +36,7 @@ from ..explanation import Explanation
 from .architectures import check_head, forward_embeds
 from .expected_baseline import average_over_baselines, expected_baselines, is_expected
 from .jobs import Explained, Job, Selector, as_rows, is_many, length_buckets
+from .last_token import pools_last_token
 from .model_state import check_compute_dtype, differentiable_attention, explainable_model, warn_compute_copy
 from .options import DEFAULT, OPTIONS_DOC, OUTPUT_NAMES, ExplainOptions, function_name
 from .progress import hvp_progress, text_progress
@@ -71,6 +72,7 @@ class TextInteractionExplainer:
         compute_dtype: ``None`` (run in the model's own dtype), or ``torch.float32`` to explain a float16 / bfloat16
             model: each call runs on a float32 copy of its half-precision weights (4 bytes per parameter while the
             call runs, stated in a :class:`~.model_state.ComputeCopyWarning`); the model is not changed.
+            ``torch.float64`` runs a float32 model on a float64 copy (past float32's noise floor).
     """
 
     #: the head a task needs: (task in words, transformers' MODEL_FOR_..._MAPPING_NAMES); None: any model
@@ -478,7 +480,8 @@ class TextInteractionExplainer:
         sequence-to-sequence target's ``decoder_input_ids``) of one shape, and token lengths within
         :attr:`max_padding` (equal lengths when the tokenizer has no pad token: nothing is padded by hand)."""
         padded_by_tokenizer = set(getattr(self.tokenizer, "model_input_names", ())) | {"input_ids"}
-        max_padding = self.max_padding if getattr(self.tokenizer, "pad_token_id", None) is not None else 0.0
+        padding = getattr(self.tokenizer, "pad_token_id", None) is not None and not pools_last_token(self.model)
+        max_padding = self.max_padding if padding else 0.0  # (see .last_token: GPT-2-style classifiers are never padded)
         kinds: dict[tuple, list[int]] = {}
         for j, job in enumerate(jobs):
             key = tuple(sorted((k, tuple(v.shape)) for k, v in job.encoded.inputs.items() if k not in padded_by_tokenizer))

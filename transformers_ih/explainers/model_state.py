@@ -20,7 +20,8 @@ completeness, so an explainer given ``compute_dtype=torch.float32`` runs each ca
 parameters and buffers are *copies* in that dtype (:func:`explainable_model`, ``compute_dtype``): the model's own
 weights stay as they are, and the copy (4 bytes per half-precision parameter for float32, on the parameter's own
 device: :func:`compute_copy_bytes`) lives only while the call runs. The results are those of a float32 model with the
-model's (rounded) weights.
+model's (rounded) weights. ``compute_dtype=torch.float64`` likewise runs a float32 model in float64 (8 bytes per
+parameter), for explanations that reach float32's noise floor (the engine's ``NoiseFloorWarning``).
 
 **Models loaded with** ``device_map`` (accelerate hooks, layers on several devices): the twin keeps each parameter
 on its device and copies the hooks with the module tree (so they move activations between devices as in the model's
@@ -36,6 +37,8 @@ import warnings
 import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
+
+from .last_token import pools_last_token
 
 # attention implementations whose kernels support double backward (sdpa through MathAttentionMode)
 _DIFFERENTIABLE_ATTENTION = ("eager", "sdpa", None)
@@ -86,31 +89,38 @@ def check_compute_dtype(compute_dtype) -> torch.dtype | None:
     return compute_dtype
 
 
-def _half_tensors(model: torch.nn.Module) -> list[torch.Tensor]:
+def _widened(t: torch.Tensor, compute_dtype: torch.dtype | None) -> bool:
+    """Whether a call with ``compute_dtype`` holds a copy of ``t`` (a floating tensor of a narrower dtype)."""
+    return (compute_dtype is not None and t.is_floating_point()
+            and torch.finfo(t.dtype).bits < torch.finfo(compute_dtype).bits)
+
+
+def _copied_tensors(model: torch.nn.Module, compute_dtype: torch.dtype | None) -> list[torch.Tensor]:
     seen: dict[int, torch.Tensor] = {}
     for t in list(model.parameters()) + list(model.buffers()):
-        if t.dtype in HALF_DTYPES:
+        if _widened(t, compute_dtype):
             seen.setdefault(id(t), t)
     return list(seen.values())
 
 
 def compute_copy_bytes(model: torch.nn.Module, compute_dtype: torch.dtype | None) -> int:
-    """Bytes a call's ``compute_dtype`` copy of ``model``'s half-precision parameters and buffers takes (0 when
-    there are none, or without ``compute_dtype``); tied parameters are counted once."""
+    """Bytes a call's ``compute_dtype`` copy of ``model``'s narrower parameters and buffers takes (0 when there are
+    none, or without ``compute_dtype``); tied parameters are counted once."""
     if compute_dtype is None:
         return 0
     size = torch.empty((), dtype=compute_dtype).element_size()
-    return sum(t.numel() * size for t in _half_tensors(model))
+    return sum(t.numel() * size for t in _copied_tensors(model, compute_dtype))
 
 
 def warn_compute_copy(model: torch.nn.Module, compute_dtype: torch.dtype | None, stacklevel: int = 3) -> None:
-    """:class:`ComputeCopyWarning` stating the memory of the per-call copy, when ``model`` has half-precision
-    weights and ``compute_dtype`` is set."""
+    """:class:`ComputeCopyWarning` stating the memory of the per-call copy, when ``model`` has weights narrower than
+    ``compute_dtype``."""
     extra = compute_copy_bytes(model, compute_dtype)
     if not extra:
         return
-    own = sum(t.numel() * t.element_size() for t in _half_tensors(model))
-    dtypes = sorted({str(t.dtype).replace("torch.", "") for t in _half_tensors(model)})
+    copied = _copied_tensors(model, compute_dtype)
+    own = sum(t.numel() * t.element_size() for t in copied)
+    dtypes = sorted({str(t.dtype).replace("torch.", "") for t in copied})
     warnings.warn(
         f"compute_dtype={compute_dtype}: each call runs on a "
         f"{str(compute_dtype).replace('torch.', '')} copy of the model's {'/'.join(dtypes)} weights, "
@@ -136,20 +146,25 @@ def explainable_model(model: torch.nn.Module, second_order: bool = True,
                       compute_dtype: torch.dtype | None = None) -> torch.nn.Module:
     """A twin of ``model`` for one explanation (see the module docstring): the same computation on the same
     parameter storage, in eval mode, parameters frozen, and (for Hessians, ``second_order``) an attention
-    implementation with a double backward. With ``compute_dtype`` (float32 / float64), half-precision parameters
-    and buffers are copies in that dtype instead of aliases (the model's own stay as they are)."""
+    implementation with a double backward. With ``compute_dtype`` (float32 / float64), parameters and buffers of a
+    narrower floating dtype are copies in that dtype instead of aliases (the model's own stay as they are)."""
     memo: dict[int, object] = {}
     for p in model.parameters():
         data = p.detach()
-        if compute_dtype is not None and data.dtype in HALF_DTYPES:
+        if _widened(data, compute_dtype):
             data = data.to(compute_dtype)  # a copy on the parameter's own device
         memo[id(p)] = torch.nn.Parameter(data, requires_grad=False)  # an alias of the storage (or its copy), frozen
     for b in model.buffers():
-        memo[id(b)] = b.to(compute_dtype) if compute_dtype is not None and b.dtype in HALF_DTYPES else b
+        memo[id(b)] = b.to(compute_dtype) if _widened(b, compute_dtype) else b
     for weights_map in _offloaded_maps(model):
         memo[id(weights_map)] = weights_map
     twin = copy.deepcopy(model, memo)
     twin.eval()
+    config = getattr(twin, "config", None)  # the twin's own copy
+    if pools_last_token(twin) and config is not None and getattr(config, "pad_token_id", None) is None:
+        # a GPT-2-style classifier without a pad token refuses batches ("Cannot handle batch sizes > 1"), and path
+        # points come in batches: an id no token has keeps its pooling (the last position) and lets it batch
+        config.pad_token_id = -1
     if second_order and attn_implementation(twin) not in _DIFFERENTIABLE_ATTENTION:
         if not hasattr(twin, "set_attn_implementation"):
             raise TypeError(f"{type(model).__name__} uses attn_implementation={attn_implementation(model)!r}, which "
