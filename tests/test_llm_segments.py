@@ -10,6 +10,7 @@ from llm_models import own_log_probability, tiny_llm
 from task_helpers import check_axioms
 
 from transformers_ih import CausalLMInteractionExplainer, PromptSegments, prompt_segments
+from transformers_ih.explainers.segments import degenerate_words, region_spans, region_words
 
 DOCS = ["the film is not bad", "the plot is thin", "the actors are good", "it is too long", "the music is fine"]
 
@@ -76,3 +77,22 @@ def test_documents_inside_a_chat_message():
     e = CausalLMInteractionExplainer(model, tok)(messages=messages, target="Yes", features=[None, p.spans], steps=8)
     assert e.words == DOCS[:3] and e.interactions.shape == (3, 3)
     assert e.meta["message_offsets"] == [[1, a, b] for a, b in p.spans]
+
+
+def test_words_inside_a_region():
+    """Words: the tokenizer's words split at whitespace (SentencePiece tokenizers give one word id for a whole text);
+    a whitespace-only token right before a word moves with it; tokens straddling the region's edge are held."""
+    text = "this film"  # SentencePiece: '▁this' '▁film', one word id
+    offsets, word_ids = [(0, 4), (4, 9)], [0, 0]
+    assert degenerate_words(text, offsets, word_ids)
+    assert region_words(text, offsets, word_ids, (0, 9)) == [(0, 4), (5, 9)]
+    text = "in Paris"  # byte-level: 'in' 'Ġ' 'Paris' (a rare word, its space split off)
+    offsets, word_ids = [(0, 2), (2, 3), (3, 8)], [0, 1, 1]
+    assert not degenerate_words(text, offsets, word_ids)
+    assert region_words(text, offsets, word_ids, (0, 8)) == [(0, 2), (2, 8)]
+    assert region_words(text, offsets, word_ids, (3, 8)) == [(3, 8)]  # the space is outside the region: held
+    text = "<x>ab cd</x>"  # template tokens around a content region (3, 8)
+    offsets, word_ids = [(0, 3), (3, 5), (5, 8), (8, 12)], [0, 1, 2, 3]
+    assert region_spans(text, offsets, word_ids, (3, 8), "token") == [(3, 5), (6, 8)]
+    assert region_spans(text, offsets, word_ids, (3, 8), "message") == [(3, 8)]
+    assert region_spans(text, offsets, word_ids, (4, 8), "word") == [(6, 8)]  # 'ab' straddles the edge: held

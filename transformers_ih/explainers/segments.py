@@ -14,6 +14,8 @@ The other helpers build feature spans *inside a region* of a tokenized text (a c
 rendered chat prompt, or a whole prompt), snapped to the tokenizer's tokens: a token belongs to a region when its
 characters (without the leading whitespace that byte-level and SentencePiece tokens carry) lie inside it; tokens
 that straddle a region's edge and whitespace-only tokens at its edges are held (not features).
+A whitespace-only token right before a word (a byte-level ``Ġ`` or a SentencePiece ``▁`` split from a rare word)
+moves with that word, as at the tokenizer's word level.
 
 **Words** inside a region are the tokenizer's words (``word_ids()``) split further at whitespace: SentencePiece-style
 tokenizers (Llama 2, Mistral, Phi-3, Gemma) do not pre-tokenize, so their ``word_ids()`` make one "word" of a whole
@@ -151,7 +153,10 @@ def region_words(text: str, offsets, word_ids, region: Span) -> list[Span]:
         new = (previous is None or previous != k - 1 or text[start:start + 1].isspace()
                or (word_ids is not None and word_ids[k] != word_ids[previous]))
         if new:
-            words.append([chars[k][0], end])
+            first = chars[k][0]
+            if k and chars[k - 1] is None and region[0] <= offsets[k - 1][0] < offsets[k - 1][1] == start:
+                first = offsets[k - 1][0]  # a whitespace-only token ("Ġ", "▁") just before goes with its word
+            words.append([first, end])
         else:
             words[-1][1] = max(words[-1][1], end)
         previous = k
