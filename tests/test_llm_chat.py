@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import torch
 import pytest
 from llm_models import own_log_probability, tiny_llm
 from task_helpers import check_axioms, restored
@@ -160,5 +161,49 @@ def test_chat_bad_input_names_the_fix():
         explainer("this film", target=" is", explain_messages="user")
     with pytest.raises(ValueError, match="falls outside"):
         explainer(messages=MESSAGES, target="Yes", features=[None, [(0, 200)]])
+    shouting = copy.deepcopy(tok)  # a template that changes contents beyond trimming: the message is named
+    shouting.chat_template = tok.chat_template.replace("message['content']", "message['content'] | upper")
+    with pytest.raises(ValueError, match=r"messages\[0\] \(system\): the chat template does not show"):
+        CausalLMInteractionExplainer(model, shouting)(messages=MESSAGES, target="Yes", steps=4)
     with restored(model), pytest.raises(ValueError, match="features='paragraph'"):  # the model stays as it was
         explainer(messages=MESSAGES, target="Yes", features="paragraph")
+
+
+@pytest.mark.parametrize("arch", ["llama", "mistral"])
+def test_chat_matches_brute_force_reference(arch):
+    """The whole chat interaction matrix against the independent full-Hessian reference (tests/reference.py): the
+    test itself picks the tokens that move (the user content's, found in the rendered text) and groups them into
+    words (the tokenizer's word ids for byte-level Llama 3; whitespace-separated words for SentencePiece Mistral,
+    whose word ids span the whole text); template, system and target tokens are held."""
+    from reference import Reference, assert_matches_reference, brute_force_interactions
+
+    model, tok = tiny_llm(arch)
+    messages = [MESSAGES[0], {"role": "user", "content": "Is this film not bad?"}]
+    e = CausalLMInteractionExplainer(model, tok, smoothing=None)(messages=messages, target="Yes", steps=4,
+                                                                 method="gauss", explain_messages="user")
+    ids, target = chat_ids(tok, messages), tok("Yes", add_special_tokens=False)["input_ids"]
+    enc = tok(e.text, add_special_tokens=False, return_offsets_mapping=True)
+    content = messages[1]["content"]
+    start = e.text.index(content)
+    index: dict = {}
+    features = []
+    for k, (s, t) in enumerate(enc["offset_mapping"]):
+        if k not in content_positions(tok, e.text, [content]):
+            features.append(-1)
+            continue
+        while e.text[s].isspace():
+            s += 1
+        key = enc.word_ids()[k] if arch == "llama" else e.text[start:s].count(" ")
+        features.append(index.setdefault(key, len(index)))
+    assert len(index) == len(e.words)
+    inputs = {"input_ids": torch.tensor([ids + target]), "attention_mask": torch.ones(1, len(ids) + len(target),
+                                                                                     dtype=torch.long)}
+
+    def log_probability(out):
+        logp = torch.log_softmax(out.logits, -1)
+        return sum(logp[:, len(ids) - 1 + k, i] for k, i in enumerate(target))
+
+    base = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    reference = brute_force_interactions(model, Reference(inputs, features + [-1] * len(target), base,
+                                                          log_probability), 4)
+    assert_matches_reference(e.interactions, reference)
