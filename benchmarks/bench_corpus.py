@@ -8,7 +8,7 @@ the corpus-level interactions (CorpusInteractions) of the dev set.
 Part 1 (engines): the same texts in the same shards through each engine, each mode in its own subprocess; the Ray
 modes start a local Ray cluster inside a network namespace with only loopback up (``unshare -n``: no packet leaves
 127.0.0.1). Part 2 (corpus): attributions for the whole dev set and interactions for its first ``--ih-corpus``
-sentences (resumable: ``benchmarks/results/corpus/shards-*``), aggregated with CorpusInteractions; the aggregate is
+sentences with a negation word (not, n't, no, never, nothing, nor; resumable: ``benchmarks/results/corpus/shards-*``), aggregated with CorpusInteractions; the aggregate is
 saved exactly as ``benchmarks/results/corpus/sst2_dev_interactions.json``.
 """
 
@@ -118,7 +118,10 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--ig-texts", type=int, default=64, help="part 1: random dev sentences, attributions")
     parser.add_argument("--ih-texts", type=int, default=8, help="part 1: random short dev sentences, interactions")
-    parser.add_argument("--ih-corpus", type=int, default=64, help="part 2: first dev sentences with interactions")
+    parser.add_argument("--ig-corpus", type=int, default=None, help="part 2: first dev sentences, attributions "
+                        "(default: the whole dev set)")
+    parser.add_argument("--ih-corpus", type=int, default=64,
+                        help="part 2: first dev sentences with a negation word, with interactions")
     parser.add_argument("--skip", nargs="*", default=[], choices=["engines", "corpus"])
     args = parser.parse_args(argv)
     if args.out is None:
@@ -126,7 +129,8 @@ def main(argv=None) -> int:
     if args.quick:
         args.ig_texts, args.ih_texts, args.ih_corpus = 8, 2, 4
     rec = common.Recorder(NAME, args, ig_texts=args.ig_texts, ih_texts=args.ih_texts, ih_corpus=args.ih_corpus,
-                          target="POSITIVE", cpu_threads_local=2, cpus_per_ray_worker=1)
+                          ig_corpus=args.ig_corpus,
+                          target="POSITIVE", torch_threads_local=1, cpus_per_ray_worker=1)
     dev = common.dev_sentences()
     rng = random.Random(0)
     ig_rows = sorted(rng.sample(range(len(dev)), args.ig_texts))
@@ -140,7 +144,7 @@ def main(argv=None) -> int:
             for name, engine, workers in modes:
                 common.log(NAME, f"{what}: {name} on {len(rows)} texts")
                 payload = {"engine": engine, "workers": workers, "rows": rows, "batch_size": batch,
-                           "interactions": interactions, "threads": 2 if engine == "local" else 1}
+                           "interactions": interactions, "threads": 1}
                 r = _summary(name, what, _run_mode(payload, timeout=3600))
                 results.append(r)
                 common.log(NAME, json.dumps({k: v for k, v in r.items() if k != "stderr_tail"}, default=str)[:400])
@@ -155,13 +159,14 @@ def main(argv=None) -> int:
         folder = args.out / "corpus"
         folder.mkdir(parents=True, exist_ok=True)
         corpus_modes = []
-        ig_all = 16 if args.quick else len(dev)
+        ig_all = 16 if args.quick else min(args.ig_corpus or len(dev), len(dev))
+        negated = [i for i, (_, text) in enumerate(dev) if NEGATIONS & set(text.split())][:args.ih_corpus]
         for what, rows, interactions, batch in [(f"attributions (IG), {'whole dev set' if ig_all == len(dev) else ''}"
                                                  f" {ig_all} sentences", list(range(ig_all)), False, 32),
-                                                (f"interactions (IH), first {args.ih_corpus} dev sentences",
-                                                 list(range(args.ih_corpus)), True, 8)]:
+                                                (f"interactions (IH), first {len(negated)} dev sentences with a "
+                                                 f"negation", negated, True, 8)]:
             common.log(NAME, f"corpus: {what}")
-            payload = {"engine": "local", "workers": 1, "rows": rows, "batch_size": batch, "threads": 2,
+            payload = {"engine": "local", "workers": 1, "rows": rows, "batch_size": batch, "threads": 1,
                        "interactions": interactions,
                        "output_dir": str(folder / ("shards-ih" if interactions else "shards-ig"))}
             if interactions:

@@ -52,9 +52,10 @@ def render(d: dict, out=None) -> Section:
     if modes:
         lines += [
             "`explain_dataset` on the same dev sentences and shards through each engine, each mode in its own "
-            "process: `local` (this process, torch with 2 threads) and `RayEngine` on a local Ray cluster started "
+            "process: `local` (one process, 1 torch thread) and `RayEngine` on a local Ray cluster started "
             "for the run (1 CPU and 1 torch thread per worker; the cluster in a network namespace with only "
-            "loopback up). The time includes the Ray workers loading the model (`from_pretrained` by path) but not "
+            "loopback up). One thread per process everywhere: on this shared 2-core machine two torch threads in "
+            "one process ran several times slower than one (the other cores were busy), which would flatter Ray. The time includes the Ray workers loading the model (`from_pretrained` by path) but not "
             "the cluster's start (own column). Attributions: random dev sentences (seed 0), 8 per shard; "
             "interactions: random dev sentences of at most 12 words (seed 1), 2 per shard. Target: the POSITIVE "
             "logit.",
@@ -73,8 +74,8 @@ def render(d: dict, out=None) -> Section:
     summary = d.get("corpus_summary")
     if summary and d.get("top_pairs"):
         lines += [
-            f"**Corpus-level pairs** of the shared model (`CorpusInteractions` over {summary['texts']} dev "
-            f"sentences with interactions: {summary['word_types']} word types, {summary['pairs']} word-type pairs; "
+            f"**Corpus-level pairs** of the shared model (`CorpusInteractions` over the first {summary['texts']} "
+            f"dev sentences with a negation word: {summary['word_types']} word types, {summary['pairs']} word-type pairs; "
             f"the whole aggregate is saved exactly in `benchmarks/results/corpus/sst2_dev_interactions.json`). "
             "Mean interaction on the POSITIVE logit over a pair's occurrences (half the pair's total in a "
             "sentence), pairs seen at least 3 times, by mean |interaction|:",
@@ -91,7 +92,8 @@ def render(d: dict, out=None) -> Section:
                       "sentences per engine; rates on the whole dev set are not extrapolated from them. Two Ray "
                       "workers on this 2-core machine share its cores with the driver and the raylet.")
     if corpus_runs:
-        limits.append(f"- Corpus pairs: interactions for the first {s['ih_corpus']} dev sentences, not all 872 (at "
-                      "~11 s per sentence the whole dev set takes about 2.7 h on this CPU); attributions for the "
-                      "whole dev set.")
+        limits.append(f"- Corpus pairs: interactions for the first {s['ih_corpus']} dev sentences with a negation "
+                      "word, not all 872 (at ~11 s per sentence the whole dev set takes about 2.7 h on this CPU), so "
+                      "the corpus-level pairs are those of negated sentences; attributions for "
+                      + (f"the first {s['ig_corpus']} dev sentences." if s.get("ig_corpus") else "the whole dev set."))
     return Section(TITLE, "\n".join(lines).rstrip(), tuple(targets(d)), tuple(limits))

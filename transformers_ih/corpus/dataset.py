@@ -77,8 +77,7 @@ def explain_dataset(explainer, dataset, column="sentence", *, output_dir: str | 
     explainer.resolve(_options_only(shared))  # bad option values fail here, before any work
     if not shards.streaming:  # every text checked before any work (an IterableDataset: shard by shard)
         text_columns = [c for a, c in columns.items() if a in explainer.texts]
-        check_texts(dataset.select_columns(text_columns).data.table if not getattr(dataset, "_indices", None)
-                    else dataset.select_columns(text_columns).with_format("arrow")[:],
+        check_texts(dataset.select_columns(text_columns).with_format("arrow")[:],
                     {a: c for a, c in columns.items() if a in explainer.texts}, tuple(explainer.texts), 0)
     work = ShardWork(columns, shared)
     store = None
@@ -109,14 +108,13 @@ def _check_clash(names: list[str]) -> None:
 def _run(explainer, engine, work: ShardWork, shards: InputShards, store: OutputStore | None, progress):
     finished = store.finished() if store is not None else set()
     total = shards.num_rows
-    done_rows = 0
     digests: dict[int, str] = {}
     seen_columns = shards.column_names is not None
     results: dict[int, pa.Table] = {}
     input_rows: dict[int, int] = {}
 
     def pending():
-        nonlocal done_rows, seen_columns
+        nonlocal seen_columns
         for k, first_row, table in shards.shards():
             if not seen_columns:  # an IterableDataset without features: check its columns on the first rows
                 check_columns(table.column_names, work.columns)
@@ -130,17 +128,16 @@ def _run(explainer, engine, work: ShardWork, shards: InputShards, store: OutputS
                     raise ValueError(f"the input differs from the one {str(store.path)!r} was written from: rows "
                                      f"{first_row}-{first_row + table.num_rows - 1} changed. Resume with the same "
                                      f"dataset, or pick another output_dir, or pass overwrite=True")
-                done_rows += table.num_rows
-                if bar is not None:
-                    bar.update(table.num_rows)
                 continue
             if shards.streaming:
                 check_texts(table, work.columns, tuple(explainer.texts), first_row)
             digests[k] = digest
             yield k, first_row, table
 
+    # the bar starts at the rows already written, so its rate and ETA are this run's
+    initial = sum(store.shard_info(k)["input_rows"] for k in finished) if store is not None else 0
     show = progress is not False
-    bar = progress_bar(total, desc="explaining", unit="text", smoothing=0.1) if show else None
+    bar = progress_bar(total, initial=initial, desc="explaining", unit="text", smoothing=0.1) if show else None
     try:
         for k, out in engine.run(explainer, work, pending(), bar):
             if store is not None:

@@ -9,6 +9,7 @@ one explainer call on exactly its rows (:func:`.shard.explain_table`), so engine
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import os
 import resource
@@ -19,6 +20,7 @@ from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
 
+from ..explainers.base import TextInteractionExplainer
 from ..explainers.progress import counting_into
 from .fingerprint import model_digest
 from .shard import ShardWork, explain_table, table_from_bytes, table_to_bytes
@@ -96,9 +98,9 @@ class ExplainerSpec:
                              "with model.save_pretrained(path) and tokenizer.save_pretrained(path), load it from "
                              "there, or pass RayEngine(model=path)")
         params = next(iter(model.parameters()))
-        settings = {name: getattr(explainer, name) for name in (
-            "baseline", "background", "smoothing", "rtol", "atol", "max_nodes", "internal_batch_size",
-            "text_batch_size")}
+        # every setting of the explainer (the task's own too), set on the worker's explainer after it is built
+        settings = {name: value for name, value in vars(explainer).items()
+                    if not name.startswith("_") and name not in ("model", "tokenizer")}
         settings["progress"] = False
         return cls(type(explainer), type(model), str(model_id), str(tokenizer_id), str(params.dtype).split(".")[-1],
                    model_digest(model), settings, explainer.max_padding)
@@ -119,7 +121,10 @@ class ExplainerSpec:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         model = model.to(device)
         tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_id)
-        explainer = self.explainer_class(model, tokenizer, **self.settings)
+        init = inspect.signature(TextInteractionExplainer.__init__).parameters
+        explainer = self.explainer_class(model, tokenizer, **{k: v for k, v in self.settings.items() if k in init})
+        for name, value in self.settings.items():  # and the task's own settings, as the explainer had them
+            setattr(explainer, name, value)
         if self.max_padding is not None:
             explainer.max_padding = self.max_padding
         return explainer
@@ -285,10 +290,14 @@ class RayEngine(Engine):
                     if bar is not None:
                         bar.update(sizes[k])
                     yield k, table_from_bytes(row["output"])
-        except Exception as err:
+        except Exception as err:  # a worker's error (bad text, wrong model): raised as its own type
             cause = getattr(err, "cause", None)
             if isinstance(cause, (ValueError, TypeError, RuntimeError)):
-                raise type(cause)(f"on a Ray worker: {cause}") from err
+                try:
+                    again = type(cause)(f"on a Ray worker: {cause}")
+                except Exception:
+                    raise err from None
+                raise again from err
             raise
 
     def worker_memory(self) -> dict[str, float]:

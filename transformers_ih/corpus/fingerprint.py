@@ -3,7 +3,7 @@ configuration instead of mixing two into one output.
 
 Included: the task, the model's weights (a digest of every parameter and buffer), its class and dtype, the
 tokenizer (a digest of its fast tokenizer's JSON), the explainer's settings that change results (baseline,
-background, smoothing, rtol, atol, max_nodes), the call's options and task arguments, the columns and the shard
+background, smoothing, rtol, atol, max_nodes, a task's own), the call's options and task arguments, the columns and the shard
 size. Not included (they change rounding at most, or nothing): the engine, ``internal_batch_size``,
 ``text_batch_size``, ``progress``.
 """
@@ -17,10 +17,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["run_config", "config_digest", "model_digest", "tokenizer_digest", "describe_value", "EXPLAINER_SETTINGS"]
+__all__ = ["run_config", "config_digest", "model_digest", "tokenizer_digest", "describe_value", "explainer_settings"]
 
-#: explainer attributes that change what is computed
-EXPLAINER_SETTINGS = ("baseline", "background", "smoothing", "rtol", "atol", "max_nodes")
+#: explainer attributes that change rounding at most (batching, memory, display): not part of the configuration
+NOT_SETTINGS = ("model", "tokenizer", "internal_batch_size", "text_batch_size", "progress", "max_padding")
+
+
+def explainer_settings(explainer) -> dict[str, Any]:
+    """The explainer's own settings that change what is computed: its public attributes (baseline, background,
+    smoothing, rtol, atol, max_nodes, and a task's own such as a causal LM's ``moe_routing``)."""
+    return {name: value for name, value in sorted(vars(explainer).items())
+            if not name.startswith("_") and name not in NOT_SETTINGS}
 
 
 def _tensor_digest(t) -> str:
@@ -100,7 +107,7 @@ def run_config(explainer, *, columns: dict[str, str], call: dict[str, Any], batc
             "weights": model_digest(model),
         },
         "tokenizer": {"class": type(explainer.tokenizer).__name__, "digest": tokenizer_digest(explainer.tokenizer)},
-        "explainer": {name: describe_value(getattr(explainer, name, None)) for name in EXPLAINER_SETTINGS},
+        "explainer": {name: describe_value(value) for name, value in explainer_settings(explainer).items()},
         "call": {name: describe_value(value) for name, value in sorted(call.items())},
         "columns": dict(columns),
         "batch_size": int(batch_size),

@@ -113,6 +113,7 @@ def plot_partners(corpus: "CorpusInteractions", word: str | None = None, k: int 
         word = max(menu_words, key=lambda w: max((s.mean_abs for s in corpus.partners(w, 1)), default=0.0))
         word = corpus.word(word).word
     bars, stats = _partner_bars(corpus, word, k, min_count, p)
+    rows = max([len(stats)] + [len(corpus.partners(w, k, min_count=min_count)) for w in menu_words])
     fig = go.Figure(go.Bar(orientation="h", hovertemplate="%{hovertext}<extra></extra>", **bars),
                     layout=base_layout(p))
     fig.update_layout(
@@ -120,7 +121,7 @@ def plot_partners(corpus: "CorpusInteractions", word: str | None = None, k: int 
         xaxis=dict(title=dict(text=f"mean interaction ({plotly_text(_units(corpus))})"), zeroline=True,
                    zerolinewidth=1.5),
         yaxis=dict(type="category", autorange="reversed"),
-        height=200 + 26 * max(1, k if menu_words else len(stats)), bargap=0.25, margin=dict(t=100),
+        height=200 + 26 * max(1, rows), bargap=0.25, margin=dict(t=100),
     )
     if menu_words:
         buttons = []
