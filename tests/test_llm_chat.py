@@ -104,8 +104,10 @@ def test_system_message_excluded_message_level_and_spans():
     sentences = explainer(messages=two, target="Yes", steps=8, features="sentence")
     assert sentences.words == ["Is this film good.", "It is not bad at all."] and sentences.level == "sentence"
     called = explainer(messages=MESSAGES, target="Yes", steps=8, explain_messages="user",
-                       features=lambda content: [(0, 2)])
-    assert called.words == ["Is"]
+                       features=lambda content: [(0, 2), (8, 12)])
+    assert called.words == ["Is", "film"] and called.meta["call"]["features"] is None  # a callable is not recorded
+    values = explainer.coalition_values(called, np.array([[True, True], [False, False], [True, False]]))
+    np.testing.assert_allclose(values[:2], [called.f_input, called.f_baseline], atol=1e-5)
 
 
 def test_trimmed_content_keeps_spans_into_the_message():

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from llm_models import llm_directory, tiny_llm
+from optional import require
 from task_helpers import check_axioms, restored
 from transformers import AutoModelForCausalLM
 
@@ -19,6 +20,7 @@ from transformers_ih import CausalLMInteractionExplainer
 from transformers_ih.explainers.model_state import ComputeCopyWarning
 
 PROMPT, TARGET = "this film is not bad", " at all"
+ACCELERATE = "pip install accelerate (transformers loads device_map models through it)"
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +94,7 @@ def test_device_map(tmp_path, device_map, kw):
     """accelerate's device_map: "cpu", a split with a layer offloaded to disk (its weights on the meta device, loaded
     by hooks at each forward), and on a GPU machine a cuda:0 + cpu split. The explanation equals the single-device
     model's, and the model keeps its hooks and placement (offloaded weights stay on meta)."""
-    pytest.importorskip("accelerate")
+    require("accelerate", ACCELERATE)
     reference_model, tok = tiny_llm("llama")
     reference = CausalLMInteractionExplainer(reference_model, tok)(PROMPT, target=TARGET)
     load = {"offload_folder": str(tmp_path / "offload")} if kw.get("offload") else {}
@@ -117,7 +119,7 @@ def test_device_map(tmp_path, device_map, kw):
 
 def test_offloaded_bf16_with_compute_dtype(tmp_path, half_llama):
     """bfloat16 weights offloaded to disk are cast to float32 as the hooks load them into the call's twin."""
-    pytest.importorskip("accelerate")
+    require("accelerate", ACCELERATE)
     half, full, tok = half_llama
     directory = tmp_path / "bf16"
     half.save_pretrained(directory)

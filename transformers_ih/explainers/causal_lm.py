@@ -62,7 +62,10 @@ class _ContinuationExplainer(TextInteractionExplainer):
     def _explain_group(self, jobs, options):
         if not self._frozen_routing():
             return super()._explain_group(jobs, options)
-        with FrozenRouting(record_routing(self.active_model, dict(jobs[0].encoded.inputs))):
+        routing = record_routing(self.active_model, dict(jobs[0].encoded.inputs))
+        if not routing:  # no torch.topk router in this model: nothing to hold
+            return super()._explain_group(jobs, options)
+        with FrozenRouting(routing):
             explanations = super()._explain_group(jobs, options)
         for explanation in explanations:
             explanation.meta["moe_routing"] = "input"
@@ -161,6 +164,15 @@ class _ContinuationExplainer(TextInteractionExplainer):
                 call["unrecorded"] = [k for k in call["unrecorded"] if k not in ("generation_kwargs",)]
                 job.meta = {**job.meta, "call": call}
         return jobs
+
+    def _evaluation_options(self, explanation, call, output, baseline, smoothing):
+        """A chat whose features a callable made: its spans, per message, from ``meta["message_offsets"]``."""
+        if call.get("features", "word") is None and "messages" in call.get("inputs", {}):
+            per_message: list = [None] * len(call["inputs"]["messages"])
+            for i, start, end in explanation.meta.get("message_offsets", []):
+                per_message[i] = (per_message[i] or []) + [(start, end)]
+            call = {**call, "features": per_message}
+        return super()._evaluation_options(explanation, call, output, baseline, smoothing)
 
     def _explained_job(self, explanation, call, options):
         """Per-token explanations are told apart by their position in the continuation (a token may repeat)."""
