@@ -32,9 +32,11 @@ FLOAT64_CHAT = ("gemma2",)  # soft-capped attention and logits: the chat explana
 
 
 def arch_params():
-    return [pytest.param(a, id=a, marks=[pytest.mark.skip(reason=f"transformers {transformers.__version__} has no "
-                                                                   f"{CONFIGS[a]}")] if not hasattr(transformers, CONFIGS[a]) else [])
-            for a in ARCHS]
+    def marks(a):
+        missing = not hasattr(transformers, CONFIGS[a])
+        return [pytest.mark.skip(reason=f"transformers {transformers.__version__} has no {CONFIGS[a]}")] if missing else []
+
+    return [pytest.param(a, id=a, marks=marks(a)) for a in ARCHS]
 
 
 @pytest.mark.parametrize("arch", arch_params())
