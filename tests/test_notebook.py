@@ -3,13 +3,11 @@ against the small real model and SST-2 copy in ../shared."""
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from notebooks import assert_committed_without_outputs, code_cells
+from notebooks import assert_committed_without_outputs, code_cells, execute_notebook
 from optional import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,28 +31,9 @@ def test_notebook_reads_its_model_and_data_from_the_environment():
 
 @pytest.mark.slow
 def test_notebook_runs_without_errors(monkeypatch):
-    from nbclient import NotebookClient
-
     for path in (MODEL_DIR, SST2_DIR / "dev.tsv"):
         if not path.exists():
             unavailable(f"{path} is missing", "put the ../shared folder (models, data) next to the repository")
-    monkeypatch.setenv("TRANSFORMERS_IH_MODEL", str(MODEL_DIR))
-    monkeypatch.setenv("TRANSFORMERS_IH_SST2_DIR", str(SST2_DIR))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(
-        nb, timeout=TIME_LIMIT_S, startup_timeout=120, kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )
-    start = time.monotonic()
-    client.execute()  # raises CellExecutionError on the first failing cell
-    elapsed = time.monotonic() - start
-    errors = [out for cell in code_cells(nb) for out in cell.outputs if out.output_type == "error"]
-    assert errors == []
-    printed = "".join(
-        out.get("text", "") for cell in code_cells(nb) for out in cell.outputs if out.output_type == "stream"
-    )
-    assert "opposite signs: True" in printed  # not × bad and not × good pull the POSITIVE logit apart
-    assert elapsed < TIME_LIMIT_S, f"notebook took {elapsed:.0f}s"
+    run = execute_notebook(NOTEBOOK, monkeypatch, TIME_LIMIT_S, TRANSFORMERS_IH_MODEL=str(MODEL_DIR),
+                           TRANSFORMERS_IH_SST2_DIR=str(SST2_DIR))
+    assert "opposite signs: True" in run.printed  # not × bad and not × good pull the POSITIVE logit apart
