@@ -11,6 +11,20 @@ completeness integrand is known exactly from ``F`` and ``F'`` at its ends: an em
 costs two scalar evaluations per panel end and reuses them between neighbours. Panels (Gauss-Legendre, or
 Gauss for ``-ln t``) are bisected where this error is largest until the sum of panel errors meets the
 tolerance; the expensive per-group Hessians are then evaluated only at the final nodes.
+
+The tolerance is scale-aware: ``max(rtol |F(1) - F(0)|, atol, variation_rtol V)`` with ``V`` the path's total
+variation ``int |F'| dt`` (estimated from every value of ``F`` evaluated, a lower bound that grows as the rule
+refines) and ``variation_rtol = rtol / 10`` by default. Where ``F`` rises and falls back (``|F(1) - F(0)|`` tiny
+against ``V``, e.g. an explained class near its baseline value) the attributions are of the size of ``V``, not of
+``F(1) - F(0)``; a tolerance of ``rtol |F(1) - F(0)|`` would then lie below the float rounding of the panel
+errors themselves. Wherever ``|F(1) - F(0)| >= V / 10`` the tolerance is ``rtol |F(1) - F(0)|`` (or ``atol``) as
+before.
+
+When the panel errors are at the float noise floor (within :attr:`AdaptiveRefiner.NOISE_FACTOR` times the
+rounding of their own terms, in the function's dtype) and have stopped shrinking for
+:attr:`AdaptiveRefiner.STALL_ROUNDS` rounds of bisection, refining further only adds noise: the rule stops,
+keeps the panels of the round with the smallest summed error, and reports ``stagnated`` and the error reached
+(not converged) with a :class:`NoiseFloorWarning`.
 """
 
 from __future__ import annotations
@@ -30,19 +44,32 @@ class NodeCapWarning(UserWarning):
     """The adaptive rule stopped at its node cap before reaching the tolerance."""
 
 
+class NoiseFloorWarning(UserWarning):
+    """The adaptive rule stopped at the float noise floor before reaching the tolerance."""
+
+
 @dataclass
 class AdaptiveInfo:
     """What the adaptive rule did.
 
     Attributes:
-        tolerance: absolute tolerance asked for (output units).
-        estimated_error: sum over panels of ``|quadrature - exact|`` of the completeness integrand.
+        tolerance: absolute tolerance (output units): ``max(rtol |F(1) - F(0)|, atol, variation_rtol *
+            variation)``.
+        estimated_error: sum over panels of ``|quadrature - exact|`` of the completeness integrand: the error
+            reached (also when not converged).
         completeness_error: ``|sum of panel quadratures - (F(1) - F(0))|``; the completeness error the final
             attributions / interactions will have, up to floating-point error.
         converged: whether ``estimated_error <= tolerance``.
         scalar_evaluations: path points at which the scalar ``F`` (and derivatives) was evaluated.
         panels: final panel edges.
         f_baseline, f_input: ``F(0)`` and ``F(1)`` (the path's ends, always evaluated by the rule).
+        variation: the path's total variation ``int_0^1 |F'(t)| dt`` as estimated from the values of ``F``
+            evaluated (a lower bound).
+        noise_floor: the float rounding estimated in the final panels' errors (``eps`` of the dtype times the
+            magnitude of their terms); errors within :attr:`AdaptiveRefiner.NOISE_FACTOR` times it are noise.
+        stagnated: the rule stopped because its errors stopped shrinking at the noise floor (then not
+            ``converged``; ``estimated_error`` is the smallest summed error reached, whose panels are kept).
+        capped: the rule stopped at ``max_nodes``.
     """
 
     tolerance: float
@@ -53,6 +80,10 @@ class AdaptiveInfo:
     panels: list[tuple[float, float]] = field(default_factory=list)
     f_baseline: float = float("nan")
     f_input: float = float("nan")
+    variation: float = float("nan")
+    noise_floor: float = float("nan")
+    stagnated: bool = False
+    capped: bool = False
 
 
 def _integrand(measure: str, t: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -96,10 +127,22 @@ class AdaptiveRefiner:
     takes ``(order + 1, K)`` values ``F, F', F''`` there; ``result()`` gives the rule and its info.
     See :func:`adaptive_rule` for the arguments."""
 
+    # stagnation at the float noise floor: summed panel errors within NOISE_FACTOR x their estimated rounding
+    # that have not halved for STALL_ROUNDS rounds of bisection
+    NOISE_FACTOR = 100.0
+    STALL_ROUNDS = 3
+
     def __init__(self, measure: str, *, rtol: float = 1e-3, atol: float = 1e-4, panel_nodes: int = 6,
                  initial_panels: int = 4, max_nodes: int = 512, strategy: str = "greedy",
-                 node_cost: float | None = None):
+                 node_cost: float | None = None, variation_rtol: float | None = None, eps: float | None = None):
         self.measure, self.rtol, self.atol = measure, rtol, atol
+        self.variation_rtol = rtol / 10 if variation_rtol is None else variation_rtol
+        self.eps = float(np.finfo(np.float32).eps) if eps is None else float(eps)
+        self.samples: dict[float, float] = {}  # t -> F(t), every value evaluated (for the path's variation)
+        self.noise: dict[tuple[float, float], float] = {}  # panel -> rounding scale of its error
+        self.stagnated = False
+        self._best = None  # (summed error, panels) of the round with the smallest summed error
+        self._stall = 0  # rounds since the summed error last halved
         self.node_cost = node_cost
         self._coarsening: list | None = None  # the candidate rules being tested: (panel, n, nodes, weights)
         self._tried: dict = {}  # panel -> {n: (nodes, weights, error, quadrature)} of the tested candidates
@@ -129,24 +172,62 @@ class AdaptiveRefiner:
             return
         new_panels, rules, new_ends, ts = self._pending
         self.evaluations += len(ts)
+        self._sample(ts, d)
         for j, t in enumerate(new_ends):
             self.ends[t] = (d[0, j], d[1, j])
         offset = len(new_ends)
         for (a, b), (nodes, weights) in zip(new_panels, rules):
             vals = _integrand(self.measure, nodes, d[:, offset : offset + len(nodes)])
             offset += len(nodes)
-            exact = _antiderivative(self.measure, b, *self.ends[b]) - _antiderivative(self.measure, a, *self.ends[a])
+            upper = _antiderivative(self.measure, b, *self.ends[b])
+            lower = _antiderivative(self.measure, a, *self.ends[a])
             quad = float(weights @ vals)
-            self.panels[(a, b)] = (nodes, weights, abs(quad - exact), quad)
-        if self.tol is None:
+            self.panels[(a, b)] = (nodes, weights, abs(quad - (upper - lower)), quad)
+            self.noise[(a, b)] = self.eps * (abs(upper) + abs(lower) + float(np.abs(weights) @ np.abs(vals)))
+        if self.delta is None:
             self.delta = self.ends[1.0][0] - self.ends[0.0][0]
-            self.tol = max(self.rtol * abs(self.delta), self.atol)
+        self.tol = self._tolerance()
         self._pending = self._next()
+
+    def _sample(self, ts: np.ndarray, d: np.ndarray) -> None:
+        self.samples.update(zip(np.asarray(ts, dtype=np.float64).tolist(), np.asarray(d[0], dtype=np.float64).tolist()))
+
+    def variation(self) -> float:
+        """``sum |F(t_{i+1}) - F(t_i)|`` over every evaluated position, in order: a lower bound of the path's total
+        variation ``int_0^1 |F'(t)| dt`` that grows as the rule refines."""
+        values = np.array([self.samples[t] for t in sorted(self.samples)])
+        return float(np.abs(np.diff(values)).sum()) if len(values) > 1 else 0.0
+
+    def _tolerance(self) -> float:
+        """``max(rtol |delta|, atol, variation_rtol * variation)``; never decreases (the variation estimate only
+        grows), so a panel judged accurate enough stays so."""
+        tol = max(self.rtol * abs(self.delta), self.atol, self.variation_rtol * self.variation())
+        return tol if self.tol is None else max(tol, self.tol)
+
+    def noise_floor(self) -> float:
+        return float(sum(self.noise[p] for p in self.panels))
+
+    def _at_noise_floor(self, est: float) -> bool:
+        """Track the summed error per round; ``True`` once it has stopped halving for ``STALL_ROUNDS`` rounds
+        within ``NOISE_FACTOR`` times the rounding of its terms (then the best round's panels are restored)."""
+        if self._best is None or est < 0.5 * self._best[0]:
+            self._stall = 0
+        else:
+            self._stall += 1
+        if self._best is None or est < self._best[0]:
+            self._best = (est, dict(self.panels))
+        if self._stall >= self.STALL_ROUNDS and est <= self.NOISE_FACTOR * self.noise_floor():
+            self.panels = dict(self._best[1])
+            return True
+        return False
 
     def _next(self):
         errors = {p: v[2] for p, v in self.panels.items()}
         if sum(errors.values()) <= self.tol:
             return self._plan_coarsening()
+        if self._at_noise_floor(sum(errors.values())):
+            self.stagnated = True
+            return None
         budget = (self.max_nodes - len(self.panels) * self.panel_nodes) // self.panel_nodes  # panels we may add
         if budget < 1:
             self.capped = True
@@ -201,6 +282,7 @@ class AdaptiveRefiner:
             quad = float(w @ vals)
             self._tried.setdefault((a, b), {})[order] = (x, w, abs(quad - exact), quad)
         self.evaluations += offset
+        self._sample(np.concatenate([c[2] for c in self._coarsening]), d)
         self._coarsening = None
         self._pending = self._plan_coarsening()  # finishes the coarsening when nothing is left to try
 
@@ -235,6 +317,15 @@ class AdaptiveRefiner:
                 NodeCapWarning,
                 stacklevel=4,
             )
+        elif self.stagnated:
+            warnings.warn(
+                f"adaptive path rule stopped at the float noise floor with estimated completeness error {est:.3g} > "
+                f"tolerance {self.tol:.3g} (|f(x) - f(x')| = {abs(self.delta):.3g}, path variation "
+                f"{self.variation():.3g}): its panel errors stopped shrinking; a wider dtype (float64) would reach "
+                f"further",
+                NoiseFloorWarning,
+                stacklevel=4,
+            )
         info = AdaptiveInfo(
             tolerance=float(self.tol),
             estimated_error=est,
@@ -244,6 +335,10 @@ class AdaptiveRefiner:
             panels=[(float(a), float(b)) for a, b in ordered],
             f_baseline=float(self.ends[0.0][0]),
             f_input=float(self.ends[1.0][0]),
+            variation=self.variation(),
+            noise_floor=self.noise_floor(),
+            stagnated=self.stagnated,
+            capped=self.capped,
         )
         return PathRule(nodes, weights, self.measure, f"adaptive({len(nodes)})"), info
 
@@ -280,7 +375,10 @@ def adaptive_rule(
     Args:
         path_fn: ``path_fn(ts, order)`` returns ``(order + 1, K)`` values ``F, F', F''`` at positions ``ts``.
         measure: ``"uniform"`` (IG) or ``"log"`` (IH).
-        rtol, atol: stop when the summed panel error is ``<= max(rtol * |F(1) - F(0)|, atol)``.
+        rtol, atol: stop when the summed panel error is ``<= max(rtol * |F(1) - F(0)|, atol,
+            variation_rtol * V)`` (``V`` the path's total variation; see the module docstring).
+        variation_rtol: default ``rtol / 10``.
+        eps: the machine epsilon of the function's dtype (default float32's), for the noise floor.
         panel_nodes: Gauss nodes per panel (default 6).
         initial_panels: equal panels to start from (default 4).
         max_nodes: cap on final nodes (default 512); a :class:`NodeCapWarning` is issued when it stops

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from .adaptive import AdaptiveInfo, adaptive_rules
 from .quadrature import PathRule, fixed_rule
 from .reduction import ReducedFunction
@@ -30,7 +32,8 @@ def choose_rules(
         if steps is not None:
             raise ValueError("steps selects a fixed rule; do not combine it with method='adaptive'")
         return adaptive_rules(path_fn or reduced.path_derivatives, reduced.num_problems, measure, rtol=rtol, atol=atol,
-                              max_nodes=max_nodes, panel_nodes=panel_nodes, node_costs=node_costs)
+                              max_nodes=max_nodes, panel_nodes=panel_nodes, node_costs=node_costs,
+                              eps=float(torch.finfo(reduced.dtype).eps))
     if steps is None:
         raise ValueError(f"method={method!r} is a fixed rule and needs steps=N")
     rule = fixed_rule(measure, int(steps), method or "gauss", seed=seed)
