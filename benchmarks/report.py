@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 from sections import (accuracy_per_evaluation, attributions_vs_captum, interactions_vs_path_explain,  # noqa: E402
-                      long_document, long_input, machine, target_23_words, throughput)
+                      long_input, machine, target_23_words, throughput)
 from sections import faithfulness  # noqa: E402
 from sections.base import Output, Section, Target, table  # noqa: E402
 
@@ -31,7 +31,6 @@ SECTIONS = {
     "attributions_vs_captum": attributions_vs_captum.render,
     "throughput": throughput.render,
     "long_input": long_input.render,
-    "long_document": long_document.render,
     "faithfulness": faithfulness.render,
 }
 
