@@ -161,8 +161,8 @@ def main(argv=None) -> int:
         corpus_modes = []
         ig_all = 16 if args.quick else min(args.ig_corpus or len(dev), len(dev))
         negated = [i for i, (_, text) in enumerate(dev) if NEGATIONS & set(text.split())][:args.ih_corpus]
-        for what, rows, interactions, batch in [(f"attributions (IG), {'whole dev set' if ig_all == len(dev) else ''}"
-                                                 f" {ig_all} sentences", list(range(ig_all)), False, 32),
+        ig_what = "the whole dev set" if ig_all == len(dev) else f"first {ig_all} dev sentences"
+        for what, rows, interactions, batch in [(f"attributions (IG), {ig_what}", list(range(ig_all)), False, 32),
                                                 (f"interactions (IH), first {len(negated)} dev sentences with a "
                                                  f"negation", negated, True, 8)]:
             common.log(NAME, f"corpus: {what}")

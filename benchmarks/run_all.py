@@ -27,6 +27,7 @@ BENCHMARKS = {
     "long_input": "bench_long_input.py",
     # "long_document": "bench_long_document.py",  (written; not yet run to the end on this shared CPU: see issue 16)
     "faithfulness": "bench_faithfulness.py",
+    "corpus": "bench_corpus.py",
 }
 
 

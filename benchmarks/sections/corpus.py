@@ -18,7 +18,7 @@ def _mode_rows(modes: list[dict]) -> list[list]:
         workers = m.get("worker_peak_rss_mb") or {}
         memory = (", ".join(f"{v:.0f}" for v in sorted(workers.values())) + " (workers)") if workers else \
             f"{m['peak_rss_mb']:.0f}"
-        rows.append([m["what"], m["mode"], m["texts"], f"{m['mean_words']:.1f}", fs(m["time_s"]),
+        rows.append([" ".join(m["what"].split()), m["mode"], m["texts"], f"{m['mean_words']:.1f}", fs(m["time_s"]),
                      f"{m['texts_per_s']:.2f}", fs(m["cluster_start_s"]) if m.get("cluster_start_s") else "-",
                      f"{m['max_steps']:.0f} / {m['median_steps']:.0f} = {fr(m['tail_ratio'])}", memory])
     return rows
@@ -67,7 +67,12 @@ def render(d: dict, out=None) -> Section:
                       for what, r in d.get("ratios_vs_local", {}).items()]
         if ratio_rows:
             lines += ["Rates relative to the local engine (same run):", "",
-                      table(["what", "ray, 1 worker", "ray, 2 workers"], ratio_rows), ""]
+                      table(["what", "ray, 1 worker", "ray, 2 workers"], ratio_rows), "",
+                      "The modes ran one after another, one process at a time; where other processes load the "
+                      "machine (see Machine), that load changes between modes, so ratios are as much the load's as "
+                      "the engines'. A second Ray worker cannot add throughput on a 2-core machine that is already "
+                      "busy; per worker, Ray adds the cluster's start and each worker's model load (a few seconds).",
+                      ""]
     if corpus_runs:
         lines += ["**The corpus run** (local engine, shards written to an output folder and resumable):", "",
                   table(headers, _mode_rows(corpus_runs)), ""]
