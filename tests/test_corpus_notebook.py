@@ -3,13 +3,11 @@ environment, and runs end to end (nbclient) on the small real model and the SST-
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from notebooks import assert_committed_without_outputs, code_cells
+from notebooks import assert_committed_without_outputs, code_cells, execute_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "sst2_corpus.ipynb"
@@ -31,29 +29,16 @@ def test_corpus_notebook_reads_its_model_and_data_from_the_environment():
 
 @pytest.mark.slow
 def test_corpus_notebook_runs_without_errors(monkeypatch):
-    from nbclient import NotebookClient
-
     for path in (MODEL_DIR, SST2_DIR / "dev.tsv"):
         if not path.exists():
             pytest.skip(f"{path} is missing (the ../shared folder next to the repository)")
-    monkeypatch.setenv("TRANSFORMERS_IH_MODEL", str(MODEL_DIR))
-    monkeypatch.setenv("TRANSFORMERS_IH_SST2_DIR", str(SST2_DIR))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(nb, timeout=TIME_LIMIT_S, startup_timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOK.parent)}})
-    start = time.monotonic()
-    client.execute()  # raises CellExecutionError on the first failing cell
-    elapsed = time.monotonic() - start
-    outputs = [out for cell in code_cells(nb) for out in cell.outputs]
-    assert [out for out in outputs if out.output_type == "error"] == []
-    printed = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+    run = execute_notebook(NOTEBOOK, monkeypatch, TIME_LIMIT_S, TRANSFORMERS_IH_MODEL=str(MODEL_DIR),
+                           TRANSFORMERS_IH_SST2_DIR=str(SST2_DIR))
+    printed = run.printed
     assert "explained 8 sentences" in printed and "every shard was already there" in printed
     assert "refused: " in printed and "round trip exact: True" in printed
     assert " x " in printed  # the negation pairs
-    html = "".join(out.get("data", {}).get("text/html", "") for out in outputs if out.output_type in
-                   ("display_data", "execute_result"))
+    outputs = [out for cell in code_cells(run.nb) for out in cell.outputs]
+    html = "".join(out.get("data", {}).get("text/html", "") for out in outputs)
     assert "transformers-ih corpus interactions" in html
-    assert elapsed < TIME_LIMIT_S, f"notebook took {elapsed:.0f}s"
+    assert run.figures  # the partners figure
