@@ -9,11 +9,10 @@ import json
 
 import datasets
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from tiny_models import sst2_sentences
-from transformers_ih import (CorpusInteractions, Explanation, PairClassificationInteractionExplainer,
+from transformers_ih import (Explanation, PairClassificationInteractionExplainer,
                              QuestionAnsweringInteractionExplainer, SequenceClassificationInteractionExplainer,
                              explain_dataset, explanations)
 from transformers_ih.cli import main

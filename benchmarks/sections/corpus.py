@@ -3,7 +3,7 @@ of per-text cost, memory per worker, and the corpus-level pairs of SST-2 dev."""
 
 from __future__ import annotations
 
-from .base import NO_RESULTS, Section, Target, fe, fr, fs, table
+from .base import NO_RESULTS, Section, Target, fr, fs, table
 
 TITLE = "Explaining a corpus: engines and corpus-level pairs"
 RAY_OVERHEAD_LIMIT = 0.5  # target: Ray with 2 workers reaches at least this fraction of the local engine's rate
