@@ -171,7 +171,8 @@ class RayEngine(Engine):
         address: the cluster to connect to (``"auto"``: the one started on this machine with ``ray start``;
             ``"ray://host:10001"``: a remote one). Default: ``$RAY_ADDRESS`` when set, a cluster this process is
             already connected to (``ray.init(...)`` called before), else a local cluster started here with
-            ``num_cpus`` CPUs, a small object store and no dashboard.
+            ``num_cpus`` CPUs, a small object store, no dashboard and no usage statistics
+            (``RAY_USAGE_STATS_ENABLED=0`` unless set).
         workers: actors (default: one per GPU when the cluster has GPUs, else one per ``cpus_per_worker`` of the
             cluster's CPUs).
         cpus_per_worker: CPUs each actor reserves (and its torch threads).
@@ -216,6 +217,8 @@ class RayEngine(Engine):
         if address:
             ray.init(address=address, **kwargs)
         else:
+            # a cluster of our own sends Ray's usage statistics nowhere unless the user asked for them
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             local = {"num_cpus": self.num_cpus or os.cpu_count() or 1, "include_dashboard": False}
             if self.object_store_memory:
                 local["object_store_memory"] = int(self.object_store_memory)
