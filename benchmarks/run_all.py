@@ -25,6 +25,7 @@ BENCHMARKS = {
     "attributions_vs_captum": "bench_attributions_captum.py",
     "throughput": "bench_throughput.py",
     "long_input": "bench_long_input.py",
+    "hvp_strategy": "bench_hvp_strategy.py",
     # "long_document": "bench_long_document.py",  (written; not yet run to the end on this shared CPU: see issue 16)
     "faithfulness": "bench_faithfulness.py",
     "corpus": "bench_corpus.py",

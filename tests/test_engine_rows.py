@@ -71,7 +71,7 @@ def test_selected_rows_equal_the_full_matrix_rows(path):
         assert red.hvp_count == counter.done == counter.total == len(sel.rule) * (len(wanted) + 1)
 
 
-@pytest.mark.parametrize("strategy", HVP_STRATEGIES[1:])
+@pytest.mark.parametrize("strategy", [s for s in HVP_STRATEGIES[1:] if s != "forward"])  # forward: test_engine_hvp
 def test_every_strategy_gives_the_same_rows(strategy):
     (full,) = integrated_hessians_reduced(problem(1), steps=10)
     red = problem(1, hvp_strategy=strategy, internal_batch_size=3)

@@ -129,9 +129,10 @@ class ReducedFunction:
     from the evaluation methods when ``f`` or its derivatives are not finite at a path point (naming ``t``).
     """
 
-    # measured with a 6-layer DistilBERT (dim 384) on a 512-token input: Integrated Gradients peaks at about 1.3 GB
-    # (model and libraries included) with this budget (5 rows of 512 x 384 entries), against 7.3 GB at 64 rows;
-    # benchmarks/bench_hvp_strategy.py
+    # measured with a 6-layer DistilBERT (dim 384) on a 512-token input (benchmarks/bench_hvp_strategy.py): with
+    # this budget (5 rows of 512 x 384 entries per gradient call, 2 per second-order call) Integrated Gradients
+    # peaks at 1.0 GB (model and libraries included; 2.5 GB before, with 29 rows per call) and Integrated
+    # Hessians' search and products at 2.6 GB (9.3 GB before)
     CPU_MAX_BATCH_ELEMENTS = 1_000_000
 
     def __init__(self, f, x: torch.Tensor, baseline, groups=None, internal_batch_size: int = 64, *, multi: bool = False,
@@ -369,10 +370,15 @@ class ReducedFunction:
         rows of at most :attr:`CPU_BATCHED_MAX_ELEMENTS` input entries; ``"loop"`` for longer rows on the CPU.
 
         Measured on a 2-core CPU with a 6-layer DistilBERT (``dim`` 384; ``benchmarks/bench_hvp_strategy.py``,
-        ``benchmarks/results/hvp_strategy.json``): batching over directions pays at short inputs (fewer, larger
-        operations) and costs up to several times more per product from about 128 tokens (its batched
-        double-backward tensors leave the caches), where a plain loop of double-backward passes stays within
-        about 2x a gradient. ``"forward"`` (forward-over-reverse) was slower than the loop at every length.
+        ``benchmarks/results/hvp_strategy.json``; CPU time per product with 8 products per point, as a multiple of
+        one gradient): at 64 / 128 / 256 / 510 tokens the loop costs 1.08 / 1.25 / 1.61 / 1.65 gradients, batching
+        (within the element budget) 1.05 / 1.37 / 1.79 / 1.86, and batching as before (``internal_batch_size=16``,
+        no budget: up to 16 directions per backward pass) 1.11 / 1.43 / 2.34 / 3.20 (its batched double-backward
+        tensors leave the caches). Forward-over-reverse (``"forward"``) cost 3.3-3.5 at every length. So batching
+        pays only at short inputs, and the loop, which also holds one direction's tensors at a time, takes over from
+        about 96 tokens of this model (threshold between the 64- and 128-token measurements). On accelerators
+        batching is kept: large batches are what they run well (not measured: no GPU was lent to this project's
+        measurement).
         """
         if self.hvp_strategy != "auto":
             return self.hvp_strategy
