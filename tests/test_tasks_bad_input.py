@@ -94,7 +94,7 @@ def test_causal_lm_targets(tiny_task_model):
     with pytest.raises(ValueError, match="tokenizes to nothing"):
         ex("the capital of france is", "")
     with pytest.raises(TypeError, match="target must be a string"):
-        ex("the capital of france is", None)
+        ex("the capital of france is", 42)  # (target=None generates the continuation: tests/test_llm_generation.py)
     with pytest.raises(ValueError, match="prompt is empty"):
         ex("", " paris")
     with pytest.raises(ValueError, match="continuation are \\d+ tokens long, over the model's limit"):
