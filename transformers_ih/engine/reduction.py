@@ -476,39 +476,37 @@ class ReducedFunction:
             progress.update(len(a))
 
     def _products_batched(self, ts, problems, s: _DirectionSet, out, progress) -> None:
-        D, m = s.matrix(self.num_groups, self.dtype, self.device), s.count
-
-        def work(lo: int, hi: int) -> None:
-            idx = s.points[lo:hi]
-            c, pid = self._point_batch(ts, problems, idx)
-            with torch.enable_grad():
-                y, gr = self._value_and_gradient(c, pid)
-                self._store_values(out, idx, y, gr)
-                step = max(1, self._row_cap("batched") // len(idx))
-                for d0 in range(0, m, step):
-                    d1 = min(m, d0 + step)
-                    dirs = D[d0:d1, None, :].expand(-1, len(idx), -1)
-                    h = self._second(gr, c, dirs, batched=True, retain=d1 < m)  # h[i, p] = H(p) D[d0 + i]
-                    a = np.arange(d0, d1)
-                    self._store(out, s, ts, problems, np.repeat(idx, d1 - d0), np.tile(a, len(idx)),
-                                h.transpose(0, 1).reshape(-1, self.num_groups), progress)
-
-        self._each_chunk(len(s.points), work, cost=m, weight="batched")
+        """Several directions per backward pass (``is_grads_batched``), as many as the row budget allows."""
+        self._products_double_backward(ts, problems, s, out, progress, batched=True)
 
     def _products_loop(self, ts, problems, s: _DirectionSet, out, progress) -> None:
-        D, m = s.matrix(self.num_groups, self.dtype, self.device), s.count
+        """One backward pass per direction, all reusing the gradient's graph."""
+        self._products_double_backward(ts, problems, s, out, progress, batched=False)
+
+    def _products_double_backward(self, ts, problems, s: _DirectionSet, out, progress, *, batched: bool) -> None:
+        """``g``, its gradient (graph kept) and then ``H D_a`` for every direction of set ``s`` by double
+        backward through that gradient: ``step`` directions per backward pass (1 for the loop)."""
+        D, m, G = s.matrix(self.num_groups, self.dtype, self.device), s.count, self.num_groups
 
         def work(lo: int, hi: int) -> None:
             idx = s.points[lo:hi]
+            n = len(idx)
             c, pid = self._point_batch(ts, problems, idx)
             with torch.enable_grad():
                 y, gr = self._value_and_gradient(c, pid)
                 self._store_values(out, idx, y, gr)
-                for a in range(m):
-                    h = self._second(gr, c, D[a].expand(len(idx), -1), retain=a < m - 1)
-                    self._store(out, s, ts, problems, idx, np.full(len(idx), a), h, progress)
+                step = max(1, self._row_cap("batched") // n) if batched else 1
+                for d0 in range(0, m, step):
+                    d1 = min(m, d0 + step)
+                    if batched:  # h[i, p] = H(p) D[d0 + i]
+                        h = self._second(gr, c, D[d0:d1, None, :].expand(-1, n, -1), batched=True, retain=d1 < m)
+                        h = h.transpose(0, 1).reshape(-1, G)
+                    else:
+                        h = self._second(gr, c, D[d0].expand(n, -1), retain=d1 < m)
+                    self._store(out, s, ts, problems, np.repeat(idx, d1 - d0), np.tile(np.arange(d0, d1), n), h,
+                                progress)
 
-        self._each_chunk(len(s.points), work, weight="loop")
+        self._each_chunk(len(s.points), work, cost=m if batched else 1, weight="batched" if batched else "loop")
 
     def _products_forward(self, ts, problems, s: _DirectionSet, out, progress) -> None:
         D, m = s.matrix(self.num_groups, self.dtype, self.device), s.count
