@@ -21,7 +21,7 @@ import common  # noqa: E402
 from sections import (accuracy_per_evaluation, attributions_vs_captum, interactions_vs_path_explain,  # noqa: E402
                       long_input, machine, target_23_words, throughput)
 from sections import faithfulness  # noqa: E402
-from sections import hvp_strategy  # noqa: E402
+from sections import hvp_strategy, long_document  # noqa: E402
 from sections import corpus  # noqa: E402
 from sections.base import Output, Section, Target, table  # noqa: E402
 
@@ -34,6 +34,7 @@ SECTIONS = {
     "throughput": throughput.render,
     "long_input": long_input.render,
     "hvp_strategy": hvp_strategy.render,
+    "long_document": long_document.render,
     "faithfulness": faithfulness.render,
     "corpus": corpus.render,
 }

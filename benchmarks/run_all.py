@@ -26,7 +26,7 @@ BENCHMARKS = {
     "throughput": "bench_throughput.py",
     "long_input": "bench_long_input.py",
     "hvp_strategy": "bench_hvp_strategy.py",
-    # "long_document": "bench_long_document.py",  (written; not yet run to the end on this shared CPU: see issue 16)
+    "long_document": "bench_long_document.py",
     "faithfulness": "bench_faithfulness.py",
     "corpus": "bench_corpus.py",
 }
