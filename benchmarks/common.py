@@ -310,7 +310,8 @@ class Case:
         """What the explainer runs its engine in on this input (differentiable attention for ``interactions``, the
         smoothing its ``smoothing="auto"`` resolves to on this model), entered on ``with``; yields the smoothing's
         description (``None`` without smoothing)."""
-        context, smoothing = self.explainer.engine_context(self.enc, self.select, interactions=interactions)
+        context, smoothing = self.explainer.engine_context(self.enc, self.select, interactions=interactions,
+                                                           function=self.f)
         with context:
             yield smoothing
 
