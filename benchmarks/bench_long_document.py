@@ -100,18 +100,11 @@ def main(argv=None):
     cfg = dict(review_words=20 if quick else 57, review_rows=4 if quick else 10, top=8 if quick else 20,
                tokens=128 if quick else 512, document_rows=4 if quick else 16, address_space_cap_gb=12.0)
     rec = common.Recorder(NAME, args, **cfg)
-    runs = []
+    go = common.ChildRuns(rec, THIS, address_space_gb=cfg["address_space_cap_gb"])
     for payload in ({"what": "review", "words": cfg["review_words"], "rows": cfg["review_rows"], "top": cfg["top"]},
                     {"what": "sentences", "tokens": cfg["tokens"]},
                     {"what": "rows", "tokens": cfg["tokens"], "rows": cfg["document_rows"]}):
-        r = common.run_child(THIS, payload, address_space_gb=cfg["address_space_cap_gb"])
-        r.setdefault("what", payload["what"])
-        runs.append(r)
-        rec["runs"] = runs
-        rec.save()
-        common.log(NAME, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
-                                     if k != "stderr_tail"}))
-
+        go(payload)
 
 if __name__ == "__main__":
     main()

@@ -188,6 +188,28 @@ def run_child(module_file: Path, payload: dict, timeout: float | None = None,
     return json.loads(lines[-1])
 
 
+class ChildRuns:
+    """A benchmark's measurements, each in a fresh subprocess (:func:`run_child`: its own peak RSS, an address-space
+    cap), recorded in ``rec["runs"]`` as they come and saved at once (a later crash keeps the earlier runs).
+    ``shared``: payload entries every run gets."""
+
+    def __init__(self, rec: Recorder, module_file: Path, address_space_gb: float | None = None, **shared):
+        self.rec, self.module_file, self.address_space_gb, self.shared = rec, module_file, address_space_gb, shared
+        self.runs: list[dict] = []
+
+    def __call__(self, payload: dict) -> dict:
+        r = run_child(self.module_file, {**self.shared, **payload}, address_space_gb=self.address_space_gb)
+        for key in ("what", "internal_batch_size"):
+            if key in payload:
+                r.setdefault(key, payload[key])
+        self.runs.append(r)
+        self.rec["runs"] = self.runs
+        self.rec.save()
+        log(self.rec.name, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
+                                       if k != "stderr_tail"}))
+        return r
+
+
 # ---------------------------------------------------------------------------------------------------- data
 def dev_sentences() -> list[tuple[int, str]]:
     """SST-2 dev as ``(label, sentence)``, through ``datasets`` (the documented loader)."""
