@@ -1,20 +1,25 @@
 """Interactions for the whole SST-2 dev set (872 sentences) with the shared model, aggregated with
 CorpusInteractions: the corpus-level pairs the README summarises.
 
-    python benchmarks/bench_corpus_dev_set.py            # ~3 h of one 2-core CPU, in as many sittings as needed
-    python benchmarks/bench_corpus_dev_set.py --quick    # the first 16 sentences, results/quick/
+    python benchmarks/bench_corpus_dev_set.py                    # until done (~4 h of a 2-core CPU in all)
+    python benchmarks/bench_corpus_dev_set.py --budget-s 3600    # one sitting of at most an hour
+    python benchmarks/bench_corpus_dev_set.py --quick            # the first 16 sentences, results/quick/
 
-Resumable: ``explain_dataset(..., output_dir=benchmarks/results/corpus/dev-set-shards)`` writes one Parquet shard
-per ``--batch-size`` sentences as they are made; the shards are committed, so a run stopped at any point (also
-SIGKILL, or the end of a session) continues where it stopped, and a changed model or configuration is refused by
-explain_dataset rather than mixed in. Each sitting appends its sentences and seconds to the result file. When every
-sentence is done the aggregate is saved exactly (``benchmarks/results/corpus/sst2_dev_set_interactions.json``) and
-the result file gets the strongest pairs, the negation pairs and the per-text cost.
+Resumable, in as many sittings as needed: a child process runs ``explain_dataset(..., output_dir=
+benchmarks/results/corpus/dev-set-shards)``, which writes one Parquet shard per ``--batch-size`` sentences as they
+are made; the shards are committed, so a sitting stopped at any point (its time budget, SIGKILL, the end of a
+session) is continued by the next one, and a changed model or configuration is refused by explain_dataset rather
+than mixed in. After each sitting the finished shards are aggregated (``read_output``): the result file says how
+many of the 872 sentences are done, appends the sitting (sentences, seconds, load), and holds the strongest pairs
+and the negation pairs over the sentences done so far; the aggregate is saved exactly
+(``benchmarks/results/corpus/sst2_dev_set_interactions.json``, ``CorpusInteractions.from_json``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,64 +28,91 @@ import common
 
 NAME = "corpus_dev_set"
 NEGATIONS = ("not", "n't", "no", "never", "nothing", "nor")
+THIS = Path(__file__).resolve()
 
 
-def _previous(path: Path) -> list:
-    try:
-        return json.loads(path.read_text()).get("sittings", [])
-    except (OSError, ValueError):
-        return []
+def _child(payload: dict) -> None:
+    """Explain the dev set (or its first ``limit`` rows) into ``folder``, resuming; killed at the sitting's end."""
+    import torch
+
+    from transformers_ih import SequenceClassificationInteractionExplainer, explain_dataset
+
+    torch.set_num_threads(payload["threads"])
+    model, tokenizer = common.load_real_model()
+    explainer = SequenceClassificationInteractionExplainer(model, tokenizer)
+    dev = common.dev_dataset()
+    if payload["limit"]:
+        dev = dev.select(range(payload["limit"]))
+    explain_dataset(explainer, dev, output_dir=payload["folder"], batch_size=payload["batch_size"],
+                    target="POSITIVE", progress=True)
+
+
+def _done(folder: Path) -> int:
+    if not (folder / "manifest.json").exists():
+        return 0
+    from transformers_ih.corpus import read_output
+
+    return len(read_output(folder))
 
 
 def main(argv=None) -> int:
+    if argv is None and len(sys.argv) > 2 and sys.argv[1] == "--child":
+        _child(json.loads(sys.argv[2]))
+        return 0
     import argparse
 
     import numpy as np
-    import torch
 
-    from transformers_ih import CorpusInteractions, SequenceClassificationInteractionExplainer, explain_dataset
+    from transformers_ih import CorpusInteractions
+    from transformers_ih.corpus import read_output
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--batch-size", type=int, default=8, help="sentences per shard (one explainer call)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--budget-s", type=float, default=None, help="stop this sitting after so many seconds")
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = common.QUICK_RESULTS if args.quick else common.RESULTS
-    torch.set_num_threads(args.threads)
+    total = 16 if args.quick else len(common.dev_sentences())
     rec = common.Recorder(NAME, args, batch_size=args.batch_size, threads=args.threads, target="POSITIVE",
-                          engine="local", interactions=True)
-    sittings = _previous(rec.path)
-    model, tokenizer = common.load_real_model()
-    explainer = SequenceClassificationInteractionExplainer(model, tokenizer)
-    dev = common.dev_dataset()
-    if args.quick:
-        dev = dev.select(range(16))
-    folder = args.out / "corpus"
-    shards = folder / "dev-set-shards"
-    done_before = sum(1 for _ in shards.glob("shards/*.parquet")) * args.batch_size if shards.exists() else 0
+                          engine="local", interactions=True, sentences=total)
+    try:
+        sittings = json.loads(rec.path.read_text()).get("sittings", [])
+    except (OSError, ValueError):
+        sittings = []
+    folder = args.out / "corpus" / "dev-set-shards"
+    before = _done(folder)
+    payload = {"folder": str(folder), "batch_size": args.batch_size, "threads": args.threads,
+               "limit": total if args.quick else None}
     t0 = time.perf_counter()
-    result = explain_dataset(explainer, dev, output_dir=shards, batch_size=args.batch_size, target="POSITIVE",
-                             progress=True)
+    try:
+        subprocess.run([sys.executable, str(THIS), "--child", json.dumps(payload)], timeout=args.budget_s,
+                       check=False, env={**os.environ, "TRANSFORMERS_IH_PROGRESS_INTERVAL": "60"})
+    except subprocess.TimeoutExpired:
+        common.log(NAME, f"sitting stopped after its budget of {args.budget_s:.0f} s; the finished shards stay")
     seconds = time.perf_counter() - t0
-    sittings.append({"started_with_texts_done": min(done_before, len(dev)), "texts_now": len(result),
+    result = read_output(folder)
+    sittings.append({"time": rec["machine_start"].get("time"), "texts_before": before, "texts_after": len(result),
                      "seconds": seconds, "load_average_start": rec["machine_start"].get("load_average")})
     rec["sittings"] = sittings
+    rec["texts"] = len(result)
+    rec["complete"] = len(result) == total
     words = np.array([len(w) for w in result["words"]], dtype=float)
     steps = np.array(result["steps"], dtype=float)
     delta = np.abs(np.array(result["f_input"]) - np.array(result["f_baseline"]))
-    errors = np.array(result["completeness_error"]) / np.maximum(delta, 1e-12)
-    rec["texts"] = len(result)
-    rec["per_text"] = {"mean_words": float(words.mean()), "max_words": float(words.max()),
-                       "median_steps": float(np.median(steps)), "max_steps": float(steps.max()),
-                       "tail_ratio": float(steps.max() / np.median(steps)),
-                       "max_relative_completeness_error": float(errors.max()),
-                       "seconds_per_text_all_sittings": sum(s["seconds"] for s in sittings
-                                                            if s["started_with_texts_done"] < s["texts_now"])
-                       / max(1, len(result) - min(s["started_with_texts_done"] for s in sittings))}
+    explained = sum(s["texts_after"] - s["texts_before"] for s in sittings)
+    rec["per_text"] = {
+        "mean_words": float(words.mean()), "max_words": float(words.max()),
+        "median_steps": float(np.median(steps)), "max_steps": float(steps.max()),
+        "tail_ratio": float(steps.max() / np.median(steps)),
+        "max_completeness_error_over_delta": float((np.array(result["completeness_error"]) /
+                                                    np.maximum(delta, 1e-12)).max()),
+        "seconds_per_text": sum(s["seconds"] for s in sittings) / max(explained, 1),
+    }
     corpus = CorpusInteractions.from_explanations(result, name="distilbert-mini-sst2 on SST-2 dev")
-    corpus.to_json(folder / "sst2_dev_set_interactions.json")
+    corpus.to_json(args.out / "corpus" / "sst2_dev_set_interactions.json")
     rec["corpus_summary"] = {"texts": corpus.num_texts, "word_types": len(corpus.words), "pairs": corpus.num_pairs}
     rec["top_pairs"] = [s.__dict__ for s in corpus.top_pairs(15, min_count=5)]
     rec["top_positive"] = [s.__dict__ for s in corpus.top_pairs(10, by="mean", sign="positive", min_count=5)]

@@ -2,13 +2,15 @@
 
 * A review of ~57 words (SST-2 dev sentences concatenated): the full word matrix against ``rows=10`` (the 10 words
   with the largest |attribution|): time, Hessian-vector products, and how many of the exact matrix's 20 strongest
-  pairs the selected rows hold, with their exact values; next to the oracle choice (the 10 rows of largest norm).
+  pairs the selected rows hold, with their exact values; next to the oracle choice (the 10 rows of largest norm),
+  more rows by |attribution|, and the random-sketch screen (``Gamma Z``, simulated on the exact matrix).
 * A 512-token document (SST-2 dev sentences cut at a token boundary, the model's limit): the sentence-level
   matrix (``features="sentence"``) and ``rows=16`` at word level: time, path points, peak memory.
 
 Each measurement runs in a fresh subprocess (its own peak RSS, ``ru_maxrss``) under an address-space cap.
 
     python benchmarks/bench_long_document.py [--quick]      # --quick: a 20-word review and a 128-token document
+    python benchmarks/bench_long_document.py --only review   # re-run a part; the file keeps the others, marked
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 NAME = "long_document"
+PARTS = ("review", "sentences", "rows")
 THIS = Path(__file__).resolve()
 
 
@@ -42,6 +45,33 @@ def top_pairs(gamma, k: int) -> list[tuple[int, int]]:
     iu, ju = np.triu_indices(len(gamma), 1)
     order = np.argsort(-np.abs(gamma[iu, ju]), kind="stable")[:k]
     return [(int(iu[o]), int(ju[o])) for o in order]
+
+
+def held(truth: list[tuple[int, int]], rows) -> int:
+    """How many of the pairs ``truth`` have a feature among ``rows``."""
+    rows = set(int(r) for r in rows)
+    return sum(1 for i, j in truth if i in rows or j in rows)
+
+
+def sketch_screens(gamma, truth, k: int, probes=(4, 8, 16), draws: int = 200, seed: int = 0) -> list[dict]:
+    """The random-sketch screen the issue proposed, simulated on the exact matrix: ``p`` Rademacher probes ``Z``
+    give ``Gamma Z`` (what ``p`` more Hessian-vector products per path point would compute); each row's
+    off-diagonal norm is estimated as ``mean((Gamma z)_i^2) - diag_i^2`` with Hutchinson's diagonal
+    ``mean(z_i (Gamma z)_i)``, and the ``k`` largest are selected. Over ``draws`` random sketches: the pairs held."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for p in probes:
+        counts = []
+        for _ in range(draws):
+            Z = rng.choice([-1.0, 1.0], size=(len(gamma), p))
+            Y = gamma @ Z
+            score = (Y**2).mean(axis=1) - ((Y * Z).mean(axis=1)) ** 2
+            counts.append(held(truth, np.argsort(-score, kind="stable")[:k]))
+        out.append({"probes": p, "extra_products_per_point": p, "mean": float(np.mean(counts)),
+                    "min": int(np.min(counts)), "max": int(np.max(counts))})
+    return out
 
 
 def child(payload: dict) -> dict:
@@ -68,12 +98,18 @@ def child(payload: dict) -> dict:
             held = [p for p in truth if p in got]
             exact = [p for p in held if abs(part.interactions[p] - full.interactions[p]) <= 1e-3 * abs(full.interactions[p]) + 1e-6]
             norms = np.linalg.norm(full.interactions - np.diag(np.diag(full.interactions)), axis=1)
-            oracle = set(np.argsort(-norms)[: payload["rows"]].tolist())
+            oracle = np.argsort(-norms)[: payload["rows"]].tolist()
+            by_attribution = np.argsort(-np.abs(full.attributions), kind="stable")
+            out["screens"] = {
+                "attribution": [{"rows": r, "held": held(truth, by_attribution[:r])}
+                                for r in range(payload["rows"], 2 * payload["rows"] + 1, 2)],
+                "sketch": sketch_screens(full.interactions, truth, payload["rows"]),
+            }
             out.update(words=len(full.words), tokens=len(full.tokens), full_s=t_full, rows_s=t_rows,
                        full_steps=full.steps, rows_steps=part.steps, rows=part.meta["rows"],
                        full_hvps=full.steps * len(full.words), rows_hvps=part.steps * (len(part.meta["rows"]) + 1),
                        top=k, top_pairs_in_rows=len(held), top_pairs_exact=len(exact),
-                       top_pairs_in_oracle_rows=sum(1 for i, j in truth if i in oracle or j in oracle),
+                       top_pairs_in_oracle_rows=held(truth, oracle),
                        relative_completeness_error=part.completeness_error / abs(part.f_input - part.f_baseline))
         else:
             text = common.long_text(tok, [s for _, s in common.dev_sentences()], payload["tokens"])
@@ -95,22 +131,18 @@ def main(argv=None):
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         print(json.dumps(child(json.loads(sys.argv[2]))))
         return
-    args = common.parse_args(__doc__.splitlines()[0], argv)
+    args = common.parse_args(__doc__.splitlines()[0], argv, parts=PARTS)
     quick = args.quick
     cfg = dict(review_words=20 if quick else 57, review_rows=4 if quick else 10, top=8 if quick else 20,
                tokens=128 if quick else 512, document_rows=4 if quick else 16, address_space_cap_gb=12.0)
     rec = common.Recorder(NAME, args, **cfg)
-    runs = []
+    go = common.ChildRuns(rec, THIS, address_space_gb=cfg["address_space_cap_gb"])
+    go.keep_earlier(args.only)
     for payload in ({"what": "review", "words": cfg["review_words"], "rows": cfg["review_rows"], "top": cfg["top"]},
                     {"what": "sentences", "tokens": cfg["tokens"]},
                     {"what": "rows", "tokens": cfg["tokens"], "rows": cfg["document_rows"]}):
-        r = common.run_child(THIS, payload, address_space_gb=cfg["address_space_cap_gb"])
-        r.setdefault("what", payload["what"])
-        runs.append(r)
-        rec["runs"] = runs
-        rec.save()
-        common.log(NAME, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
-                                     if k != "stderr_tail"}))
+        if payload["what"] in args.only:
+            go(payload)
 
 
 if __name__ == "__main__":

@@ -118,19 +118,8 @@ def main(argv=None):
         probe_seconds=10.0 if quick else 60.0,
     )
     rec = common.Recorder(NAME, args, **cfg)
-    runs = []
-
-    def go(payload):
-        r = common.run_child(THIS, {"tokens": cfg["tokens"], **payload}, address_space_gb=cfg["address_space_cap_gb"])
-        r.setdefault("what", payload["what"])
-        r.setdefault("internal_batch_size", payload["internal_batch_size"])
-        runs.append(r)
-        rec["runs"] = runs
-        rec.save()
-        common.log(NAME, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
-                                     if k != "stderr_tail"}))
-        return r
-
+    go = common.ChildRuns(rec, THIS, address_space_gb=cfg["address_space_cap_gb"], tokens=cfg["tokens"])
+    runs = go.runs
     for ibs in cfg["attributions_batch_sizes"]:
         go({"what": "attributions", "internal_batch_size": ibs})
     adaptive = go({"what": "interactions", "internal_batch_size": cfg["interactions_adaptive_batch_size"],

@@ -84,10 +84,14 @@ def machine_info() -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------- CLI + results
-def parse_args(description: str, argv=None) -> argparse.Namespace:
+def parse_args(description: str, argv=None, parts: tuple[str, ...] = ()) -> argparse.Namespace:
+    """``--quick``, ``--out``; with ``parts``, also ``--only PART ...`` (see :meth:`ChildRuns.keep_earlier`)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="tiny settings (validation, about a minute)")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results[/quick])")
+    if parts:
+        parser.add_argument("--only", nargs="+", choices=parts, default=list(parts),
+                            help="run only these parts; the results file keeps the others' earlier runs, marked")
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = QUICK_RESULTS if args.quick else RESULTS
@@ -186,6 +190,42 @@ def run_child(module_file: Path, payload: dict, timeout: float | None = None,
         tail = (proc.stderr or "")[-1500:]
         return {"error": f"child exited with {proc.returncode}", "stderr_tail": tail}
     return json.loads(lines[-1])
+
+
+class ChildRuns:
+    """A benchmark's measurements, each in a fresh subprocess (:func:`run_child`: its own peak RSS, an address-space
+    cap), recorded in ``rec["runs"]`` as they come and saved at once (a later crash keeps the earlier runs).
+    ``shared``: payload entries every run gets."""
+
+    def __init__(self, rec: Recorder, module_file: Path, address_space_gb: float | None = None, **shared):
+        self.rec, self.module_file, self.address_space_gb, self.shared = rec, module_file, address_space_gb, shared
+        self.runs: list[dict] = []
+
+    def keep_earlier(self, parts: list[str]) -> None:
+        """Start from the results file's earlier runs of the parts (``"what"``) not in ``parts``, each marked with
+        ``earlier_run``: when that run started and the load average then (a partial re-run, e.g. ``--only``)."""
+        try:
+            old = json.loads(self.rec.path.read_text())
+        except (OSError, ValueError):
+            return
+        started = old.get("machine_start", {})
+        for r in old.get("runs", []):
+            if r.get("what") not in parts:
+                r.setdefault("earlier_run", {"time": started.get("time"), "load_average": started.get("load_average")})
+                self.runs.append(r)
+
+    def __call__(self, payload: dict) -> dict:
+        r = run_child(self.module_file, {**self.shared, **payload}, address_space_gb=self.address_space_gb)
+        for key in ("what", "internal_batch_size"):
+            if key in payload:
+                r.setdefault(key, payload[key])
+        r["load_average_after"] = list(os.getloadavg())
+        self.runs.append(r)
+        self.rec["runs"] = self.runs
+        self.rec.save()
+        log(self.rec.name, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
+                                       if k != "stderr_tail"}))
+        return r
 
 
 # ---------------------------------------------------------------------------------------------------- data
@@ -310,7 +350,8 @@ class Case:
         """What the explainer runs its engine in on this input (differentiable attention for ``interactions``, the
         smoothing its ``smoothing="auto"`` resolves to on this model), entered on ``with``; yields the smoothing's
         description (``None`` without smoothing)."""
-        context, smoothing = self.explainer.engine_context(self.enc, self.select, interactions=interactions)
+        context, smoothing = self.explainer.engine_context(self.enc, self.select, interactions=interactions,
+                                                           function=self.f)
         with context:
             yield smoothing
 

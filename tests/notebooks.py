@@ -8,8 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from optional import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
+MODEL_DIR = (ROOT / "../shared/models/distilbert-mini-sst2").resolve()
+SST2_DIR = (ROOT / "../shared/data/sst2").resolve()
+
+
+def shared_model_and_data() -> dict[str, str]:
+    """The environment the SST-2 notebooks read (the small real model and the SST-2 copy in ../shared); skips
+    (fails under CI) naming what is missing."""
+    for path in (MODEL_DIR, SST2_DIR / "dev.tsv"):
+        if not path.exists():
+            unavailable(f"{path} is missing", "put the ../shared folder (models, data) next to the repository")
+    return {"TRANSFORMERS_IH_MODEL": str(MODEL_DIR), "TRANSFORMERS_IH_SST2_DIR": str(SST2_DIR)}
 
 
 def code_cells(nb) -> list:

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebooks import assert_committed_without_outputs, code_cells, execute_notebook
+from notebooks import assert_committed_without_outputs, code_cells, execute_notebook, shared_model_and_data
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "sst2_corpus.ipynb"
-MODEL_DIR = (ROOT / "../shared/models/distilbert-mini-sst2").resolve()
-SST2_DIR = (ROOT / "../shared/data/sst2").resolve()
 TIME_LIMIT_S = 300  # the whole notebook, on a 2-core CPU
 
 
@@ -29,11 +27,7 @@ def test_corpus_notebook_reads_its_model_and_data_from_the_environment():
 
 @pytest.mark.slow
 def test_corpus_notebook_runs_without_errors(monkeypatch):
-    for path in (MODEL_DIR, SST2_DIR / "dev.tsv"):
-        if not path.exists():
-            pytest.skip(f"{path} is missing (the ../shared folder next to the repository)")
-    run = execute_notebook(NOTEBOOK, monkeypatch, TIME_LIMIT_S, TRANSFORMERS_IH_MODEL=str(MODEL_DIR),
-                           TRANSFORMERS_IH_SST2_DIR=str(SST2_DIR))
+    run = execute_notebook(NOTEBOOK, monkeypatch, TIME_LIMIT_S, **shared_model_and_data())
     printed = run.printed
     assert "explained 6 sentences" in printed and "every shard was already there" in printed
     assert "refused: " in printed and "round trip exact: True" in printed

@@ -155,7 +155,7 @@ def test_tiny_bert_rows_equal_the_full_matrix_rows(tiny_classifier):
     x, xb, _ = explainer.baseline_embeddings(enc, "pad")
     select = class_selector(1, "logit")
     f = explainer.scalar_function(enc, select)
-    context, _ = explainer.engine_context(enc, select, interactions=True)
+    context, _ = explainer.engine_context(enc, select, interactions=True, function=f)
     with context:
         red = ReducedFunction(f, x, xb, groups=enc.token_word, hvp_strategy="loop")
         (full,) = integrated_hessians_reduced(red, steps=6)

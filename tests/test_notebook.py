@@ -7,13 +7,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebooks import assert_committed_without_outputs, code_cells, execute_notebook
-from optional import unavailable
+from notebooks import assert_committed_without_outputs, code_cells, execute_notebook, shared_model_and_data
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "sst2_distilbert.ipynb"
-MODEL_DIR = (ROOT / "../shared/models/distilbert-mini-sst2").resolve()
-SST2_DIR = (ROOT / "../shared/data/sst2").resolve()
 TIME_LIMIT_S = 600  # the whole notebook, on a 2-core CPU
 
 
@@ -31,9 +28,5 @@ def test_notebook_reads_its_model_and_data_from_the_environment():
 
 @pytest.mark.slow
 def test_notebook_runs_without_errors(monkeypatch):
-    for path in (MODEL_DIR, SST2_DIR / "dev.tsv"):
-        if not path.exists():
-            unavailable(f"{path} is missing", "put the ../shared folder (models, data) next to the repository")
-    run = execute_notebook(NOTEBOOK, monkeypatch, TIME_LIMIT_S, TRANSFORMERS_IH_MODEL=str(MODEL_DIR),
-                           TRANSFORMERS_IH_SST2_DIR=str(SST2_DIR))
+    run = execute_notebook(NOTEBOOK, monkeypatch, TIME_LIMIT_S, **shared_model_and_data())
     assert "opposite signs: True" in run.printed  # not × bad and not × good pull the POSITIVE logit apart

@@ -450,3 +450,35 @@ def test_long_sentences_wrap_and_their_tips_stay_on_screen(browser, tmp_path):
     tip_width = browser.execute_script("return parseFloat(getComputedStyle(arguments[0], '::after').width)", span)
     assert 50 < tip_width <= box[1] - box[0], tip_width
     _assert_no_javascript_errors(browser)
+
+
+@pytest.fixture(scope="module")
+def saved_corpus_report(tmp_path_factory):
+    """A corpus report (three charts: pairs, partners, a comparison) over explanations holding hostile words."""
+    from transformers_ih import CorpusInteractions
+
+    texts = [["this", "film", *XSS_WORDS, "is", "not", "bad"], ["not", "bad", "at", "all", XSS_WORDS[0]],
+             ["a", "bad", "film", ",", "not", "good"]]
+    ours = CorpusInteractions.from_explanations([make_explanation(w, seed=s) for s, w in enumerate(texts)])
+    other = CorpusInteractions.from_explanations([make_explanation(w, seed=s + 7) for s, w in enumerate(texts)])
+    return ours.save_html(tmp_path_factory.mktemp("corpus") / "corpus.html", min_count=1,
+                          compare=ours.compare(other), title=XSS_WORDS[0])
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_corpus_report_renders_offline_on_the_report_theme(browser, saved_corpus_report, color_scheme):
+    _open(browser, saved_corpus_report, color_scheme, 3)
+    _assert_no_javascript_errors(browser)
+    _assert_no_network_requests(browser)
+    _assert_charts_drawn(browser, 3)
+    _assert_no_injection(browser)
+    palette = THEMES[color_scheme]
+    theme, background, paper = browser.execute_script(
+        "var r = document.querySelector('.ih-report'); return [r.getAttribute('data-ih-theme'),"
+        " getComputedStyle(r).backgroundColor, document.querySelector('.js-plotly-plot')._fullLayout.paper_bgcolor]"
+    )
+    assert theme == color_scheme and _rgb(background) == palette.background and _rgb(paper) == palette.background
+    assert browser.title == XSS_WORDS[0]  # the title is text, escaped
+    examples = browser.execute_script("return document.querySelector('.ih-report').textContent")
+    assert XSS_WORDS[0] in examples  # hostile words shown literally in the example sentences
+    _screenshot(browser, f"corpus-report-{color_scheme}")

@@ -88,6 +88,9 @@ def run_dataset(args, explainer, target) -> int:
         raise SystemExit(f"error: {err}") from None
     print(f"explained {len(out)} rows; results in {args.output_dir} ({args.format} shards under "
           f"{args.output_dir}/shards, manifest.json; load with transformers_ih.corpus.read_output)")
+    if args.engine == "ray":
+        print(f"engine: Ray, {len({s['worker'] for s in engine.stats})} worker(s) explained {len(engine.stats)} "
+              f"new shard(s)")
     if args.no_interactions:
         return 0
     corpus = CorpusInteractions.from_explanations(out)

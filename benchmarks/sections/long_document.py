@@ -22,7 +22,7 @@ def render(d: dict, out=None) -> Section:
         lines += [f"A review of {rv['words']} words ({rv['tokens']} tokens; SST-2 dev sentences concatenated):", "",
                   table(["explanation", "time", "path points", "Hessian-vector products"],
                         [["full word matrix", fs(rv["full_s"]), rv["full_steps"], f"{rv['full_hvps']:,}"],
-                         [f"rows={s['review_rows']} (largest |attribution|)", fs(rv["rows_s"]), rv["rows_steps"],
+                         [f"rows={s['review_rows']} (largest \\|attribution\\|)", fs(rv["rows_s"]), rv["rows_steps"],
                           f"{rv['rows_hvps']:,}"]]),
                   "",
                   f"The selected rows hold {rv['top_pairs_in_rows']} of the exact matrix's {rv['top']} strongest pairs "
@@ -35,13 +35,29 @@ def render(d: dict, out=None) -> Section:
                                f">= {MIN_TOP_PAIRS}", str(rv["top_pairs_exact"]), rv["top_pairs_exact"] >= MIN_TOP_PAIRS),
                         Target(f"rows={s['review_rows']} time vs the full matrix", f"<= {MAX_TIME_SHARE:.0%}",
                                f"{share:.0%}", share <= MAX_TIME_SHARE)]
+        screens = rv.get("screens")
+        if screens:
+            k = s["review_rows"]
+            rows = [[f"\\|attribution\\|, {r['rows']} rows", r["rows"] + 1, f"{r['held']} of {rv['top']}"]
+                    for r in screens["attribution"]]
+            rows += [[f"random sketch, {sk['probes']} probes, {k} rows", sk["extra_products_per_point"] + k + 1,
+                      f"{sk['mean']:.1f} (min {sk['min']}, max {sk['max']}) of {rv['top']}"] for sk in screens["sketch"]]
+            rows.append([f"oracle: {k} rows of largest off-diagonal norm (needs the full matrix)", rv["words"], f"{rv['top_pairs_in_oracle_rows']} of {rv['top']}"])
+            lines += ["Screens for `rows=k`, on this review's exact matrix (the sketch simulated from it: `p` Rademacher "
+                      "probes, each row's off-diagonal norm estimated with Hutchinson's diagonal, 200 draws):", "",
+                      table(["screen", "products per path point", "strongest pairs held"], rows), ""]
     elif rv:
         lines += [f"Review run failed: {rv.get('error', '?')}", ""]
+    earlier = sorted({r["earlier_run"]["time"] for r in runs.values() if r.get("earlier_run")})
+    if earlier:
+        lines += [f"Parts marked (earlier) come from the run of {', '.join(earlier)}; the others were re-run "
+                  f"(`--only`).", ""]
     doc = [r for r in (runs.get("sentences"), runs.get("rows")) if r]
     if doc:
         rows = []
         for r in doc:
             what = "sentence matrix" if r["what"] == "sentences" else f"rows={s['document_rows']} at word level"
+            what += " (earlier)" if r.get("earlier_run") else ""
             if "error" in r and "time_s" not in r:
                 rows.append([what, "failed: " + r["error"], "", "", "", ""])
                 continue

@@ -60,6 +60,15 @@ def runs(name: str, d: dict) -> list[Run]:
                 Run(name, start["time"], d.get("wall_s"), _load(start), _load(end), _case_threads(mine), _kinds(mine),
                     rerun=True)]
     threads = _case_threads(cases) if cases and cases[0].get("started") else (start["torch_threads"],)
+    earlier = [r for r in d.get("runs", []) if r.get("earlier_run")]
+    if earlier:  # a partial re-run (``--only``): the parts it redid, and those kept from the earlier run
+        first = earlier[0]["earlier_run"]
+        load = (first.get("load_average") or [float("nan")])[0]
+        redone = [r["what"] for r in d["runs"] if not r.get("earlier_run")]
+        return [Run(name, first.get("time") or "?", None, load, load, threads,
+                    ", ".join(sorted({r["what"] for r in earlier}))),
+                Run(name, start["time"], d.get("wall_s"), _load(start), _load(end), threads,
+                    ", ".join(sorted(set(redone))), rerun=True)]
     return [Run(name, start["time"], d.get("wall_s"), _load(start), _load(end), threads)]
 
 

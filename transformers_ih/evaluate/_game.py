@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..explainers.base import coalition_masks
+from ..explainers.coalitions import coalition_masks
 
 Game = Callable[[np.ndarray], np.ndarray]
 

@@ -7,9 +7,11 @@ unselected features are ``NaN`` and ``Explanation.computed`` is ``False`` there:
 
 ``rows`` may be ``None`` (the full matrix), a list of features (positions, or feature texts that occur once), or an
 integer ``k``: the ``k`` features with the largest ``|attribution|``. That screen is the explanation's own
-Integrated Gradients, computed first at the explainer's path rule (about one Hessian-vector product's cost per
-path point, so cheap next to the rows): on the 57-word review of the long-input benchmark, the rows of the 10
-largest ``|attribution|`` words hold 18 of the 20 strongest pairs of the exact matrix.
+Integrated Gradients, computed first at the explainer's path rule (one gradient per path point, cheap next to the
+rows). How well it ranks is measured by ``benchmarks/bench_long_document.py`` against the exact matrix, next to
+the random sketch ``Gamma Z`` (``p`` more products per path point) and the oracle (the rows of largest norm): see
+BENCHMARKS.md, "Long documents". Pairs of two weak features whose interactions with different words cancel in
+their attributions are the ones it misses.
 """
 
 from __future__ import annotations

@@ -8,10 +8,17 @@ draws the figures built for that theme; the stylesheet follows the same attribut
 
 from __future__ import annotations
 
+from plotly.offline import get_plotlyjs
+
 from . import _script
+from ._escape import html_text, json_for_script
+from ._ids import element_id
 from ._theme import THEMES, Palette
 
-__all__ = ["report_css", "render_script"]
+__all__ = ["report_css", "render_script", "report_page", "PLOTLY_CONFIG"]
+
+PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["sendDataToCloud"]}
+"""plotly's options for every chart of a report."""
 
 
 def _variables(p: Palette) -> str:
@@ -86,5 +93,27 @@ def page_css() -> str:
 
 def render_script(report_id_json: str, figures_json: str, config_json: str, data_json: str = "null") -> str:
     """The body of the report's drawing ``<script>`` (see :func:`._script.render_script`): ``figures_json`` maps
-    element id -> ``{"figure": themes merged, "view": ...}`` or ``{"light": fig, "dark": fig}``."""
+    element id -> ``{"figure": themes merged, "view": ...}``."""
     return _script.render_script(report_id_json, figures_json, config_json, data_json)
+
+
+def report_page(report_id: str, body: str, figures_json: str, *, data_json: str = "null", extra_css: str = "",
+                full_document: bool = True, title: str = "") -> str:
+    """A report's HTML around its ``body`` (escaped already) and its figures (JSON for :func:`render_script`).
+
+    ``full_document=True``: a complete page (``<!DOCTYPE html>``, ``title`` escaped here) with plotly.js inlined
+    once in ``<head>``; opens offline. ``False``: a fragment for a notebook cell, with a ``text/plain`` copy of
+    plotly.js that the script runs only when ``window.Plotly`` is missing (several fragments share one)."""
+    script = render_script(json_for_script(report_id), figures_json, json_for_script(PLOTLY_CONFIG), data_json)
+    css = report_css() + extra_css
+    if not full_document:
+        plotly_copy = f'<script type="text/plain" id="{element_id(report_id, "plotlyjs")}">{get_plotlyjs()}</script>'
+        return f"<style>{css}</style>{body}{plotly_copy}<script>{script}</script>"
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
+        f"<title>{html_text(title)}</title><style>{page_css()}{css}</style>"
+        f"<script>window.PlotlyConfig = {{MathJaxConfig: 'local'}};\n{get_plotlyjs()}</script>"
+        f'</head><body class="ih-page">{body}<script>{script}</script></body></html>'
+    )

@@ -14,9 +14,8 @@ import html
 import json
 from typing import Any
 
-import plotly.io as pio
 
-__all__ = ["html_text", "plotly_text", "json_for_script", "figure_json_for_script"]
+__all__ = ["html_text", "plotly_text", "json_for_script"]
 
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -43,7 +42,3 @@ def json_for_script(obj: Any, *, allow_nan: bool = True) -> str:
     infinities raise ``ValueError`` instead of becoming the non-JSON ``NaN``)."""
     return _make_script_safe(json.dumps(obj, allow_nan=allow_nan))
 
-
-def figure_json_for_script(fig: Any) -> str:
-    """A plotly figure's JSON (``{"data": ..., "layout": ...}``; numpy arrays handled), safe for ``<script>``."""
-    return _make_script_safe(pio.to_json(fig, validate=False))

@@ -7,7 +7,7 @@ Python's ``format``). Labels arrive escaped (:func:`._escape.plotly_text`) and a
 
 Figures are ``{element id: {"figure": merged figure, "view": null | "matrix" | "word-focus"}}`` (themes merged
 by :func:`._payload.merge_themes`; views: the matrix's cells, the focus chart's bars and the arcs' word markers
-are written here), or the earlier ``{element id: {"light": figure, "dark": figure}}``."""
+are written here; ``null``: drawn as built)."""
 
 from __future__ import annotations
 
@@ -248,7 +248,7 @@ RENDER_JS = r"""(function () {
   function drawFigure(id) {
     var element = document.getElementById(id), entry = figures[id];
     if (!element) { return; }
-    var figure = entry.figure ? resolve(entry.figure, theme) : entry[theme];
+    var figure = resolve(entry.figure, theme);
     if (entry.view && data && views[entry.view]) { views[entry.view](id, figure, theme); }
     window.Plotly.react(element, figure.data, figure.layout, config);
     if (entry.view && !element.__ihListening && element.on) {

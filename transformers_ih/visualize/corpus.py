@@ -13,21 +13,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
-from ._assets import page_css, render_script, report_css
-from ._escape import figure_json_for_script, html_text, json_for_script, plotly_text
+from ._assets import report_page
+from ._escape import html_text, plotly_text
 from ._format import TICK_CHARS, short, truncate, value_text
 from ._ids import element_id, new_report_id
-from ._theme import THEMES, Palette, base_layout, control_style, palette, sign_color
+from ._payload import payload_json, themed_figure
+from ._theme import Palette, base_layout, control_style, palette, sign_color
 
 if TYPE_CHECKING:
     from ..corpus.interactions import CorpusComparison, CorpusInteractions, PairStats
 
 __all__ = ["plot_corpus_pairs", "plot_partners", "plot_corpus_compare", "corpus_html"]
-
-PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["sendDataToCloud"]}
-
 
 def _units(corpus: "CorpusInteractions") -> str:
     outputs = sorted({doc.get("output", "") for doc in corpus.documents})
@@ -260,21 +257,7 @@ def corpus_html(corpus: "CorpusInteractions", full_document: bool = True, *, top
     parts.append(_section("Examples", "The strongest occurrences of the strongest pairs, with the two words "
                           "marked.", _examples_html(corpus, top, examples_per_pair)))
     body = f'<div class="ih-report" id="{report_id}">{"".join(parts)}</div>'
-    entries = []
-    for name, build in figures.items():
-        themed = ",".join(f"{json_for_script(t)}:{figure_json_for_script(build(t))}" for t in THEMES)
-        entries.append(f"{json_for_script(element_id(report_id, name))}:{{{themed}}}")
-    script = render_script(json_for_script(report_id), "{" + ",".join(entries) + "}", json_for_script(PLOTLY_CONFIG))
-    css = report_css() + _CORPUS_CSS
-    if not full_document:
-        plotly_copy = f'<script type="text/plain" id="{element_id(report_id, "plotlyjs")}">{get_plotlyjs()}</script>'
-        return f"<style>{css}</style>{body}{plotly_copy}<script>{script}</script>"
-    page_title = html_text(title if title is not None else f"Corpus interactions ({corpus.num_texts} texts)")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="color-scheme" content="light dark">'
-        f"<title>{page_title}</title><style>{page_css()}{css}</style>"
-        f"<script>window.PlotlyConfig = {{MathJaxConfig: 'local'}};\n{get_plotlyjs()}</script>"
-        f'</head><body class="ih-page">{body}<script>{script}</script></body></html>'
-    )
+    themed = {element_id(report_id, name): {"figure": themed_figure(build), "view": None}
+              for name, build in figures.items()}
+    return report_page(report_id, body, payload_json(themed), extra_css=_CORPUS_CSS, full_document=full_document,
+                       title=title if title is not None else f"Corpus interactions ({corpus.num_texts} texts)")

@@ -20,11 +20,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
 from . import arcs, matrix, word_focus
-from ._assets import page_css, render_script, report_css
-from ._escape import html_text, json_for_script
+from ._assets import report_page
+from ._escape import html_text
 from ._format import feature_noun, is_partial
 from ._ids import element_id, new_report_id
 from ._payload import payload_json, report_data, themed_figure
@@ -39,9 +38,6 @@ __all__ = ["to_html", "SCRIPT_TAGS_PER_REPORT", "FIGURE_NAMES"]
 
 SCRIPT_TAGS_PER_REPORT = 2
 """``<script`` elements a report emits: plotly.js (inline, or its ``text/plain`` copy) and the drawing script."""
-
-PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["sendDataToCloud"]}
-
 
 class _Section(NamedTuple):
     """One chart of the report: element-id suffix, heading, explanatory note, ``build(expl, theme) -> Figure``,
@@ -146,20 +142,7 @@ def to_html(
         figure_sections += [_Section(s.name, s.heading, s.note, lambda e, theme, s=s: s.build(theme), s.html)
                             for s in evaluation_sections(evaluation)]
     body = _report_body(expl, report_id, figure_sections)
-    script = render_script(
-        json_for_script(report_id), payload_json(_figures(expl, report_id, figure_sections)),
-        json_for_script(PLOTLY_CONFIG), payload_json(report_data(expl) if figure_sections else None),
-    )
-    css = report_css()
-    if not full_document:
-        plotly_copy = f'<script type="text/plain" id="{element_id(report_id, "plotlyjs")}">{get_plotlyjs()}</script>'
-        return f"<style>{css}</style>{body}{plotly_copy}<script>{script}</script>"
-    page_title = html_text(title if title is not None else f"Explanation: {expl.predicted_label}")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="color-scheme" content="light dark">'
-        f"<title>{page_title}</title><style>{page_css()}{css}</style>"
-        f"<script>window.PlotlyConfig = {{MathJaxConfig: 'local'}};\n{get_plotlyjs()}</script>"
-        f'</head><body class="ih-page">{body}<script>{script}</script></body></html>'
-    )
+    return report_page(report_id, body, payload_json(_figures(expl, report_id, figure_sections)),
+                       data_json=payload_json(report_data(expl) if figure_sections else None),
+                       full_document=full_document,
+                       title=title if title is not None else f"Explanation: {expl.predicted_label}")

@@ -1,0 +1,41 @@
+"""Section of ``bench_corpus_dev_set.py``: interactions for the whole SST-2 dev set, run in resumable sittings, and
+the corpus-level pairs over the sentences done so far."""
+
+from __future__ import annotations
+
+from .base import NO_RESULTS, Section, fr, fs, table
+from .corpus import _pairs
+
+
+def render(d: dict, out=None) -> Section:
+    title = "The whole SST-2 dev set with interactions"
+    if not d.get("sittings"):
+        return Section(title, NO_RESULTS)
+    s, p = d["settings"], d["per_text"]
+    done, total = d["texts"], s["sentences"]
+    state = "complete" if d.get("complete") else f"partial: {done} of {total} sentences so far"
+    lines = [
+        f"`explain_dataset` with interactions on SST-2 dev (the POSITIVE logit, {s['batch_size']} sentences per "
+        f"shard, the local engine, {s['threads']} torch threads), in sittings that resume from the committed shards "
+        f"(`benchmarks/results/corpus/dev-set-shards`): **{state}**.", "",
+        table(["sitting", "sentences before", "after", "time", "load average at start"],
+              [[x.get("time") or "-", x["texts_before"], x["texts_after"], fs(x["seconds"]),
+                ", ".join(f"{v:.1f}" for v in x.get("load_average_start") or [])] for x in d["sittings"]]), "",
+        f"Per sentence: {p['mean_words']:.1f} words on average (at most {p['max_words']:.0f}), "
+        f"{fs(p['seconds_per_text'])} of this CPU, path points max / median {p['max_steps']:.0f} / "
+        f"{p['median_steps']:.0f} = {fr(p['tail_ratio'])}.", ""]
+    summary = d.get("corpus_summary") or {}
+    if d.get("top_pairs"):
+        lines += [f"Strongest word-type pairs over the {summary.get('texts', done)} sentences done "
+                  f"({summary.get('word_types', '?')} word types, {summary.get('pairs', '?')} pairs; the aggregate "
+                  "is saved exactly in `benchmarks/results/corpus/sst2_dev_set_interactions.json`), mean interaction "
+                  "on the POSITIVE logit, seen at least 5 times, by mean |interaction|:", "", _pairs(d["top_pairs"]),
+                  ""]
+    negations = [x for pairs in (d.get("negation_pairs") or {}).values() for x in pairs]
+    if negations:
+        negations = sorted(negations, key=lambda x: -x["mean_abs"])[:10]
+        lines += ["Negation words' strongest partners (seen at least 3 times):", "", _pairs(negations), ""]
+    limits = () if d.get("complete") else (
+        f"- Whole dev set with interactions: {done} of {total} sentences so far (about {fs(p['seconds_per_text'])} a "
+        f"sentence on this CPU); the pairs above are over those sentences, the first of the dev file.",)
+    return Section(title, "\n".join(lines).rstrip(), (), limits)
