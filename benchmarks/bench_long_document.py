@@ -95,8 +95,8 @@ def child(payload: dict) -> dict:
             k = payload["top"]
             truth = top_pairs(full.interactions, k)
             got = set(map(tuple, np.argwhere(part.computed)))
-            held = [p for p in truth if p in got]
-            exact = [p for p in held if abs(part.interactions[p] - full.interactions[p]) <= 1e-3 * abs(full.interactions[p]) + 1e-6]
+            in_rows = [p for p in truth if p in got]
+            exact = [p for p in in_rows if abs(part.interactions[p] - full.interactions[p]) <= 1e-3 * abs(full.interactions[p]) + 1e-6]
             norms = np.linalg.norm(full.interactions - np.diag(np.diag(full.interactions)), axis=1)
             oracle = np.argsort(-norms)[: payload["rows"]].tolist()
             by_attribution = np.argsort(-np.abs(full.attributions), kind="stable")
@@ -108,7 +108,7 @@ def child(payload: dict) -> dict:
             out.update(words=len(full.words), tokens=len(full.tokens), full_s=t_full, rows_s=t_rows,
                        full_steps=full.steps, rows_steps=part.steps, rows=part.meta["rows"],
                        full_hvps=full.steps * len(full.words), rows_hvps=part.steps * (len(part.meta["rows"]) + 1),
-                       top=k, top_pairs_in_rows=len(held), top_pairs_exact=len(exact),
+                       top=k, top_pairs_in_rows=len(in_rows), top_pairs_exact=len(exact),
                        top_pairs_in_oracle_rows=held(truth, oracle),
                        relative_completeness_error=part.completeness_error / abs(part.f_input - part.f_baseline))
         else:

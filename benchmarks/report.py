@@ -21,7 +21,7 @@ import common  # noqa: E402
 from sections import (accuracy_per_evaluation, attributions_vs_captum, interactions_vs_path_explain,  # noqa: E402
                       long_input, machine, target_23_words, throughput)
 from sections import faithfulness  # noqa: E402
-from sections import hvp_strategy, long_document  # noqa: E402
+from sections import corpus_dev_set, hvp_strategy, long_document, model_twin  # noqa: E402
 from sections import corpus  # noqa: E402
 from sections.base import Output, Section, Target, table  # noqa: E402
 
@@ -37,6 +37,8 @@ SECTIONS = {
     "long_document": long_document.render,
     "faithfulness": faithfulness.render,
     "corpus": corpus.render,
+    "model_twin": model_twin.render,
+    "corpus_dev_set": corpus_dev_set.render,
 }
 
 

@@ -29,6 +29,9 @@ BENCHMARKS = {
     "long_document": "bench_long_document.py",
     "faithfulness": "bench_faithfulness.py",
     "corpus": "bench_corpus.py",
+    "model_twin": "bench_model_twin.py",
+    # hours on a CPU the first time; resumes from its committed shards (pass --budget-s to the script for a sitting)
+    "corpus_dev_set": "bench_corpus_dev_set.py",
 }
 
 
