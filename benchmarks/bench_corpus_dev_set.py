@@ -72,6 +72,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=8, help="sentences per shard (one explainer call)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--budget-s", type=float, default=None, help="stop this sitting after so many seconds")
+    parser.add_argument("--note", default=None, help="recorded with the sitting (e.g. what else ran on the CPU)")
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = common.QUICK_RESULTS if args.quick else common.RESULTS
@@ -95,7 +96,8 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - t0
     result = read_output(folder)
     sittings.append({"time": rec["machine_start"].get("time"), "texts_before": before, "texts_after": len(result),
-                     "seconds": seconds, "load_average_start": rec["machine_start"].get("load_average")})
+                     "seconds": seconds, "load_average_start": rec["machine_start"].get("load_average"),
+                     **({"note": args.note} if args.note else {})})
     rec["sittings"] = sittings
     rec["texts"] = len(result)
     rec["complete"] = len(result) == total

@@ -18,11 +18,13 @@ def render(d: dict, out=None) -> Section:
         f"`explain_dataset` with interactions on SST-2 dev (the POSITIVE logit, {s['batch_size']} sentences per "
         f"shard, the local engine, {s['threads']} torch threads), in sittings that resume from the committed shards "
         f"(`benchmarks/results/corpus/dev-set-shards`): **{state}**.", "",
-        table(["sitting", "sentences before", "after", "time", "load average at start"],
+        table(["sitting", "sentences before", "after", "time", "load average at start", "note"],
               [[x.get("time") or "-", x["texts_before"], x["texts_after"], fs(x["seconds"]),
-                ", ".join(f"{v:.1f}" for v in x.get("load_average_start") or [])] for x in d["sittings"]]), "",
+                ", ".join(f"{v:.1f}" for v in x.get("load_average_start") or []), x.get("note", "")]
+               for x in d["sittings"]]), "",
         f"Per sentence: {p['mean_words']:.1f} words on average (at most {p['max_words']:.0f}), "
-        f"{fs(p['seconds_per_text'])} of this CPU, path points max / median {p['max_steps']:.0f} / "
+        f"{fs(p['seconds_per_text'])} of wall time over the sittings (see their notes), path points max / median "
+        f"{p['max_steps']:.0f} / "
         f"{p['median_steps']:.0f} = {fr(p['tail_ratio'])}.", ""]
     summary = d.get("corpus_summary") or {}
     if d.get("top_pairs"):
@@ -36,6 +38,6 @@ def render(d: dict, out=None) -> Section:
         negations = sorted(negations, key=lambda x: -x["mean_abs"])[:10]
         lines += ["Negation words' strongest partners (seen at least 3 times):", "", _pairs(negations), ""]
     limits = () if d.get("complete") else (
-        f"- Whole dev set with interactions: {done} of {total} sentences so far (about {fs(p['seconds_per_text'])} a "
-        f"sentence on this CPU); the pairs above are over those sentences, the first of the dev file.",)
+        f"- Whole dev set with interactions: {done} of {total} sentences so far; the pairs above are over those "
+        f"sentences, the first of the dev file, and say nothing about the corpus yet.",)
     return Section(title, "\n".join(lines).rstrip(), (), limits)
