@@ -15,7 +15,6 @@ saved exactly as ``benchmarks/results/corpus/sst2_dev_interactions.json``.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -26,7 +25,6 @@ from pathlib import Path
 import common
 
 NAME = "corpus"
-NEGATIONS = {"not", "n't", "no", "never", "nothing", "nor"}
 
 
 def _child(payload: dict) -> dict:
@@ -67,21 +65,15 @@ def _child(payload: dict) -> dict:
 
         corpus = CorpusInteractions.from_explanations(result, name="distilbert-mini-sst2")
         corpus.to_json(payload["corpus_json"])
-        out["top_pairs"] = [s.__dict__ for s in corpus.top_pairs(15, min_count=3)]
-        out["top_positive"] = [s.__dict__ for s in corpus.top_pairs(10, by="mean", sign="positive", min_count=3)]
-        out["top_negative"] = [s.__dict__ for s in corpus.top_pairs(10, by="mean", sign="negative", min_count=3)]
-        out["negation_pairs"] = [s.__dict__ for w in sorted(NEGATIONS) if w in corpus
-                                 for s in corpus.partners(w, 5, min_count=2)]
-        out["corpus_summary"] = {"texts": corpus.num_texts, "word_types": len(corpus.words),
-                                 "pairs": corpus.num_pairs}
+        out.update(common.corpus_pairs(corpus, min_count=3, partner_min_count=2))
     return out
 
 
 def _run_mode(payload: dict, timeout: float) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(payload)]
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": ""}
+    env = None
     if payload["engine"] == "ray":  # a network namespace with only loopback up: the cluster stays on 127.0.0.1
-        cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *cmd]
+        cmd, env = common.loopback_only(cmd)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
@@ -160,7 +152,7 @@ def main(argv=None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         corpus_modes = []
         ig_all = 16 if args.quick else min(args.ig_corpus or len(dev), len(dev))
-        negated = [i for i, (_, text) in enumerate(dev) if NEGATIONS & set(text.split())][:args.ih_corpus]
+        negated = [i for i, (_, text) in enumerate(dev) if set(common.NEGATIONS) & set(text.split())][:args.ih_corpus]
         ig_what = "the whole dev set" if ig_all == len(dev) else f"first {ig_all} dev sentences"
         for what, rows, interactions, batch in [(f"attributions (IG), {ig_what}", list(range(ig_all)), False, 32),
                                                 (f"interactions (IH), first {len(negated)} dev sentences with a "

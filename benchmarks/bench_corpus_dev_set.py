@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,7 +28,6 @@ from pathlib import Path
 import common
 
 NAME = "corpus_dev_set"
-NEGATIONS = ("not", "n't", "no", "never", "nothing", "nor")
 THIS = Path(__file__).resolve()
 
 
@@ -43,8 +43,13 @@ def _child(payload: dict) -> None:
     dev = common.dev_dataset()
     if payload["limit"]:
         dev = dev.select(range(payload["limit"]))
+    engine = "local"
+    if payload.get("workers"):  # Ray actors of one CPU each (each loads the model from its path, once)
+        from transformers_ih import RayEngine
+
+        engine = RayEngine(workers=payload["workers"], num_cpus=payload["workers"], object_store_memory=200 * 2**20)
     explain_dataset(explainer, dev, output_dir=payload["folder"], batch_size=payload["batch_size"],
-                    target="POSITIVE", progress=True)
+                    engine=engine, target="POSITIVE", progress=True)
 
 
 def _done(folder: Path) -> int:
@@ -70,7 +75,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--batch-size", type=int, default=8, help="sentences per shard (one explainer call)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of the local engine")
+    parser.add_argument("--workers", type=int, default=0, help="Ray workers of one CPU each (0: the local engine); "
+                        "the cluster runs in a network namespace with only loopback up")
     parser.add_argument("--budget-s", type=float, default=None, help="stop this sitting after so many seconds")
     parser.add_argument("--note", default=None, help="recorded with the sitting (e.g. what else ran on the CPU)")
     args = parser.parse_args(argv)
@@ -78,25 +85,36 @@ def main(argv=None) -> int:
         args.out = common.QUICK_RESULTS if args.quick else common.RESULTS
     total = 16 if args.quick else len(common.dev_sentences())
     rec = common.Recorder(NAME, args, batch_size=args.batch_size, threads=args.threads, target="POSITIVE",
-                          engine="local", interactions=True, sentences=total)
+                          engine=f"ray, {args.workers} workers" if args.workers else "local", interactions=True,
+                          sentences=total)
     try:
         sittings = json.loads(rec.path.read_text()).get("sittings", [])
     except (OSError, ValueError):
         sittings = []
     folder = args.out / "corpus" / "dev-set-shards"
     before = _done(folder)
-    payload = {"folder": str(folder), "batch_size": args.batch_size, "threads": args.threads,
-               "limit": total if args.quick else None}
+    payload = {"folder": str(folder), "batch_size": args.batch_size, "threads": 1 if args.workers else args.threads,
+               "workers": args.workers, "limit": total if args.quick else None}
+    cmd = [sys.executable, str(THIS), "--child", json.dumps(payload)]
+    env = {**os.environ, "TRANSFORMERS_IH_PROGRESS_INTERVAL": "60"}
+    if args.workers:  # a network namespace with only loopback up: the cluster stays on 127.0.0.1
+        cmd, env = common.loopback_only(cmd)
+        env["TRANSFORMERS_IH_PROGRESS_INTERVAL"] = "60"
     t0 = time.perf_counter()
+    # its own session, so that the budget's SIGKILL reaches the whole process group (a Ray cluster's processes too)
+    child = subprocess.Popen(cmd, env=env, start_new_session=True)
     try:
-        subprocess.run([sys.executable, str(THIS), "--child", json.dumps(payload)], timeout=args.budget_s,
-                       check=False, env={**os.environ, "TRANSFORMERS_IH_PROGRESS_INTERVAL": "60"})
+        child.wait(timeout=args.budget_s)
     except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
         common.log(NAME, f"sitting stopped after its budget of {args.budget_s:.0f} s; the finished shards stay")
     seconds = time.perf_counter() - t0
     result = read_output(folder)
     sittings.append({"time": rec["machine_start"].get("time"), "texts_before": before, "texts_after": len(result),
                      "seconds": seconds, "load_average_start": rec["machine_start"].get("load_average"),
+                     "engine": f"ray, {args.workers} workers of 1 CPU" if args.workers else
+                     f"local, {args.threads} torch threads",
                      **({"note": args.note} if args.note else {})})
     rec["sittings"] = sittings
     rec["texts"] = len(result)
@@ -115,12 +133,7 @@ def main(argv=None) -> int:
     }
     corpus = CorpusInteractions.from_explanations(result, name="distilbert-mini-sst2 on SST-2 dev")
     corpus.to_json(args.out / "corpus" / "sst2_dev_set_interactions.json")
-    rec["corpus_summary"] = {"texts": corpus.num_texts, "word_types": len(corpus.words), "pairs": corpus.num_pairs}
-    rec["top_pairs"] = [s.__dict__ for s in corpus.top_pairs(15, min_count=5)]
-    rec["top_positive"] = [s.__dict__ for s in corpus.top_pairs(10, by="mean", sign="positive", min_count=5)]
-    rec["top_negative"] = [s.__dict__ for s in corpus.top_pairs(10, by="mean", sign="negative", min_count=5)]
-    rec["negation_pairs"] = {w: [s.__dict__ for s in corpus.partners(w, 8, min_count=3)]
-                             for w in NEGATIONS if w in corpus}
+    rec.update(common.corpus_pairs(corpus, min_count=5, partner_min_count=3, partners=8))
     rec.save()
     return 0
 

@@ -91,7 +91,6 @@ def headroom(payload: dict) -> dict:
     size vs at 64 and 256 rows: the loop's model time could shrink at most by the ratio computed here."""
     import collections
 
-    import numpy as np
     import torch
 
     from transformers_ih import SequenceClassificationInteractionExplainer

@@ -114,6 +114,9 @@ class Recorder:
     def __getitem__(self, key):
         return self.data[key]
 
+    def update(self, values: dict) -> None:
+        self.data.update(values)
+
     def note(self, text: str) -> None:
         print(f"[{self.name}] note: {text}", flush=True)
         self.data["notes"].append(text)
@@ -167,6 +170,14 @@ def current_rss_mb() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def loopback_only(cmd: list[str]) -> tuple[list[str], dict[str, str]]:
+    """``cmd`` wrapped to run in a network namespace of its own with only loopback up (``unshare -n``, as root), and
+    the environment for a local Ray cluster there: every packet of the cluster stays on 127.0.0.1, no usage
+    statistics, no address of another cluster."""
+    wrapped = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *cmd]
+    return wrapped, {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": ""}
 
 
 def run_child(module_file: Path, payload: dict, timeout: float | None = None,
@@ -284,6 +295,27 @@ def load_path_explainer_torch():
     module = importlib.util.module_from_spec(mod_spec)
     mod_spec.loader.exec_module(module)
     return module
+
+
+#: the negation words whose partners the corpus benchmarks report (the paper's corpus-level finding)
+NEGATIONS = ("never", "no", "nor", "not", "nothing", "n't")
+
+
+def corpus_pairs(corpus, *, min_count: int, partner_min_count: int, top: int = 15, signed: int = 10,
+                 partners: int = 5) -> dict:
+    """What the corpus benchmarks record of a ``CorpusInteractions``: its size, the ``top`` pairs by mean
+    |interaction| and the ``signed`` most positive / negative by mean (pairs seen at least ``min_count`` times), and
+    each negation word's ``partners`` strongest partners (seen at least ``partner_min_count`` times), one list."""
+    return {
+        "corpus_summary": {"texts": corpus.num_texts, "word_types": len(corpus.words), "pairs": corpus.num_pairs},
+        "top_pairs": [s.__dict__ for s in corpus.top_pairs(top, min_count=min_count)],
+        "top_positive": [s.__dict__ for s in corpus.top_pairs(signed, by="mean", sign="positive",
+                                                              min_count=min_count)],
+        "top_negative": [s.__dict__ for s in corpus.top_pairs(signed, by="mean", sign="negative",
+                                                              min_count=min_count)],
+        "negation_pairs": [s.__dict__ for w in NEGATIONS if w in corpus
+                           for s in corpus.partners(w, partners, min_count=partner_min_count)],
+    }
 
 
 def word_counts_and_sentences(tokenizer, sentences: list[str]) -> list[tuple[int, int, str]]:

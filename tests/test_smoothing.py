@@ -41,7 +41,7 @@ def test_relu_hessian_is_zero_and_completeness_fails_without_smoothing():
 def test_smoothing_restores_completeness_and_converges_with_beta():
     net = InlineReluNet()
     x = torch.randn(5) * 2
-    previous, results = None, []
+    results = []
     for beta in (5.0, 20.0, 80.0):
         with smooth_relu(net, beta=beta) as mode:
             r = integrated_hessians(net, x, rtol=1e-6, atol=1e-9, max_nodes=4000)

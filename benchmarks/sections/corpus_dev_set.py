@@ -16,10 +16,11 @@ def render(d: dict, out=None) -> Section:
     state = "complete" if d.get("complete") else f"partial: {done} of {total} sentences so far"
     lines = [
         f"`explain_dataset` with interactions on SST-2 dev (the POSITIVE logit, {s['batch_size']} sentences per "
-        f"shard, the local engine, {s['threads']} torch threads), in sittings that resume from the committed shards "
-        f"(`benchmarks/results/corpus/dev-set-shards`): **{state}**.", "",
-        table(["sitting", "sentences before", "after", "time", "load average at start", "note"],
-              [[x.get("time") or "-", x["texts_before"], x["texts_after"], fs(x["seconds"]),
+        f"shard), in sittings that resume from the committed shards (`benchmarks/results/corpus/dev-set-shards`; a "
+        f"sitting's engine can differ, the results agree to float rounding): **{state}**.", "",
+        table(["sitting", "engine", "sentences before", "after", "time", "load average at start", "note"],
+              [[x.get("time") or "-", x.get("engine") or f"local, {s['threads']} torch threads", x["texts_before"],
+                x["texts_after"], fs(x["seconds"]),
                 ", ".join(f"{v:.1f}" for v in x.get("load_average_start") or []), x.get("note", "")]
                for x in d["sittings"]]), "",
         f"Per sentence: {p['mean_words']:.1f} words on average (at most {p['max_words']:.0f}), "
@@ -33,7 +34,9 @@ def render(d: dict, out=None) -> Section:
                   "is saved exactly in `benchmarks/results/corpus/sst2_dev_set_interactions.json`), mean interaction "
                   "on the POSITIVE logit, seen at least 5 times, by mean |interaction|:", "", _pairs(d["top_pairs"]),
                   ""]
-    negations = [x for pairs in (d.get("negation_pairs") or {}).values() for x in pairs]
+    negations = d.get("negation_pairs") or []
+    if isinstance(negations, dict):  # results written before the benchmarks shared common.corpus_pairs
+        negations = [x for pairs in negations.values() for x in pairs]
     if negations:
         negations = sorted(negations, key=lambda x: -x["mean_abs"])[:10]
         lines += ["Negation words' strongest partners (seen at least 3 times):", "", _pairs(negations), ""]

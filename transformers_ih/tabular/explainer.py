@@ -3,7 +3,6 @@ feature vectors, for many rows at once, with a background data set as the baseli
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Callable, Sequence
 
 import numpy as np
