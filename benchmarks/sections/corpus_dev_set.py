@@ -18,13 +18,16 @@ def render(d: dict, out=None) -> Section:
         f"`explain_dataset` with interactions on SST-2 dev (the POSITIVE logit, {s['batch_size']} sentences per "
         f"shard), in sittings that resume from the committed shards (`benchmarks/results/corpus/dev-set-shards`; a "
         f"sitting's engine can differ, the results agree to float rounding): **{state}**.", "",
-        table(["sitting", "engine", "sentences before", "after", "time", "load average at start", "note"],
+        table(["sitting", "engine", "sentences before", "after", "time", "time / new sentence", "load average at start",
+               "note"],
               [[x.get("time") or "-", x.get("engine") or f"local, {s['threads']} torch threads", x["texts_before"],
                 x["texts_after"], fs(x["seconds"]),
+                fs(x["seconds"] / (x["texts_after"] - x["texts_before"])) if x["texts_after"] > x["texts_before"]
+                else "-",
                 ", ".join(f"{v:.1f}" for v in x.get("load_average_start") or []), x.get("note", "")]
                for x in d["sittings"]]), "",
         f"Per sentence: {p['mean_words']:.1f} words on average (at most {p['max_words']:.0f}), "
-        f"{fs(p['seconds_per_text'])} of wall time over the sittings (see their notes), path points max / median "
+        f"{fs(p['seconds_per_text'])} of wall time over all sittings (each sitting's in the table, with what else ran), path points max / median "
         f"{p['max_steps']:.0f} / "
         f"{p['median_steps']:.0f} = {fr(p['tail_ratio'])}.", ""]
     summary = d.get("corpus_summary") or {}
