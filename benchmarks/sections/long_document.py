@@ -66,4 +66,19 @@ def render(d: dict, out=None) -> Section:
         lines += [f"A {s['tokens']}-token document (SST-2 dev sentences cut at a token boundary):", "",
                   table(["explanation", "time (measured)", "features", "path points", "relative completeness error",
                          "peak RSS MiB"], rows), ""]
+    sc = runs.get("screens")
+    if sc and sc.get("screens"):
+        what = {"attribution": ("\\|attribution\\| (the default)", "k + 1"),
+                "residual": ("two-stage residual: k/2 by \\|attribution\\|, the rest by \\|attribution - the known "
+                             "rows' part\\|", "k + 1, a second pass"),
+                "sketch_8": ("random sketch, 8 probes (50 draws)", "k + 9"),
+                "oracle": ("oracle: largest off-diagonal norm (needs the full matrix)", "W")}
+        rows = [[what[name][0], what[name][1], f"{v['mean']:.1%}", f"{v['min']:.0%}",
+                 f"{v['at_least_90_percent']} of {sc['sentences']}"] for name, v in sc["screens"].items()]
+        lines += [f"Screens on many exact matrices, no model call: the {sc['sentences']} SST-2 dev sentences of at least "
+                  f"{sc['min_words']} words ({sc['mean_words']:.1f} on average) of the dev-set corpus run (section \"The "
+                  f"whole SST-2 dev set with interactions\"), each with `k = round(W / 7.5)` rows (the review's 10 of "
+                  f"75) and its `2k` strongest pairs (the review's 20):", "",
+                  table(["screen", "products per path point", "strongest pairs held (mean)", "lowest",
+                         "sentences with >= 90% of their 2k (the review's 18 of 20)"], rows), ""]
     return Section(title, "\n".join(lines), targets=tuple(targets))
