@@ -12,7 +12,8 @@ session) is continued by the next one, and a changed model or configuration is r
 than mixed in. After each sitting the finished shards are aggregated (``read_output``): the result file says how
 many of the 872 sentences are done, appends the sitting (sentences, seconds, load), and holds the strongest pairs
 and the negation pairs over the sentences done so far; the aggregate is saved exactly
-(``benchmarks/results/corpus/sst2_dev_set_interactions.json``, ``CorpusInteractions.from_json``).
+(``benchmarks/results/corpus/sst2_dev_set_interactions.json``, ``CorpusInteractions.from_json``; 12 MB, so not
+committed: each sitting re-makes it from the committed shards).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def render(d: dict, out=None) -> Section:
     if d.get("top_pairs"):
         lines += [f"Strongest word-type pairs over the {summary.get('texts', done)} sentences done "
                   f"({summary.get('word_types', '?')} word types, {summary.get('pairs', '?')} pairs; the aggregate "
-                  "is saved exactly in `benchmarks/results/corpus/sst2_dev_set_interactions.json`), mean interaction "
+                  "is saved exactly in `benchmarks/results/corpus/sst2_dev_set_interactions.json` by each sitting, re-made from the committed shards), mean interaction "
                   "on the POSITIVE logit, seen at least 5 times, by mean |interaction|:", "", _pairs(d["top_pairs"]),
                   ""]
     negations = d.get("negation_pairs") or []
