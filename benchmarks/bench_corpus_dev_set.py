@@ -85,9 +85,9 @@ def main(argv=None) -> int:
     if args.out is None:
         args.out = common.QUICK_RESULTS if args.quick else common.RESULTS
     total = 16 if args.quick else len(common.dev_sentences())
+    engine = f"ray, {args.workers} workers of 1 CPU" if args.workers else f"local, {args.threads} torch threads"
     rec = common.Recorder(NAME, args, batch_size=args.batch_size, threads=args.threads, target="POSITIVE",
-                          engine=f"ray, {args.workers} workers" if args.workers else "local", interactions=True,
-                          sentences=total)
+                          engine=engine, interactions=True, sentences=total)
     try:
         sittings = json.loads(rec.path.read_text()).get("sittings", [])
     except (OSError, ValueError):
@@ -97,10 +97,10 @@ def main(argv=None) -> int:
     payload = {"folder": str(folder), "batch_size": args.batch_size, "threads": 1 if args.workers else args.threads,
                "workers": args.workers, "limit": total if args.quick else None}
     cmd = [sys.executable, str(THIS), "--child", json.dumps(payload)]
-    env = {**os.environ, "TRANSFORMERS_IH_PROGRESS_INTERVAL": "60"}
+    env = dict(os.environ)
     if args.workers:  # a network namespace with only loopback up: the cluster stays on 127.0.0.1
         cmd, env = common.loopback_only(cmd)
-        env["TRANSFORMERS_IH_PROGRESS_INTERVAL"] = "60"
+    env["TRANSFORMERS_IH_PROGRESS_INTERVAL"] = "60"
     t0 = time.perf_counter()
     # its own session, so that the budget's SIGKILL reaches the whole process group (a Ray cluster's processes too)
     child = subprocess.Popen(cmd, env=env, start_new_session=True)
@@ -114,8 +114,7 @@ def main(argv=None) -> int:
     result = read_output(folder)
     sittings.append({"time": rec["machine_start"].get("time"), "texts_before": before, "texts_after": len(result),
                      "seconds": seconds, "load_average_start": rec["machine_start"].get("load_average"),
-                     "engine": f"ray, {args.workers} workers of 1 CPU" if args.workers else
-                     f"local, {args.threads} torch threads",
+                     "engine": engine,
                      **({"note": args.note} if args.note else {})})
     rec["sittings"] = sittings
     rec["texts"] = len(result)

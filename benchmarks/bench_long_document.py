@@ -119,13 +119,13 @@ def dev_set_screens(min_words: int, folder: Path) -> dict:
 
 
 def child(payload: dict) -> dict:
+    if payload["what"] == "screens":
+        return dev_set_screens(payload["min_words"], Path(payload["folder"]))
     import numpy as np
     import torch
 
     from transformers_ih import SequenceClassificationInteractionExplainer
 
-    if payload["what"] == "screens":
-        return dev_set_screens(payload["min_words"], Path(payload["folder"]))
     model, tok = common.load_real_model()
     explainer = SequenceClassificationInteractionExplainer(model, tok, progress=False)
     out = {"what": payload["what"], "torch_threads": torch.get_num_threads()}
