@@ -173,8 +173,34 @@ def main(argv=None) -> int:
         rec["corpus_runs"] = corpus_modes
         for shards in folder.glob("shards-*"):  # the shards are re-made by a run; the aggregate JSON is kept
             shutil.rmtree(shards, ignore_errors=True)
+    _carry_skipped(rec, args.skip)
     rec.save()
     return 0
+
+
+ENGINE_KEYS = ("modes", "ratios_vs_local")
+CORPUS_KEYS = ("corpus_runs", "top_pairs", "top_positive", "top_negative", "negation_pairs", "corpus_summary")
+
+
+def _carry_skipped(rec: common.Recorder, skipped: list[str]) -> None:
+    """A skipped part keeps its results from the previous results file, with a note of when they were measured and
+    the machine's load then (so a quiet re-run of one part does not erase the other)."""
+    if not skipped or not rec.path.exists():
+        return
+    previous = json.loads(rec.path.read_text())
+    for part, keys in (("engines", ENGINE_KEYS), ("corpus", CORPUS_KEYS)):
+        carried = [k for k in keys if part in skipped and k in previous]
+        if not carried:
+            continue
+        for key in carried:
+            rec[key] = previous[key]
+        for key in ("ig_texts", "ih_texts") if part == "engines" else ("ih_corpus", "ig_corpus"):
+            rec["settings"][key] = previous.get("settings", {}).get(key)
+        start = previous.get("carried_from", {}).get(part) or previous.get("machine_start", {})
+        rec.data.setdefault("carried_from", {})[part] = {k: start.get(k) for k in ("time", "load_average")}
+        load = ", ".join(f"{v:.1f}" for v in start.get("load_average") or [])
+        rec.note(f"the {part} part was not re-run: its results are those of the run of {start.get('time')} "
+                 f"(load average then {load})")
 
 
 if __name__ == "__main__":

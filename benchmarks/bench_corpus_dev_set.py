@@ -5,6 +5,8 @@ CorpusInteractions: the corpus-level pairs the README summarises.
     python benchmarks/bench_corpus_dev_set.py --budget-s 3600    # one sitting of at most an hour
     python benchmarks/bench_corpus_dev_set.py --quick            # the first 16 sentences, results/quick/
 
+Once every sentence is done, a run explains nothing and only re-makes the aggregate from the shards (seconds).
+
 Resumable, in as many sittings as needed: a child process runs ``explain_dataset(..., output_dir=
 benchmarks/results/corpus/dev-set-shards)``, which writes one Parquet shard per ``--batch-size`` sentences as they
 are made; the shards are committed, so a sitting stopped at any point (its time budget, SIGKILL, the end of a
@@ -96,39 +98,46 @@ def main(argv=None) -> int:
     before = _done(folder)
     payload = {"folder": str(folder), "batch_size": args.batch_size, "threads": 1 if args.workers else args.threads,
                "workers": args.workers, "limit": total if args.quick else None}
-    cmd = [sys.executable, str(THIS), "--child", json.dumps(payload)]
-    env = dict(os.environ)
-    if args.workers:  # a network namespace with only loopback up: the cluster stays on 127.0.0.1
-        cmd, env = common.loopback_only(cmd)
-    env["TRANSFORMERS_IH_PROGRESS_INTERVAL"] = "60"
-    t0 = time.perf_counter()
-    # its own session, so that the budget's SIGKILL reaches the whole process group (a Ray cluster's processes too)
-    child = subprocess.Popen(cmd, env=env, start_new_session=True)
-    try:
-        child.wait(timeout=args.budget_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-        common.log(NAME, f"sitting stopped after its budget of {args.budget_s:.0f} s; the finished shards stay")
-    seconds = time.perf_counter() - t0
-    result = read_output(folder)
-    sittings.append({"time": rec["machine_start"].get("time"), "texts_before": before, "texts_after": len(result),
-                     "seconds": seconds, "load_average_start": rec["machine_start"].get("load_average"),
-                     "engine": engine,
-                     **({"note": args.note} if args.note else {})})
+    if before < total:  # once all are done, a run only re-makes the aggregate from the shards
+        cmd = [sys.executable, str(THIS), "--child", json.dumps(payload)]
+        env = dict(os.environ)
+        if args.workers:  # a network namespace with only loopback up: the cluster stays on 127.0.0.1
+            cmd, env = common.loopback_only(cmd)
+        env["TRANSFORMERS_IH_PROGRESS_INTERVAL"] = "60"
+        t0 = time.perf_counter()
+        # its own session, so that the budget's SIGKILL reaches the whole process group (Ray's processes too)
+        child = subprocess.Popen(cmd, env=env, start_new_session=True)
+        try:
+            child.wait(timeout=args.budget_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            common.log(NAME, f"sitting stopped after its budget of {args.budget_s:.0f} s; the finished shards stay")
+        seconds = time.perf_counter() - t0
+        result = read_output(folder)
+        sittings.append({"time": rec["machine_start"].get("time"), "texts_before": before, "texts_after": len(result),
+                         "seconds": seconds, "load_average_start": rec["machine_start"].get("load_average"),
+                         "engine": engine,
+                         **({"note": args.note} if args.note else {})})
+    else:
+        common.log(NAME, f"all {total} sentences are done: re-making the aggregate from the shards")
+        result = read_output(folder)
     rec["sittings"] = sittings
     rec["texts"] = len(result)
     rec["complete"] = len(result) == total
     words = np.array([len(w) for w in result["words"]], dtype=float)
     steps = np.array(result["steps"], dtype=float)
     delta = np.abs(np.array(result["f_input"]) - np.array(result["f_baseline"]))
+    errors = np.abs(np.array(result["completeness_error"]))
     explained = sum(s["texts_after"] - s["texts_before"] for s in sittings)
     rec["per_text"] = {
         "mean_words": float(words.mean()), "max_words": float(words.max()),
         "median_steps": float(np.median(steps)), "max_steps": float(steps.max()),
         "tail_ratio": float(steps.max() / np.median(steps)),
-        "max_completeness_error_over_delta": float((np.array(result["completeness_error"]) /
-                                                    np.maximum(delta, 1e-12)).max()),
+        "max_completeness_error_over_delta": float((errors / np.maximum(delta, 1e-12)).max()),
+        "median_completeness_error_over_delta": float(np.median(errors / np.maximum(delta, 1e-12))),
+        "max_abs_completeness_error": float(errors.max()),  # logits: the relative error is large only where
+        "delta_at_max_relative_error": float(delta[np.argmax(errors / np.maximum(delta, 1e-12))]),  # f(x) ~ f(x')
         "seconds_per_text": sum(s["seconds"] for s in sittings) / max(explained, 1),
     }
     corpus = CorpusInteractions.from_explanations(result, name="distilbert-mini-sst2 on SST-2 dev")

@@ -89,3 +89,33 @@ def test_results_that_miss_a_target_flip_it(data, tmp_path):
     assert all(t.met for t in faster["throughput"].targets)
     assert "| no |" in report.assemble(slow, [], after)
     assert before["target_23_words"].targets != after["target_23_words"].targets
+
+
+def test_a_skipped_part_keeps_its_earlier_results_and_says_when_they_were_measured(tmp_path):
+    """bench_corpus.py --skip corpus re-runs the engines only: the corpus part's results stay (not erased), with a
+    note naming the earlier run's time and load, and that time survives a second partial re-run."""
+    import argparse
+
+    bench = _module("bench_corpus")
+    common = bench.common
+    args = argparse.Namespace(out=tmp_path, quick=False)
+    earlier = {"benchmark": "corpus", "settings": {"ig_texts": 32, "ih_texts": 4, "ih_corpus": 24, "ig_corpus": 200},
+               "machine_start": {"time": "2026-12-02 02:08:44 UTC", "load_average": [6.84, 6.68, 7.34]},
+               "modes": [{"mode": "old"}], "ratios_vs_local": {"old": 1.0},
+               "corpus_runs": [{"mode": "local", "texts": 24}], "top_pairs": [{"a": "good", "b": "no"}],
+               "corpus_summary": {"texts": 24}}
+    (tmp_path / "corpus.json").write_text(__import__("json").dumps(earlier))
+    for _ in range(2):  # a second engines-only re-run carries the same earlier corpus run
+        rec = common.Recorder("corpus", args, ig_texts=64, ih_texts=8, ih_corpus=64, ig_corpus=None)
+        rec["modes"], rec["ratios_vs_local"] = [{"mode": "new"}], {"new": 2.0}
+        bench._carry_skipped(rec, ["corpus"])
+        rec.save()
+        saved = __import__("json").loads((tmp_path / "corpus.json").read_text())
+        assert saved["modes"] == [{"mode": "new"}] and saved["ratios_vs_local"] == {"new": 2.0}
+        assert saved["corpus_runs"] == earlier["corpus_runs"] and saved["top_pairs"] == earlier["top_pairs"]
+        assert saved["settings"]["ih_corpus"] == 24 and saved["settings"]["ig_corpus"] == 200
+        assert saved["settings"]["ig_texts"] == 64
+        assert saved["carried_from"] == {"corpus": {"time": "2026-12-02 02:08:44 UTC",
+                                                    "load_average": [6.84, 6.68, 7.34]}}
+        assert saved["notes"] == ["the corpus part was not re-run: its results are those of the run of "
+                                  "2026-12-02 02:08:44 UTC (load average then 6.8, 6.7, 7.3)"]

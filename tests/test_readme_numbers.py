@@ -82,4 +82,48 @@ def test_headline_example_values(real_model):
     (a, b, value), = e.top_interactions(1)
     assert f"[('{a}', '{b}', {value:.2f}), ...]" in README
     stated = float(re.search(r"completeness_error  # .*e\.g\. ([0-9.e-]+)", README).group(1))
-    assert e.completeness_error == pytest.approx(stated, rel=0.05)
+    # an example's magnitude: the adaptive rule's nodes follow float rounding, which differs between CPU kernels
+    # (4.3e-4 on an AVX-512 machine, 3.1e-4 on an AVX2-only one, both with the same top pair to 2 decimals)
+    assert stated / 2 <= e.completeness_error <= 2 * stated
+
+
+def test_corpus_numbers_come_from_the_corpus_benchmarks():
+    """The README's corpus paragraph: engine rates from bench_corpus.json's quiet engines run, and every pair value,
+    count and summary number of the whole dev set from corpus_dev_set.json."""
+    text = " ".join(README.split())
+    start = text.index("On the shared SST-2 model (`benchmarks/bench_corpus.py`")
+    para = text[start:text.index("### On a Ray cluster", start)]
+    engines = json.loads((ROOT / "benchmarks/results/corpus.json").read_text())
+    rate = {(m["what"], m["mode"]): m["texts_per_s"] for m in engines["modes"]}
+    ratios = engines["ratios_vs_local"]
+    ig, ih = "attributions (IG)", "interactions (IH)"
+    assert (f"explained {rate[ig, 'local']:.2f} sentences/s with attributions ({engines['settings']['ig_texts']} "
+            f"random dev sentences") in para
+    assert f"{rate[ih, 'local']:.2g} sentences/s with interactions ({engines['settings']['ih_texts']} random" in para
+    assert (f"reached {ratios[ig]['ray, 2 workers']:.2f}x and {ratios[ih]['ray, 2 workers']:.2f}x those rates, one "
+            f"worker {ratios[ig]['ray, 1 worker']:.2f}x") in para
+    assert round(ratios[ig]["ray, 1 worker"], 2) == round(ratios[ih]["ray, 1 worker"], 2)
+
+    d = json.loads((ROOT / "benchmarks/results/corpus_dev_set.json").read_text())
+    assert d["complete"] and d["texts"] == 872 and "(872 sentences" in para
+    p = d["per_text"]
+    assert f"{p['mean_words']:.1f} words on average" in para
+    assert f"median {p['median_steps']:.0f}, at most {p['max_steps']:.0f}" in para
+    assert f"completeness error at most {p['max_abs_completeness_error']:.2g} logits" in para
+    assert f"Over the {d['corpus_summary']['word_types']:,} word types" in para
+    alone = [x["seconds"] / (x["texts_after"] - x["texts_before"]) for x in d["sittings"]
+             if x.get("note", "").find("alone on the CPU") >= 0]
+    assert f"{min(alone):.0f} to {max(alone):.0f} s a sentence" in para
+    assert f"{len(d['sittings'])} sittings".replace("5 sittings", "five sittings") in para
+    assert f"{sum(x['seconds'] for x in d['sittings']) / 3600:.1f} h in all" in para
+    pairs = {}
+    for key in ("top_pairs", "top_positive", "top_negative", "negation_pairs"):
+        for x in d[key]:
+            pairs[x["a"], x["b"]] = pairs[x["b"], x["a"]] = x
+    stated = re.findall(r"`(\S+) × (\S+)`[a-z ]* \(([+-][0-9.]+)(?:, (\d+) (sentences|occurrences))?", para)
+    assert len(stated) == len(re.findall(r"`\S+ × \S+`", para)) >= 12, stated  # every pair named, with its value
+    for a, b, mean, n, unit in stated:
+        x = pairs[a, b]
+        assert f"{x['mean']:+.2f}" == mean, (a, b, x["mean"], mean)
+        if n:
+            assert int(n) == x["texts" if unit == "sentences" else "count"], (a, b, n, unit, x)

@@ -19,7 +19,7 @@ def _mode_rows(modes: list[dict]) -> list[list]:
         memory = (", ".join(f"{v:.0f}" for v in sorted(workers.values())) + " (workers)") if workers else \
             f"{m['peak_rss_mb']:.0f}"
         rows.append([" ".join(m["what"].split()), m["mode"], m["texts"], f"{m['mean_words']:.1f}", fs(m["time_s"]),
-                     f"{m['texts_per_s']:.2f}", fs(m["cluster_start_s"]) if m.get("cluster_start_s") else "-",
+                     f"{m['texts_per_s']:.3g}", fs(m["cluster_start_s"]) if m.get("cluster_start_s") else "-",
                      f"{m['max_steps']:.0f} / {m['median_steps']:.0f} = {fr(m['tail_ratio'])}", memory])
     return rows
 
@@ -54,8 +54,10 @@ def render(d: dict, out=None) -> Section:
             "`explain_dataset` on the same dev sentences and shards through each engine, each mode in its own "
             "process: `local` (one process, 1 torch thread) and `RayEngine` on a local Ray cluster started "
             "for the run (1 CPU and 1 torch thread per worker; the cluster in a network namespace with only "
-            "loopback up). One thread per process everywhere: on this shared 2-core machine two torch threads in "
-            "one process ran several times slower than one (the other cores were busy), which would flatter Ray. The time includes the Ray workers loading the model (`from_pretrained` by path) but not "
+            "loopback up). One torch thread per process everywhere, so that every process computes alike: the "
+            "local engine then uses one of the two cores (with two torch threads it uses both: over the whole dev "
+            "set, section \"The whole SST-2 dev set with interactions\", it was within a few percent of Ray with "
+            "2 workers). The time includes the Ray workers loading the model (`from_pretrained` by path) but not "
             "the cluster's start (own column). Attributions: random dev sentences (seed 0), 8 per shard; "
             "interactions: random dev sentences of at most 12 words (seed 1), 2 per shard. Target: the POSITIVE "
             "logit.",
@@ -68,10 +70,10 @@ def render(d: dict, out=None) -> Section:
         if ratio_rows:
             lines += ["Rates relative to the local engine (same run):", "",
                       table(["what", "ray, 1 worker", "ray, 2 workers"], ratio_rows), "",
-                      "The modes ran one after another, one process at a time; where other processes load the "
-                      "machine (see Machine), that load changes between modes, so ratios are as much the load's as "
-                      "the engines'. A second Ray worker cannot add throughput on a 2-core machine that is already "
-                      "busy; per worker, Ray adds the cluster's start and each worker's model load (a few seconds).",
+                      "The modes ran one after another, one process at a time, so load from other processes (see "
+                      "Machine: the load average at this run's start and end) would change between modes. Against "
+                      "the local engine, one Ray worker pays the driver's and the raylet's share of the CPU and each "
+                      "worker's model load (a few seconds); a second worker uses the second core.",
                       ""]
     if corpus_runs:
         lines += ["**The corpus run** (local engine, shards written to an output folder and resumable):", "",
@@ -79,9 +81,10 @@ def render(d: dict, out=None) -> Section:
     summary = d.get("corpus_summary")
     if summary and d.get("top_pairs"):
         lines += [
-            f"**Corpus-level pairs** of the shared model (`CorpusInteractions` over the first {summary['texts']} "
-            f"dev sentences with a negation word: {summary['word_types']} word types, {summary['pairs']} word-type pairs; "
-            f"the whole aggregate is saved exactly in `benchmarks/results/corpus/sst2_dev_interactions.json`). "
+            f"**Pairs over the negation subset** (`CorpusInteractions` over the first {summary['texts']} dev "
+            f"sentences with a negation word only: {summary['word_types']} word types, {summary['pairs']} word-type "
+            f"pairs; the aggregate is saved exactly in `benchmarks/results/corpus/sst2_dev_interactions.json`; the "
+            f"whole dev set's pairs are in \"The whole SST-2 dev set with interactions\"). "
             "Mean interaction on the POSITIVE logit over a pair's occurrences (half the pair's total in a "
             "sentence), pairs seen at least 3 times, by mean |interaction|:",
             "",
@@ -97,8 +100,9 @@ def render(d: dict, out=None) -> Section:
                       "sentences per engine; rates on the whole dev set are not extrapolated from them. Two Ray "
                       "workers on this 2-core machine share its cores with the driver and the raylet.")
     if corpus_runs:
-        limits.append(f"- Corpus pairs: interactions for the first {s['ih_corpus']} dev sentences with a negation "
-                      "word, not all 872 (at ~11 s per sentence the whole dev set takes about 2.7 h on this CPU), so "
-                      "the corpus-level pairs are those of negated sentences; attributions for "
+        limits.append(f"- Corpus pairs here: interactions for the first {s['ih_corpus']} dev sentences with a "
+                      "negation word only, so these pairs are those of negated sentences; the whole dev set's pairs "
+                      "are in \"The whole SST-2 dev set with interactions\" (`bench_corpus_dev_set.py`, run in "
+                      "sittings). Attributions for "
                       + (f"the first {s['ig_corpus']} dev sentences." if s.get("ig_corpus") else "the whole dev set."))
     return Section(TITLE, "\n".join(lines).rstrip(), tuple(targets(d)), tuple(limits))

@@ -7,6 +7,16 @@ from .base import NO_RESULTS, Section, fr, fs, table
 from .corpus import _pairs
 
 
+def _completeness(p: dict) -> str:
+    """The completeness error in logits, and the relative one with the |f(x) - f(x')| it is relative to."""
+    if "max_abs_completeness_error" not in p:  # results written before these were recorded
+        return ""
+    return (f" Completeness error |sum of the matrix - (f(x) - f(x'))|: at most {p['max_abs_completeness_error']:.2g} "
+            f"logits; relative to |f(x) - f(x')|, median {p['median_completeness_error_over_delta']:.2%}, at most "
+            f"{p['max_completeness_error_over_delta']:.1%}, on a sentence whose |f(x) - f(x')| is only "
+            f"{p['delta_at_max_relative_error']:.2g}.")
+
+
 def render(d: dict, out=None) -> Section:
     title = "The whole SST-2 dev set with interactions"
     if not d.get("sittings"):
@@ -29,7 +39,7 @@ def render(d: dict, out=None) -> Section:
         f"Per sentence: {p['mean_words']:.1f} words on average (at most {p['max_words']:.0f}), "
         f"{fs(p['seconds_per_text'])} of wall time over all sittings (each sitting's in the table, with what else ran), path points max / median "
         f"{p['max_steps']:.0f} / "
-        f"{p['median_steps']:.0f} = {fr(p['tail_ratio'])}.", ""]
+        f"{p['median_steps']:.0f} = {fr(p['tail_ratio'])}." + _completeness(p), ""]
     summary = d.get("corpus_summary") or {}
     if d.get("top_pairs"):
         lines += [f"Strongest word-type pairs over the {summary.get('texts', done)} sentences done "
