@@ -178,8 +178,11 @@ def main(argv=None) -> int:
     return 0
 
 
-ENGINE_KEYS = ("modes", "ratios_vs_local")
-CORPUS_KEYS = ("corpus_runs", "top_pairs", "top_positive", "top_negative", "negation_pairs", "corpus_summary")
+PARTS = {  # part -> (its result keys, its settings)
+    "engines": (("modes", "ratios_vs_local"), ("ig_texts", "ih_texts")),
+    "corpus": (("corpus_runs", "top_pairs", "top_positive", "top_negative", "negation_pairs", "corpus_summary"),
+               ("ih_corpus", "ig_corpus")),
+}
 
 
 def _carry_skipped(rec: common.Recorder, skipped: list[str]) -> None:
@@ -188,14 +191,12 @@ def _carry_skipped(rec: common.Recorder, skipped: list[str]) -> None:
     if not skipped or not rec.path.exists():
         return
     previous = json.loads(rec.path.read_text())
-    for part, keys in (("engines", ENGINE_KEYS), ("corpus", CORPUS_KEYS)):
-        carried = [k for k in keys if part in skipped and k in previous]
-        if not carried:
+    for part in skipped:
+        keys, settings = PARTS[part]
+        if not any(k in previous for k in keys):
             continue
-        for key in carried:
-            rec[key] = previous[key]
-        for key in ("ig_texts", "ih_texts") if part == "engines" else ("ih_corpus", "ig_corpus"):
-            rec["settings"][key] = previous.get("settings", {}).get(key)
+        rec.update({k: previous[k] for k in keys if k in previous})
+        rec["settings"].update({k: previous.get("settings", {}).get(k) for k in settings})
         start = previous.get("carried_from", {}).get(part) or previous.get("machine_start", {})
         rec.data.setdefault("carried_from", {})[part] = {k: start.get(k) for k in ("time", "load_average")}
         load = ", ".join(f"{v:.1f}" for v in start.get("load_average") or [])

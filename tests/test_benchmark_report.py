@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import statistics
 from pathlib import Path
 
@@ -104,13 +105,13 @@ def test_a_skipped_part_keeps_its_earlier_results_and_says_when_they_were_measur
                "modes": [{"mode": "old"}], "ratios_vs_local": {"old": 1.0},
                "corpus_runs": [{"mode": "local", "texts": 24}], "top_pairs": [{"a": "good", "b": "no"}],
                "corpus_summary": {"texts": 24}}
-    (tmp_path / "corpus.json").write_text(__import__("json").dumps(earlier))
+    (tmp_path / "corpus.json").write_text(json.dumps(earlier))
     for _ in range(2):  # a second engines-only re-run carries the same earlier corpus run
         rec = common.Recorder("corpus", args, ig_texts=64, ih_texts=8, ih_corpus=64, ig_corpus=None)
         rec["modes"], rec["ratios_vs_local"] = [{"mode": "new"}], {"new": 2.0}
         bench._carry_skipped(rec, ["corpus"])
         rec.save()
-        saved = __import__("json").loads((tmp_path / "corpus.json").read_text())
+        saved = json.loads((tmp_path / "corpus.json").read_text())
         assert saved["modes"] == [{"mode": "new"}] and saved["ratios_vs_local"] == {"new": 2.0}
         assert saved["corpus_runs"] == earlier["corpus_runs"] and saved["top_pairs"] == earlier["top_pairs"]
         assert saved["settings"]["ih_corpus"] == 24 and saved["settings"]["ig_corpus"] == 200

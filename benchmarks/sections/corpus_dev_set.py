@@ -44,9 +44,9 @@ def render(d: dict, out=None) -> Section:
     if d.get("top_pairs"):
         lines += [f"Strongest word-type pairs over the {summary.get('texts', done)} sentences done "
                   f"({summary.get('word_types', '?')} word types, {summary.get('pairs', '?')} pairs; the aggregate "
-                  "is saved exactly in `benchmarks/results/corpus/sst2_dev_set_interactions.json` by each sitting, re-made from the committed shards), mean interaction "
-                  "on the POSITIVE logit, seen at least 5 times, by mean |interaction|:", "", _pairs(d["top_pairs"]),
-                  ""]
+                  "is saved exactly in `benchmarks/results/corpus/sst2_dev_set_interactions.json` by each sitting, "
+                  "re-made from the committed shards), mean interaction on the POSITIVE logit, seen at least 5 times, "
+                  "by mean |interaction|:", "", _pairs(d["top_pairs"]), ""]
     negations = d.get("negation_pairs") or []
     if isinstance(negations, dict):  # results written before the benchmarks shared common.corpus_pairs
         negations = [x for pairs in negations.values() for x in pairs]
