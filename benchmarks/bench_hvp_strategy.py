@@ -223,7 +223,7 @@ def part_adaptive(cfg: dict) -> dict:
     from transformers_ih import SequenceClassificationInteractionExplainer
     from transformers_ih.engine import ReducedFunction
     from transformers_ih.engine.adaptive import adaptive_rules
-    from transformers_ih.explainers.targets import class_selector
+    from transformers_ih.text.targets import class_selector
 
     model, tok = common.load_real_model()
     explainer = SequenceClassificationInteractionExplainer(model, tok)

@@ -25,7 +25,7 @@ NAME = "model_twin"
 
 
 def _times(model, repeats: int) -> list[float]:
-    from transformers_ih.explainers.model_state import explainable_model
+    from transformers_ih.text.model_state import explainable_model
 
     out = []
     for _ in range(repeats):
@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM, MixtralConfig, MixtralForCausalLM
 
-    from transformers_ih.explainers.model_state import explainable_model
+    from transformers_ih.text.model_state import explainable_model
 
     args = common.parse_args(__doc__.splitlines()[0], argv)
     repeats = 3 if args.quick else 11

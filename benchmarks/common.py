@@ -352,14 +352,14 @@ class Case:
     """One sentence for one model, as our explainer sees it: word embeddings ``x`` ``(L, e)``, the pad baseline
     ``x'`` (special tokens kept), word ids per token, the explained class (predicted) and the batched scalar
     function ``f(E (B, L, e)) -> (B,)`` (that class's logit): the explainer's own
-    (:meth:`~transformers_ih.explainers.base.TextInteractionExplainer.scalar_function`, on a twin of the model),
+    (:meth:`~transformers_ih.tasks.base.TextInteractionExplainer.scalar_function`, on a twin of the model),
     run by the engine within :meth:`engine_context`. For path_explain: the same function as its user writes it,
     on flattened embeddings ``(B, L*e) -> (B, 1)`` and on one coordinate per word ``(B, W) -> (B, 1)``."""
 
     def __init__(self, explainer, sentence: str):
         import torch
 
-        from transformers_ih.explainers.targets import class_selector
+        from transformers_ih.text.targets import class_selector
 
         self.explainer = explainer
         self.model = explainer.model
@@ -396,7 +396,7 @@ class Case:
         double backward also build their gradient graph (several times slower), an advantage for us that no
         careful user would give away. Run it in :meth:`engine_context`: CPU's fused attention kernels have no
         double backward, and both sides explain the same (smoothed) function."""
-        from transformers_ih.explainers.model_state import explainable_model
+        from transformers_ih.text.model_state import explainable_model
 
         model = explainable_model(self.model)
 

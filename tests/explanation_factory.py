@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from transformers_ih.explanation import Explanation
+from transformers_ih.results.explanation import Explanation
 
 XSS_WORDS = [
     "<script>window.__xss=1</script>",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from task_helpers import check_axioms
 
 from transformers_ih import PairClassificationInteractionExplainer, SequenceClassificationInteractionExplainer
-from transformers_ih.explainers.text_inputs import max_input_tokens
+from transformers_ih.text.encoding import max_input_tokens
 
 TEXT = "this film is not bad at all"
 

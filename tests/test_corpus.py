@@ -212,7 +212,7 @@ def test_two_text_and_multi_explanation_tasks(tiny_task_model, tmp_path):
 
 
 def test_progress_bar_in_a_log_is_a_few_whole_lines(explainer, monkeypatch):
-    from transformers_ih.explainers import progress
+    from transformers_ih.tasks import progress
 
     monkeypatch.setenv("TRANSFORMERS_IH_PROGRESS_INTERVAL", "3600")
     log = io.StringIO()  # not a terminal

@@ -147,7 +147,7 @@ def test_bad_rows():
 
 def test_tiny_bert_rows_equal_the_full_matrix_rows(tiny_classifier):
     from transformers_ih import SequenceClassificationInteractionExplainer
-    from transformers_ih.explainers.targets import class_selector
+    from transformers_ih.text.targets import class_selector
 
     model, tok = tiny_classifier("bert")
     explainer = SequenceClassificationInteractionExplainer(model, tok, smoothing=None)

@@ -1,5 +1,5 @@
 """``baseline="expected"`` in the text explainers (tiny random BERT): the average of Integrated Hessians over
-background texts or random-token baselines, exactly as defined in transformers_ih/explainers/expected_baseline.py."""
+background texts or random-token baselines, exactly as defined in transformers_ih/text/baselines.py."""
 
 import numpy as np
 import pytest
@@ -47,7 +47,7 @@ def test_expected_over_background_texts_is_the_mean_of_per_text_baselines(tiny_c
 
 
 def test_random_token_baselines_are_reproducible_and_avoid_special_tokens(tiny_classifier, monkeypatch):
-    from transformers_ih.explainers import expected_baseline
+    from transformers_ih.text import baselines as expected_baseline
 
     model, tok = tiny_classifier("bert")
     explainer = SequenceClassificationInteractionExplainer(model, tok, background=4)
@@ -59,7 +59,7 @@ def test_random_token_baselines_are_reproducible_and_avoid_special_tokens(tiny_c
         seen.append(bases)
         return x, bases, kind
 
-    monkeypatch.setattr("transformers_ih.explainers.base.expected_baselines", spy)
+    monkeypatch.setattr("transformers_ih.tasks.base.expected_baselines", spy)
     a = explainer(TEXT, baseline="expected")
     b = explainer(TEXT, baseline="expected")
     assert a.baseline == "expected(n=4)" and a.meta["background"] == "random tokens"

@@ -13,7 +13,7 @@ from transformers_ih import (
     SequenceClassificationInteractionExplainer,
     TokenClassificationInteractionExplainer,
 )
-from transformers_ih.explainers.features import sentence_spans
+from transformers_ih.text.features import sentence_spans
 
 DOC = "The film is not bad. It is long, though! I would watch it again."
 SENTENCES = ["The film is not bad.", "It is long, though!", "I would watch it again."]

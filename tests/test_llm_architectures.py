@@ -21,7 +21,7 @@ from transformers_ih import (
     SequenceClassificationInteractionExplainer,
     TokenClassificationInteractionExplainer,
 )
-from transformers_ih.explainers.model_state import ComputeCopyWarning
+from transformers_ih.text.model_state import ComputeCopyWarning
 
 PROMPT, TARGET = "this film is not bad", " at all"
 MESSAGES = [{"role": "system", "content": "You are a critic."}, {"role": "user", "content": "Is this film good?"}]

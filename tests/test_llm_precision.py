@@ -17,7 +17,7 @@ from task_helpers import check_axioms, restored
 from transformers import AutoModelForCausalLM
 
 from transformers_ih import CausalLMInteractionExplainer
-from transformers_ih.explainers.model_state import ComputeCopyWarning
+from transformers_ih.text.model_state import ComputeCopyWarning
 
 PROMPT, TARGET = "this film is not bad", " at all"
 ACCELERATE = "pip install accelerate (transformers loads device_map models through it)"

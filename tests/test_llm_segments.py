@@ -10,7 +10,7 @@ from llm_models import own_log_probability, tiny_llm
 from task_helpers import check_axioms
 
 from transformers_ih import CausalLMInteractionExplainer, PromptSegments, prompt_segments
-from transformers_ih.explainers.segments import degenerate_words, region_spans, region_words
+from transformers_ih.text.segments import degenerate_words, region_spans, region_words
 
 DOCS = ["the film is not bad", "the plot is thin", "the actors are good", "it is too long", "the music is fine"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from reference import Reference, assert_matches_reference, brute_force_interactions, word_features
 
-import transformers_ih.explainers.base as base
+import transformers_ih.tasks.base as base
 from transformers_ih import PairClassificationInteractionExplainer, SequenceClassificationInteractionExplainer
 from transformers_ih.engine.reduction import ReducedFunction
 

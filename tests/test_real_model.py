@@ -9,7 +9,7 @@ from transformers_ih import SequenceClassificationInteractionExplainer
 from transformers_ih.engine.adaptive import adaptive_rule
 from transformers_ih.engine.reduction import ReducedFunction
 from transformers_ih.engine.smoothing import SoftplusMode
-from transformers_ih.explainers.model_state import differentiable_attention
+from transformers_ih.text.model_state import differentiable_attention
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from transformers_ih import (
     SequenceClassificationInteractionExplainer,
     ZeroShotClassificationInteractionExplainer,
 )
-from transformers_ih.explainers.text_inputs import PAIR_SEPARATOR
+from transformers_ih.text.encoding import PAIR_SEPARATOR
 
 TEXT = "this film is not bad at all"
 PREMISE, HYPOTHESIS = "a man plays a guitar on stage", "a person makes music"

@@ -10,7 +10,7 @@ from transformers_ih import (
     QuestionAnsweringInteractionExplainer,
     TokenClassificationInteractionExplainer,
 )
-from transformers_ih.explainers.text_inputs import PAIR_SEPARATOR
+from transformers_ih.text.encoding import PAIR_SEPARATOR
 
 NER = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 SENTENCE = "george washington went to washington"

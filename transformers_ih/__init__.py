@@ -5,7 +5,7 @@
 """
 
 from .engine import expected_gradients, expected_hessians, integrated_gradients, integrated_hessians, smooth_relu
-from .explainers import (
+from .tasks import (
     CausalLMInteractionExplainer,
     MaskedLMInteractionExplainer,
     MultiLabelClassificationInteractionExplainer,
@@ -20,7 +20,7 @@ from .explainers import (
     prompt_segments,
 )
 from .evaluate import attribution_faithfulness, interaction_faithfulness
-from .explanation import Explanation
+from .results.explanation import Explanation
 from .tabular import TabularExplanation, TabularInteractionExplainer
 
 __version__ = "0.1.0"

@@ -103,7 +103,7 @@ def run_dataset(args, explainer, target) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from .explainers import SequenceClassificationInteractionExplainer
+    from .tasks import SequenceClassificationInteractionExplainer
 
     model, tokenizer = load(args.model)
     target = int(args.target) if args.target is not None and args.target.isdigit() else args.target

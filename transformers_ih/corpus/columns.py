@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import pyarrow as pa
 
-from ..explanation import Explanation
+from ..results.explanation import Explanation
 
 __all__ = ["EXPLANATION_SCHEMA", "EXPLANATION_COLUMNS", "explanation_row", "explanation_from_row", "rows_table",
            "explanations", "results", "key_to_text", "key_from_text"]

@@ -7,8 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..explainers.jobs import is_many
-from ..explainers.progress import progress_bar
+from ..text.requests import is_many
+from ..text.progress import progress_bar
 from .columns import EXPLANATION_COLUMNS
 from .engines import get_engine
 from .fingerprint import run_config
@@ -93,7 +93,7 @@ def explain_dataset(explainer, dataset, column="sentence", *, output_dir: str | 
 
 
 def _options_only(call: dict[str, Any]):
-    from ..explainers.options import ExplainOptions
+    from ..text.options import ExplainOptions
 
     return ExplainOptions.pop_from(dict(call))
 

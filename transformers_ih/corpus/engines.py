@@ -20,8 +20,8 @@ from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
 
-from ..explainers.base import TextInteractionExplainer
-from ..explainers.progress import counting_into
+from ..tasks.base import TextInteractionExplainer
+from ..text.progress import counting_into
 from .fingerprint import model_digest
 from .shard import ShardWork, explain_table, table_from_bytes, table_to_bytes
 

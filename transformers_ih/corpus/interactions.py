@@ -21,8 +21,8 @@ from typing import Any, ClassVar, Iterable, Iterator
 
 import numpy as np
 
-from ..explanation import Explanation
-from ..json_record import JsonRecord
+from ..results.explanation import Explanation
+from ..results.json_record import JsonRecord
 
 __all__ = ["CorpusInteractions", "PairStats", "WordStats", "PairExample", "CorpusComparison", "ComparedPair"]
 

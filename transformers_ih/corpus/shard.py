@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..explanation import Explanation
+from ..results.explanation import Explanation
 from .columns import explanation_row, rows_table
 
 __all__ = ["ShardWork", "explain_table", "table_to_bytes", "table_from_bytes"]

@@ -2,7 +2,7 @@
 
 "Removing" a feature (a word) sets it to the explanation's own baseline (the ``x'`` it integrated from; special
 tokens stay), so every metric measures the function the explanation explains. The model is evaluated through
-the explainer's :meth:`~transformers_ih.explainers.base.TextInteractionExplainer.coalition_values`, batched by its
+the explainer's :meth:`~transformers_ih.tasks.base.TextInteractionExplainer.coalition_values`, batched by its
 ``internal_batch_size``; random parts take a ``seed``.
 
 Attributions (:func:`attribution_faithfulness`):
@@ -17,7 +17,7 @@ Interactions (:func:`interaction_faithfulness`):
 * coalition fidelity: R^2 of ``f(x') + sum_{i, j in S} Gamma_ij`` against the model on random coalitions ``S``,
   next to the additive ``f(x') + sum_{i in S} phi_i`` (:mod:`.fidelity`);
 * a phrase's own score:
-  :meth:`Explanation.group_attribution <transformers_ih.explanation.Explanation.group_attribution>`.
+  :meth:`Explanation.group_attribution <transformers_ih.results.explanation.Explanation.group_attribution>`.
 
 Results are small dataclasses with ``to_dict()`` and plotly figures; ``explanation.to_html(evaluation=result)``
 adds them to the HTML report. The ``measure_*`` functions take arrays and any game ``(M, W) bool -> (M,)``

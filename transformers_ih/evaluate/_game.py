@@ -3,7 +3,7 @@
 A coalition is a boolean row over the explanation's ``W`` features (its words): ``True`` = present at its input
 value, ``False`` = "removed", i.e. set to the explanation's own baseline (the ``x'`` it integrated from), so every
 metric measures the same function the explanation explains. For an explainer and an explanation the game is
-:meth:`~transformers_ih.explainers.base.TextInteractionExplainer.coalition_values` (batched by the explainer's
+:meth:`~transformers_ih.tasks.base.TextInteractionExplainer.coalition_values` (batched by the explainer's
 ``internal_batch_size``); any callable with that signature works too (closed-form functions in the tests, other
 models).
 """
@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..explainers.coalitions import coalition_masks
+from ..text.replay import coalition_masks
 
 Game = Callable[[np.ndarray], np.ndarray]
 

@@ -76,7 +76,7 @@ def attribution_faithfulness(explainer, explanation, *, scores=None, output: str
         explainer: the explainer that made ``explanation`` (its :meth:`coalition_values` is the model with features
             removed to the explanation's own baseline, batched by ``internal_batch_size``), or a callable game
             ``(M, W) bool -> (M,)``.
-        explanation: an :class:`~transformers_ih.explanation.Explanation` (any text task; its words are the features).
+        explanation: an :class:`~transformers_ih.results.explanation.Explanation` (any text task; its words are the features).
         scores: ``(W,)`` other attribution scores to rank the same features by (e.g. another method's, to compare
             on the same model and removal scheme); default ``explanation.attributions``.
         output: measure another output of the explained target, e.g. ``"probability"`` (ERASER and ferret report

@@ -92,7 +92,7 @@ def interaction_faithfulness(explainer, explanation, k: int = 10, coalitions=200
     Args:
         explainer: the explainer that made ``explanation`` (its :meth:`coalition_values`: features removed to the
             explanation's own baseline, batched by ``internal_batch_size``), or a callable game ``(M, W) bool -> (M,)``.
-        explanation: an :class:`~transformers_ih.explanation.Explanation` with its full ``(W, W)`` interactions.
+        explanation: an :class:`~transformers_ih.results.explanation.Explanation` with its full ``(W, W)`` interactions.
         k: the strongest pairs to ablate (at most ``W (W - 1) / 2``).
         coalitions, seed, distribution: the random coalitions for fidelity (:func:`~._game.random_coalitions`), or
             an ``(M, W)`` boolean array.

@@ -10,7 +10,7 @@ import torch
 
 from ..engine.expected import expected_gradients, expected_hessians
 from ..engine.smoothing import piecewise_linear_activations, smoothing_context
-from ..explainers.model_state import differentiable_attention, explainable_model
+from ..text.model_state import differentiable_attention, explainable_model
 from .result import TabularExplanation
 
 

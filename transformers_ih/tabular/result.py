@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..json_record import JsonRecord
+from ..results.json_record import JsonRecord
 
 _ARRAYS = ("features", "feature_values", "attributions", "attributions_se", "interactions", "interactions_se",
            "f_input", "f_baseline", "f_background", "completeness_gap", "completeness_se", "quadrature_error")

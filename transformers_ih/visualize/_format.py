@@ -12,7 +12,7 @@ import numpy as np
 from ._escape import plotly_text
 
 if TYPE_CHECKING:
-    from ..explanation import Explanation
+    from ..results.explanation import Explanation
 
 __all__ = [
     "short",

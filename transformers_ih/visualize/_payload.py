@@ -31,7 +31,7 @@ from .word_focus import FOCUS_BARS, focus_rows
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from ..explanation import Explanation
+    from ..results.explanation import Explanation
 
 __all__ = ["THEME_KEY", "merge_themes", "resolve_theme", "themed_figure", "encode_floats", "decode_floats", "encode_matrix",
            "decode_matrix", "report_data", "payload_json"]

@@ -17,7 +17,7 @@ from ._format import hover_label, is_partial, max_abs, truncate, value_text, wor
 from ._theme import Palette, base_layout, palette, sign_color, value_color
 
 if TYPE_CHECKING:
-    from ..explanation import Explanation
+    from ..results.explanation import Explanation
 
 __all__ = ["plot_arcs", "report_figure", "select_pairs", "word_positions", "DEFAULT_ARCS", "MAX_ARCS", "LABEL_ALL"]
 

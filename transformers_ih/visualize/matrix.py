@@ -25,7 +25,7 @@ from ._format import feature_noun, full_rows, hover_label, known_cells, max_abs,
 from ._theme import Palette, base_layout, control_style, palette, plotly_colorscale
 
 if TYPE_CHECKING:
-    from ..explanation import Explanation
+    from ..results.explanation import Explanation
 
 __all__ = [
     "plot_interactions", "report_figure", "feature_order", "ORDERS", "HIDE_DIAGONAL_LABEL", "SHOW_DIAGONAL_LABEL",

@@ -32,7 +32,7 @@ from .text import header_html, text_html
 from .top_pairs import plot_top_pairs
 
 if TYPE_CHECKING:
-    from ..explanation import Explanation
+    from ..results.explanation import Explanation
 
 __all__ = ["to_html", "SCRIPT_TAGS_PER_REPORT", "FIGURE_NAMES"]
 

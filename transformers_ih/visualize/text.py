@@ -18,7 +18,7 @@ from ._format import header_items, max_abs, short, truncate, value_text, wrap_li
 from ._theme import MONOSPACE, THEMES, Palette, base_layout, palette, value_color
 
 if TYPE_CHECKING:
-    from ..explanation import Explanation
+    from ..results.explanation import Explanation
 
 __all__ = ["Segment", "text_segments", "word_colors", "header_html", "text_html", "plot_text", "TIP_CHARS"]
 

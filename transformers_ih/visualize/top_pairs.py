@@ -10,7 +10,7 @@ from ._format import hover_label, is_partial, unique_pair_labels, value_text
 from ._theme import base_layout, palette, sign_color
 
 if TYPE_CHECKING:
-    from ..explanation import Explanation
+    from ..results.explanation import Explanation
 
 __all__ = ["plot_top_pairs"]
 

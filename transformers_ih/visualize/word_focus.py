@@ -18,7 +18,7 @@ from ._format import TICK_CHARS, feature_noun, full_rows, hover_label, short, va
 from ._theme import Palette, base_layout, control_style, palette, sign_color
 
 if TYPE_CHECKING:
-    from ..explanation import Explanation
+    from ..results.explanation import Explanation
 
 __all__ = ["resolve_word", "focus_components", "focus_bars", "focus_rows", "plot_word_focus", "report_figure",
            "FOCUS_BARS"]

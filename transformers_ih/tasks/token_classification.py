@@ -7,9 +7,9 @@ from typing import Sequence
 import torch
 
 from .base import TextInteractionExplainer
-from .jobs import Explained, Job
-from .options import ExplainOptions
-from .targets import class_selector, label_name, resolve_label
+from ..text.requests import Explained, Job
+from ..text.options import ExplainOptions
+from ..text.targets import class_selector, label_name, resolve_label
 
 
 class TokenClassificationInteractionExplainer(TextInteractionExplainer):

@@ -3,10 +3,10 @@ a premise word and a hypothesis word are visible."""
 
 from __future__ import annotations
 
-from .jobs import Job
-from .options import ExplainOptions
+from ..text.requests import Job
+from ..text.options import ExplainOptions
 from .sequence_classification import SequenceClassificationInteractionExplainer
-from .text_inputs import PAIR_SEPARATOR
+from ..text.encoding import PAIR_SEPARATOR
 
 
 class PairClassificationInteractionExplainer(SequenceClassificationInteractionExplainer):

@@ -224,7 +224,7 @@ class Explanation(JsonRecord):
 
         ``evaluation``: results of :mod:`transformers_ih.evaluate` (an ``AttributionFaithfulness``, an
         ``InteractionFaithfulness``, or a list of them) to add as a "How faithful is it?" section."""
-        from .visualize import report
+        from ..visualize import report
 
         return report.to_html(self, evaluation=evaluation, **kwargs)
 
@@ -235,7 +235,7 @@ class Explanation(JsonRecord):
         return path
 
     def _repr_html_(self) -> str:
-        from .visualize import report
+        from ..visualize import report
 
         return report.to_html(self, full_document=False)
 
@@ -266,30 +266,30 @@ class Explanation(JsonRecord):
 
     def plot_text(self, **kwargs: Any):
         """Plotly figure: words coloured by attribution (see :func:`transformers_ih.visualize.plot_text`)."""
-        from . import visualize
+        from .. import visualize
 
         return visualize.plot_text(self, **kwargs)
 
     def plot_interactions(self, **kwargs: Any):
         """Plotly heatmap of the interaction matrix."""
-        from . import visualize
+        from .. import visualize
 
         return visualize.plot_interactions(self, **kwargs)
 
     def plot_top_pairs(self, k: int = 10, **kwargs: Any):
         """Plotly bar chart of the ``k`` strongest pairs."""
-        from . import visualize
+        from .. import visualize
 
         return visualize.plot_top_pairs(self, k=k, **kwargs)
 
     def plot_word_focus(self, word: int | str, **kwargs: Any):
         """Plotly bar chart: one word's attribution split into main effect and interactions."""
-        from . import visualize
+        from .. import visualize
 
         return visualize.plot_word_focus(self, word, **kwargs)
 
     def plot_arcs(self, **kwargs: Any):
         """Plotly figure: the sentence with arcs between interacting words."""
-        from . import visualize
+        from .. import visualize
 
         return visualize.plot_arcs(self, **kwargs)

@@ -16,9 +16,9 @@ import torch
 
 from ..engine.reduction import ReducedFunction
 from ..engine.smoothing import piecewise_linear_activations, smoothing_context
-from ..explanation import Explanation
-from .expected_baseline import expected_baselines, is_expected
-from .jobs import Job
+from ..results.explanation import Explanation
+from .baselines import expected_baselines, is_expected
+from .requests import Job
 from .model_state import explainable_model
 from .options import DEFAULT, ExplainOptions
 

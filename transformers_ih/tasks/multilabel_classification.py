@@ -7,10 +7,10 @@ from typing import Sequence
 import torch
 
 from .base import TextInteractionExplainer
-from .jobs import Explained, Job
-from .options import ExplainOptions
+from ..text.requests import Explained, Job
+from ..text.options import ExplainOptions
 from .sequence_classification import SEQUENCE_CLASSIFICATION
-from .targets import class_selector, label_name, label_names, resolve_label
+from ..text.targets import class_selector, label_name, label_names, resolve_label
 
 
 class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):

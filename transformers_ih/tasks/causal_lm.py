@@ -15,17 +15,17 @@ from dataclasses import replace
 
 import torch
 
-from .architectures import is_encoder_decoder
+from ..text.architectures import is_encoder_decoder
 from .base import TextInteractionExplainer
-from .chat import WithoutSpecialTokens, chat_features, is_conversation, message_offsets, render_chat
-from .generation import generate_continuation, token_ids_target
-from .jobs import Explained, Job, is_many
-from .model_state import explainable_model
-from .moe import FrozenRouting, check_routing, is_moe, record_routing
-from .options import ExplainOptions
-from .segments import degenerate_words, region_words
-from .targets import continuation_ids, continuation_selector
-from .text_inputs import EncodedText, append_tokens, encode_text, max_input_tokens
+from ..text.chat import WithoutSpecialTokens, chat_features, is_conversation, message_offsets, render_chat
+from ..text.generation import generate_continuation, token_ids_target
+from ..text.requests import Explained, Job, is_many
+from ..text.model_state import explainable_model
+from ..text.moe import FrozenRouting, check_routing, is_moe, record_routing
+from ..text.options import ExplainOptions
+from ..text.segments import degenerate_words, region_words
+from ..text.targets import continuation_ids, continuation_selector
+from ..text.encoding import EncodedText, append_tokens, encode_text, max_input_tokens
 
 
 class _ContinuationExplainer(TextInteractionExplainer):

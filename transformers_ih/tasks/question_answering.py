@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from .base import TextInteractionExplainer
-from .jobs import Explained, Job
-from .options import ExplainOptions
-from .text_inputs import PAIR_SEPARATOR
+from ..text.requests import Explained, Job
+from ..text.options import ExplainOptions
+from ..text.encoding import PAIR_SEPARATOR
 
 
 def _position_logit(field: str, position: int):

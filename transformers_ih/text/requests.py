@@ -10,7 +10,7 @@ from typing import Any, Callable, Hashable
 import numpy as np
 import torch
 
-from .text_inputs import EncodedText
+from .encoding import EncodedText
 
 Selector = Callable[[Any], torch.Tensor]  # model outputs (batch B) -> (B,) explained scalar
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 
 from .base import TextInteractionExplainer
-from .jobs import Explained, Job
-from .options import ExplainOptions
-from .targets import class_selector, label_name, resolve_label
-from .text_inputs import EncodedText
+from ..text.requests import Explained, Job
+from ..text.options import ExplainOptions
+from ..text.targets import class_selector, label_name, resolve_label
+from ..text.encoding import EncodedText
 
 SEQUENCE_CLASSIFICATION = ("sequence classification", "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES")
 

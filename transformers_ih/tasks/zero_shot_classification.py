@@ -7,9 +7,9 @@ from typing import Sequence
 import torch
 
 from .base import TextInteractionExplainer
-from .jobs import Explained, Job
-from .options import ExplainOptions
-from .text_inputs import PAIR_SEPARATOR
+from ..text.requests import Explained, Job
+from ..text.options import ExplainOptions
+from ..text.encoding import PAIR_SEPARATOR
 
 _SENTINEL = "\x00"
 

@@ -7,7 +7,7 @@ from .masked_lm import MaskedLMInteractionExplainer
 from .multilabel_classification import MultiLabelClassificationInteractionExplainer
 from .pair_classification import PairClassificationInteractionExplainer
 from .question_answering import QuestionAnsweringInteractionExplainer
-from .segments import PromptSegments, prompt_segments
+from ..text.segments import PromptSegments, prompt_segments
 from .sequence_classification import SequenceClassificationInteractionExplainer
 from .token_classification import TokenClassificationInteractionExplainer
 from .zero_shot_classification import ZeroShotClassificationInteractionExplainer

@@ -31,17 +31,17 @@ from ..engine.integrated_gradients import integrated_gradients_reduced
 from ..engine.integrated_hessians import integrated_hessians_reduced
 from ..engine.reduction import ReducedFunction
 from ..engine.smoothing import piecewise_linear_activations, smoothing_context
-from ..explanation import Explanation
-from .architectures import check_head, forward_embeds
-from .coalitions import CoalitionValues, call_record
-from .expected_baseline import average_over_baselines, expected_baselines, is_expected
-from .jobs import Job, Selector, as_rows, is_many, length_buckets
-from .last_token import pools_last_token
-from .model_state import check_compute_dtype, differentiable_attention, explainable_model, warn_compute_copy
-from .options import DEFAULT, OPTIONS_DOC, OUTPUT_NAMES, ExplainOptions, function_name
-from .progress import hvp_progress, text_progress
-from .rows import SCREEN, is_screen, select_rows
-from .text_inputs import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
+from ..results.explanation import Explanation
+from ..text.architectures import check_head, forward_embeds
+from ..text.replay import CoalitionValues, call_record
+from ..text.baselines import average_over_baselines, expected_baselines, is_expected
+from ..text.requests import Job, Selector, as_rows, is_many, length_buckets
+from ..text.last_token import pools_last_token
+from ..text.model_state import check_compute_dtype, differentiable_attention, explainable_model, warn_compute_copy
+from ..text.options import DEFAULT, OPTIONS_DOC, OUTPUT_NAMES, ExplainOptions, function_name
+from ..text.progress import hvp_progress, text_progress
+from ..text.rows import SCREEN, is_screen, select_rows
+from ..text.encoding import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
 
 BASELINE_TOKENS = ("pad", "mask", "unk", "eos", "bos")
 

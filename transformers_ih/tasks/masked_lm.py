@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 
 from .base import TextInteractionExplainer
-from .jobs import Explained, Job
-from .options import ExplainOptions
-from .targets import class_selector, token_id
-from .text_inputs import hold_tokens
+from ..text.requests import Explained, Job
+from ..text.options import ExplainOptions
+from ..text.targets import class_selector, token_id
+from ..text.encoding import hold_tokens
 
 
 class MaskedLMInteractionExplainer(TextInteractionExplainer):
