@@ -47,19 +47,19 @@ def test_expected_over_background_texts_is_the_mean_of_per_text_baselines(tiny_c
 
 
 def test_random_token_baselines_are_reproducible_and_avoid_special_tokens(tiny_classifier, monkeypatch):
-    from transformers_ih.text import baselines as expected_baseline
+    from transformers_ih.text.baselines import ExpectedBaseline
 
     model, tok = tiny_classifier("bert")
     explainer = SequenceClassificationInteractionExplainer(model, tok, background=4)
     seen = []
-    original = expected_baseline.expected_baselines
+    original = ExpectedBaseline.embeddings
 
     def spy(*args, **kwargs):
-        x, bases, kind = original(*args, **kwargs)
+        x, bases = original(*args, **kwargs)
         seen.append(bases)
-        return x, bases, kind
+        return x, bases
 
-    monkeypatch.setattr("transformers_ih.tasks.base.expected_baselines", spy)
+    monkeypatch.setattr(ExpectedBaseline, "embeddings", spy)
     a = explainer(TEXT, baseline="expected")
     b = explainer(TEXT, baseline="expected")
     assert a.baseline == "expected(n=4)" and a.meta["background"] == "random tokens"

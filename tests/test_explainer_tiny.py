@@ -277,7 +277,7 @@ def test_batched_texts_equal_single_texts(tiny_classifier, arch):
 
 
 def test_length_buckets_bound_padding_and_batch_size():
-    from transformers_ih.tasks.base import length_buckets
+    from transformers_ih.text.requests import length_buckets
 
     lengths = [5, 30, 5, 6, 31, 5, 5, 12, 30]
     groups = length_buckets(lengths, size=3, max_padding=0.1)

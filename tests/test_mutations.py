@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from reference import Reference, assert_matches_reference, brute_force_interactions, word_features
 
-import transformers_ih.tasks.base as base
+import transformers_ih.text.run as run_module
+import transformers_ih.text.runner as runner
 from transformers_ih import PairClassificationInteractionExplainer, SequenceClassificationInteractionExplainer
 from transformers_ih.engine.reduction import ReducedFunction
 
@@ -20,7 +21,7 @@ CASES = [("bert", SequenceClassificationInteractionExplainer, ("not a good film"
 
 def swap_two_features(monkeypatch):
     """Values land on the wrong words: features 0 and 1 exchange their tokens inside the explainer."""
-    real = base.encode_text
+    real = run_module.encode_text
 
     def encode_text(*args, **kwargs):
         enc = real(*args, **kwargs)
@@ -28,12 +29,12 @@ def swap_two_features(monkeypatch):
         tw[enc.token_word == 0], tw[enc.token_word == 1] = 1, 0
         return replace(enc, token_word=tw)
 
-    monkeypatch.setattr(base, "encode_text", encode_text)
+    monkeypatch.setattr(run_module, "encode_text", encode_text)
 
 
 def double_off_diagonal(monkeypatch):
     """Every off-diagonal entry doubled, the diagonal lowered so that each row keeps its sum."""
-    real = base.integrated_hessians_reduced
+    real = runner.integrated_hessians_reduced
 
     def mutated(*args, **kwargs):
         results = real(*args, **kwargs)
@@ -42,7 +43,7 @@ def double_off_diagonal(monkeypatch):
             r.interactions = 2 * off + np.diag(np.diag(r.interactions) - off.sum(1))
         return results
 
-    monkeypatch.setattr(base, "integrated_hessians_reduced", mutated)
+    monkeypatch.setattr(runner, "integrated_hessians_reduced", mutated)
 
 
 def hessian_at_half_t(monkeypatch):

@@ -10,19 +10,23 @@ loaded with ``device_map`` (see :mod:`.model_state`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import torch
 
 from ..text.architectures import is_encoder_decoder
+from typing_extensions import Unpack
+
+from ..results.explanation import Explanation
+from ..text.options import CallOptions
 from .base import TextInteractionExplainer
 from ..text.chat import WithoutSpecialTokens, chat_features, is_conversation, message_offsets, render_chat
 from ..text.generation import generate_continuation, token_ids_target
-from ..text.requests import Explained, Job, is_many
+from ..text.requests import ExplainedOutput, Request, is_many
 from ..text.model_state import explainable_model
 from ..text.moe import FrozenRouting, check_routing, is_moe, record_routing
-from ..text.options import ExplainOptions
+from ..text.run import ExplainRun
 from ..text.segments import degenerate_words, region_words
 from ..text.targets import continuation_ids, continuation_selector
 from ..text.encoding import EncodedText, append_tokens, encode_text, max_input_tokens
@@ -45,80 +49,32 @@ class _ContinuationExplainer(TextInteractionExplainer):
         self.moe_routing = check_routing(moe_routing)
         super().__init__(model, tokenizer, baseline=baseline, **kwargs)
 
-    # ------------------------------------------------------------------ mixture-of-experts routing (see .moe)
-    def _frozen_routing(self) -> bool:
-        return self.moe_routing == "input" and is_moe(self.model)
-
-    def _batches(self, jobs):
-        """With the experts held at the input's choice, one distinct input per group (its jobs together)."""
-        if not self._frozen_routing():
-            return super()._batches(jobs)
-        inputs: dict[int, list[int]] = {}
-        for j, job in enumerate(jobs):
-            inputs.setdefault(id(job.encoded), []).append(j)
-        size = max(1, self.text_batch_size)
-        return [members[i : i + size] for members in inputs.values() for i in range(0, len(members), size)]
-
-    def _explain_group(self, jobs, options):
-        if not self._frozen_routing():
-            return super()._explain_group(jobs, options)
-        routing = record_routing(self.active_model, dict(jobs[0].encoded.inputs))
-        if not routing:  # no torch.topk router in this model: nothing to hold
-            return super()._explain_group(jobs, options)
-        with FrozenRouting(routing):
-            explanations = super()._explain_group(jobs, options)
-        for explanation in explanations:
-            explanation.meta["moe_routing"] = "input"
-        return explanations
-
-    def _coalition_values(self, job, masks, options, background):
-        if not self._frozen_routing():
-            return super()._coalition_values(job, masks, options, background)
-        with FrozenRouting(record_routing(self.active_model, dict(job.encoded.inputs))):
-            return super()._coalition_values(job, masks, options, background)
-
     # ------------------------------------------------------------------ the target
-    def target_tokens(self, enc: EncodedText, target, *, as_label: bool, max_new_tokens: int,
+    def target_tokens(self, run: ExplainRun, enc: EncodedText, target, *, as_label: bool, max_new_tokens: int,
                       generation_kwargs) -> tuple[list[int], str, bool]:
         """``(ids, name, generated)``: the target's token ids, its text (``explanation.target``) and whether it was
         generated (``target=None``)."""
         if target is None:
-            ids = generate_continuation(self._generator(), self.tokenizer, dict(enc.inputs),
+            ids = generate_continuation(run.generator(), self.tokenizer, dict(enc.inputs),
                                         encoder_decoder=is_encoder_decoder(self.model), max_new_tokens=max_new_tokens,
                                         generation_kwargs=generation_kwargs)
             return ids, self.tokenizer.decode(ids, skip_special_tokens=True), True
         if generation_kwargs is not None:
             raise ValueError("generation_kwargs apply when the target is generated (target=None); a target is given")
         if isinstance(target, Mapping):
-            ids = token_ids_target(self.tokenizer, target, self.embeddings.weight.shape[0])
+            ids = token_ids_target(self.tokenizer, target, run.embeddings.weight.shape[0])
             return ids, self.tokenizer.decode(ids, skip_special_tokens=True), False
         return continuation_ids(self.tokenizer, target, as_label=as_label), target, False
 
-    def _generator(self) -> torch.nn.Module:
-        """The model generate() runs: as loaded (its own dtype), in eval mode, sharing its weights: this call's twin,
-        or (with ``compute_dtype``, whose twin holds copies) a twin in the model's own dtype."""
-        if self.compute_dtype is None:
-            return self.active_model
-        generator = getattr(self._local, "generator", None)
-        if generator is None:
-            generator = self._local.generator = explainable_model(self.model, False)
-        return generator
-
-    def explain(self, *args, **kwargs):
-        try:
-            return super().explain(*args, **kwargs)
-        finally:
-            self._local.generator = None
-
-    # ------------------------------------------------------------------ the jobs
-    def continuation_jobs(self, enc: EncodedText, name: str, positions: list[int], ids: list[int], *,
-                          per_token: bool = False, meta: dict | None = None) -> list[Job]:
-        """The jobs explaining the log-probability of the target tokens ``ids`` predicted at ``positions`` of
+    # ------------------------------------------------------------------ the requests
+    def continuation_requests(self, run: ExplainRun, enc: EncodedText, name: str, positions: list[int], ids: list[int], *,
+                          per_token: bool = False, meta: dict | None = None) -> list[Request]:
+        """The requests explaining the log-probability of the target tokens ``ids`` predicted at ``positions`` of
         ``enc``: one for the whole continuation, or (``per_token``) one per token: ``log p(ids[k] | input,
         ids[:k])``, explained together (their model calls batched)."""
         if not isinstance(per_token, bool):
             raise TypeError(f"per_token must be True or False, got {per_token!r}")
-        logits = self.forward(enc).logits
+        logits = run.forward(enc).logits
         if logits.dim() != 3 or logits.shape[-1] < len(self.tokenizer) - 1:
             raise TypeError(f"{type(self.model).__name__} does not output vocabulary logits per position; use a "
                             f"language model")
@@ -132,61 +88,52 @@ class _ContinuationExplainer(TextInteractionExplainer):
         if not per_token:
             first = logp[positions[0]]
             predicted = int(torch.argmax(first))
-            explained = Explained(continuation_selector(positions, ids), name, "continuation", None,
+            explained = ExplainedOutput(continuation_selector(positions, ids), name, "continuation", None,
                                   self.tokenizer.decode([predicted]), math.exp(float(first[predicted])))
-            return [Job(enc, explained, meta)]
-        jobs = []
+            return [Request(enc, explained, meta)]
+        requests = []
         for k, (p, i) in enumerate(zip(positions, ids)):
             predicted = int(torch.argmax(logp[p]))
-            explained = Explained(continuation_selector([p], [i]), self.tokenizer.decode([i]), "token", int(i),
+            explained = ExplainedOutput(continuation_selector([p], [i]), self.tokenizer.decode([i]), "token", int(i),
                                   self.tokenizer.decode([predicted]), math.exp(float(logp[p, predicted])))
-            jobs.append(Job(enc, explained, {**meta, "per_token": True, "token_position": k,
+            requests.append(Request(enc, explained, {**meta, "per_token": True, "token_position": k,
                                              "token_log_probability": token_logp[k], "continuation": name}, key=k))
-        return jobs
+        return requests
 
-    def shape(self, explanations, jobs):
+    def shape(self, explanations, requests):
         """``per_token=True``: the list of per-token explanations, in continuation order."""
-        if jobs and jobs[0].meta.get("per_token"):
+        if requests and requests[0].meta.get("per_token"):
             return list(explanations)
-        return super().shape(explanations, jobs)
+        return super().shape(explanations, requests)
 
-    # ------------------------------------------------------------------ replaying a call (coalition_values)
-    def _record_call(self, jobs, row, arguments, options):
+    # ------------------------------------------------------------------ replaying a call (text.replay)
+    def record_call(self, request: Request, call: dict) -> dict:
         """A generated target is recorded as its token ids (``{"token_ids": [...]}``), so the explained output is
         re-evaluated exactly, without generating again."""
-        jobs = super()._record_call(jobs, row, arguments, options)
-        for job in jobs:
-            if job.meta.get("generated"):
-                call = dict(job.meta["call"])
-                call["inputs"] = {**call["inputs"], "target": {"token_ids": list(job.meta["target_token_ids"])}}
-                call["arguments"] = {k: v for k, v in call["arguments"].items()
-                                     if k not in ("generation_kwargs", "max_new_tokens")}
-                call["unrecorded"] = [k for k in call["unrecorded"] if k not in ("generation_kwargs",)]
-                job.meta = {**job.meta, "call": call}
-        return jobs
+        if not request.meta.get("generated"):
+            return call
+        return {**call,
+                "inputs": {**call["inputs"], "target": {"token_ids": list(request.meta["target_token_ids"])}},
+                "arguments": {k: v for k, v in call["arguments"].items()
+                              if k not in ("generation_kwargs", "max_new_tokens")},
+                "unrecorded": [k for k in call["unrecorded"] if k not in ("generation_kwargs",)]}
 
-    def _evaluation_options(self, explanation, call, output, baseline, smoothing):
+    def replay_features(self, explanation: Explanation, call: dict):
         """A chat whose features a callable made: its spans, per message, from ``meta["message_offsets"]``."""
         if call.get("features", "word") is None and "messages" in call.get("inputs", {}):
             per_message: list = [None] * len(call["inputs"]["messages"])
             for i, start, end in explanation.meta.get("message_offsets", []):
                 per_message[i] = (per_message[i] or []) + [(start, end)]
             call = {**call, "features": per_message}
-        return super()._evaluation_options(explanation, call, output, baseline, smoothing)
+        return super().replay_features(explanation, call)
 
-    def _explained_job(self, explanation, call, options):
+    def is_request_of(self, request: Request, explanation: Explanation, custom: bool) -> bool:
         """Per-token explanations are told apart by their position in the continuation (a token may repeat)."""
         position = explanation.meta.get("token_position")
-        if position is None or options.custom:
-            return super()._explained_job(explanation, call, options)
-        jobs = self._jobs_of(dict(call.get("inputs", {})), dict(call.get("arguments", {})), options)
-        for job in jobs:
-            if job.meta.get("token_position") == position and job.encoded.text == explanation.text \
-                    and list(job.encoded.words) == list(explanation.words):
-                return job
-        raise ValueError(f"the inputs recorded in meta['call'] no longer give this explanation's input and token "
-                         f"{position} ({explanation.target!r} on {explanation.text[:60]!r}): the explanation was "
-                         f"edited, or the model or tokenizer differ from the ones that made it")
+        if position is None or custom:
+            return super().is_request_of(request, explanation, custom)
+        return (request.meta.get("token_position") == position and request.encoded.text == explanation.text
+                and list(request.encoded.words) == list(explanation.words))
 
 
 class CausalLMInteractionExplainer(_ContinuationExplainer):
@@ -220,11 +167,45 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
             raise TypeError(f"{type(model).__name__} is an encoder-decoder model: use Seq2SeqLMInteractionExplainer")
         super().__init__(model, tokenizer, **kwargs)
 
+    def __call__(self, prompt: str | Sequence[str] | None = None,
+                 target: str | dict | Sequence[str | dict] | None = None, *,
+                 messages: list[dict] | Sequence[list[dict]] | None = None, explain_messages=None,
+                 chat_template_kwargs: dict | None = None, max_new_tokens: int = 32,
+                 generation_kwargs: dict | None = None, per_token: bool = False,
+                 **options: Unpack[CallOptions]) -> Explanation | list[Explanation] | list[list[Explanation]]:
+        """Explain ``log p(target | prompt)`` (for many prompts: a list, with one target for all or one each).
+
+        Args:
+            prompt: the prompt text (tokenized with the tokenizer's special tokens).
+            target: the continuation: a string (tokenized without special tokens), ``{"token_ids": [...]}`` (its
+                exact tokens), or ``None``: generated by the model first (``max_new_tokens``, greedy unless
+                ``generation_kwargs`` say otherwise), then explained.
+            messages: instead of a prompt, a chat: ``[{"role": "system", "content": ...}, {"role": "user", ...}]``
+                (or a list of chats), rendered with the tokenizer's chat template and its generation prompt. Only
+                message contents are features (template and role tokens are held); words keep spans into their
+                message's content (``meta["message_offsets"]``: ``[message index, start, end]``).
+            explain_messages: which messages' contents are features: ``None`` (all), a role (``"user"``), or a
+                list of roles and / or message indices (e.g. ``["user"]`` leaves the system message out).
+            chat_template_kwargs: more arguments of ``apply_chat_template`` (e.g. ``{"tools": [...]}``,
+                ``{"enable_thinking": False}``).
+            max_new_tokens, generation_kwargs: for ``target=None``: ``model.generate(max_new_tokens=...,
+                do_sample=False, **generation_kwargs)``.
+            per_token: one explanation per target token (``log p(token_k | prompt, target_<k)``), as a list.
+            **options: see :class:`~transformers_ih.text.options.CallOptions`. With messages, ``features=`` is a
+                level for every chosen message (``"word"``, ``"token"``, ``"sentence"``, or ``"message"``: one
+                feature per message), a callable ``content -> spans``, or a list with one entry per message
+                (``None`` to hold it, a level, spans into its content, or a callable).
+        """
+        return self.explain(prompt=prompt, target=target, messages=messages, explain_messages=explain_messages,
+                            chat_template_kwargs=chat_template_kwargs, max_new_tokens=max_new_tokens,
+                            generation_kwargs=generation_kwargs, per_token=per_token, **options)
+
     def explain(self, *args, **kwargs):
         """A chat (``messages=``) is rendered here into the prompt each input is tokenized from; everything else is
         the base's call."""
         messages = kwargs.get("messages")
         if messages is None:
+            kwargs.pop("messages", None)
             if not args and kwargs.get("prompt") is None:
                 raise TypeError("pass a prompt (a string, or a list of strings) or messages=[{'role': 'user', "
                                 "'content': ...}, ...] (a chat, rendered with the tokenizer's chat template)")
@@ -244,11 +225,10 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
             kwargs["messages"] = conversations
         return super().explain(**kwargs)
 
-    def jobs(self, prompt: str | None = None, target: str | dict | None = None, *, messages=None,
+    def requests(self, run: ExplainRun, prompt: str | None = None, target: str | dict | None = None, *, messages=None,
              explain_messages=None, chat_template_kwargs: dict | None = None, max_new_tokens: int = 32,
-             generation_kwargs: dict | None = None, per_token: bool = False,
-             options: ExplainOptions) -> list[Job]:
-        """Explain ``log p(target | prompt)``.
+             generation_kwargs: dict | None = None, per_token: bool = False) -> list[Request]:
+        """The requests for one prompt or chat (see :meth:`__call__`): one, or one per target token.
 
         Args:
             prompt: the prompt text (tokenized with the tokenizer's special tokens).
@@ -277,8 +257,8 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
             chat = render_chat(self.tokenizer, messages, chat_template_kwargs=chat_template_kwargs)
             if prompt is not None and prompt != chat.text:
                 raise ValueError("the prompt given with messages= is not their rendering by the chat template")
-            spans, owners, level = chat_features(chat, self.tokenizer, options.features, explain_messages)
-            enc = encode_text(WithoutSpecialTokens(self.tokenizer), [chat.text], device=self.device, limit=limit,
+            spans, owners, level = chat_features(chat, self.tokenizer, run.options.features, explain_messages)
+            enc = encode_text(WithoutSpecialTokens(self.tokenizer), [chat.text], device=run.device, limit=limit,
                               names=("prompt",), features=spans)
             enc = replace(enc, level=level)
             owner_of = [next(i for (s, e), i in zip(spans, owners) if s <= a and b <= e) for a, b in enc.offsets]
@@ -287,20 +267,20 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
         else:
             if explain_messages is not None or chat_template_kwargs is not None:
                 raise ValueError("explain_messages and chat_template_kwargs apply to a chat: pass messages=[...]")
-            if options.features == "message":
+            if run.options.features == "message":
                 raise ValueError("features='message' needs a chat (messages=); for parts of a plain prompt pass their "
                                  "character spans (see transformers_ih.prompt_segments)")
-            enc = self._encode_prompt(prompt, options.features, limit)
-        ids, name, generated = self.target_tokens(enc, target, as_label=False, max_new_tokens=max_new_tokens,
+            enc = self._encode_prompt(run, prompt, run.options.features, limit)
+        ids, name, generated = self.target_tokens(run, enc, target, as_label=False, max_new_tokens=max_new_tokens,
                                                   generation_kwargs=generation_kwargs)
         if generated:
             meta.update(generated=True, generated_text=name)
         n = enc.num_tokens
         enc = append_tokens(enc, ids, self.tokenizer.convert_ids_to_tokens(ids), limit)
-        return self.continuation_jobs(enc, name, list(range(n - 1, n - 1 + len(ids))), ids, per_token=per_token,
+        return self.continuation_requests(run, enc, name, list(range(n - 1, n - 1 + len(ids))), ids, per_token=per_token,
                                       meta=meta)
 
-    def _encode_prompt(self, prompt: str, features, limit) -> EncodedText:
+    def _encode_prompt(self, run: ExplainRun, prompt: str, features, limit) -> EncodedText:
         """The prompt at ``features``; at word level, words split at whitespace when the tokenizer does not
         pre-tokenize (SentencePiece-style: see :mod:`.segments`)."""
         if features in (None, "word") and isinstance(prompt, str) and prompt.strip():
@@ -308,8 +288,8 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
             offsets = [tuple(o) for o in enc["offset_mapping"]]
             if degenerate_words(prompt, offsets, enc.word_ids()):
                 spans = region_words(prompt, offsets, enc.word_ids(), (0, len(prompt)))
-                return replace(self.encode([prompt], names=("prompt",), features=spans), level="word")
-        return self.encode([prompt], names=("prompt",), features=features)
+                return replace(run.encode([prompt], names=("prompt",), features=spans), level="word")
+        return run.encode([prompt], names=("prompt",), features=features)
 
 
 class Seq2SeqLMInteractionExplainer(_ContinuationExplainer):
@@ -338,20 +318,34 @@ class Seq2SeqLMInteractionExplainer(_ContinuationExplainer):
             raise TypeError(f"{type(model).__name__} has no prepare_decoder_input_ids_from_labels: cannot feed it a "
                             f"target")
 
-    def jobs(self, source: str, target: str | dict | None = None, *, max_new_tokens: int = 32,
-             generation_kwargs: dict | None = None, per_token: bool = False,
-             options: ExplainOptions) -> list[Job]:
+    def __call__(self, source: str | Sequence[str], target: str | dict | Sequence[str | dict] | None = None, *,
+                 max_new_tokens: int = 32, generation_kwargs: dict | None = None, per_token: bool = False,
+                 **options: Unpack[CallOptions]) -> Explanation | list[Explanation] | list[list[Explanation]]:
+        """Explain ``log p(target | source)`` (for many sources: a list, with one target for all or one each).
+
+        Args:
+            source: the encoder's input text (its words are the features).
+            target: the decoder's text (tokenized as a label, with its special tokens), ``{"token_ids": [...]}``
+                (its exact tokens), or ``None``: generated first (``max_new_tokens``, ``generation_kwargs``).
+            per_token: one explanation per target token, as a list.
+            **options: see :class:`~transformers_ih.text.options.CallOptions`.
+        """
+        return self.explain(source, target, max_new_tokens=max_new_tokens, generation_kwargs=generation_kwargs,
+                            per_token=per_token, **options)
+
+    def requests(self, run: ExplainRun, source: str, target: str | dict | None = None, *, max_new_tokens: int = 32,
+             generation_kwargs: dict | None = None, per_token: bool = False) -> list[Request]:
         """Explain ``log p(target | source)``; ``target=None`` generates it first (``max_new_tokens``,
         ``generation_kwargs``), ``{"token_ids": [...]}`` gives its exact tokens; ``per_token``: one explanation per
         target token."""
-        enc = self.encode([source], names=("source",), features=options.features)
-        ids, name, generated = self.target_tokens(enc, target, as_label=True, max_new_tokens=max_new_tokens,
+        enc = run.encode([source], names=("source",), features=run.options.features)
+        ids, name, generated = self.target_tokens(run, enc, target, as_label=True, max_new_tokens=max_new_tokens,
                                                   generation_kwargs=generation_kwargs)
         limit = max_input_tokens(self.tokenizer, self.model)
         if limit is not None and len(ids) > limit:
             raise ValueError(f"the target is {len(ids)} tokens long, over the model's limit of {limit} tokens")
-        labels = torch.tensor([ids], dtype=torch.long, device=self.device)
-        decoder_input_ids = self.active_model.prepare_decoder_input_ids_from_labels(labels=labels)
+        labels = torch.tensor([ids], dtype=torch.long, device=run.device)
+        decoder_input_ids = run.model.prepare_decoder_input_ids_from_labels(labels=labels)
         enc = replace(enc, inputs={**enc.inputs, "decoder_input_ids": decoder_input_ids})
         meta = {"generated": True, "generated_text": name} if generated else {}
-        return self.continuation_jobs(enc, name, list(range(len(ids))), ids, per_token=per_token, meta=meta)
+        return self.continuation_requests(run, enc, name, list(range(len(ids))), ids, per_token=per_token, meta=meta)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import torch
 
+from typing_extensions import Unpack
+
+from ..results.explanation import Explanation
+from ..text.options import CallOptions
+from collections.abc import Sequence
+
 from .base import TextInteractionExplainer
-from ..text.requests import Explained, Job
-from ..text.options import ExplainOptions
+from ..text.requests import ExplainedOutput, Request
+from ..text.run import ExplainRun
 from ..text.targets import class_selector, token_id
 from ..text.encoding import hold_tokens
 
@@ -30,24 +36,36 @@ class MaskedLMInteractionExplainer(TextInteractionExplainer):
         if getattr(tokenizer, "mask_token_id", None) is None:
             raise TypeError(f"{type(tokenizer).__name__} has no mask token: masked-LM explanations need one")
 
-    def jobs(self, text: str, target: int | str | None = None, *, options: ExplainOptions) -> list[Job]:
+    def __call__(self, text: str | Sequence[str], target: int | str | None = None,
+                 **options: Unpack[CallOptions]) -> Explanation | list[Explanation]:
+        """Explain the score of ``target`` at the mask of ``text`` (or of each of many texts: a list).
+
+        Args:
+            text: holds the tokenizer's mask token exactly once.
+            target: a token id, a vocabulary token or a text that is one token; default the model's top token.
+            **options: see :class:`~transformers_ih.text.options.CallOptions` (``output``, ``interactions``,
+                ``steps``, ``method``, ``baseline``, ``smoothing``, ``features``, ``rows``).
+        """
+        return self.explain(text, target, **options)
+
+    def requests(self, run: ExplainRun, text: str, target: int | str | None = None) -> list[Request]:
         """Explain the score of ``target`` at the mask of ``text`` (or of each of many texts)."""
-        enc = self.encode([text], features=options.features)
+        enc = run.encode([text], features=run.options.features)
         mask = (enc.input_ids[0] == self.tokenizer.mask_token_id).nonzero()[:, 0].tolist()
         if len(mask) != 1:
             raise ValueError(f"text must contain the mask token {self.tokenizer.mask_token!r} exactly once; it occurs "
                              f"{len(mask)} times")
         position = mask[0]
         enc = hold_tokens(enc, [position])
-        logits = self.forward(enc).logits[0]
-        vocab = self.embeddings.weight.shape[0]
+        logits = run.forward(enc).logits[0]
+        vocab = run.embeddings.weight.shape[0]
         if logits.dim() != 2 or logits.shape[0] != enc.num_tokens or logits.shape[1] < len(self.tokenizer) - 1:
             raise TypeError(f"{type(self.model).__name__} does not output vocabulary logits per token; use a masked-LM "
                             f"model (AutoModelForMaskedLM)")
         probs = torch.softmax(logits[position].double(), dim=-1)
         predicted = int(torch.argmax(probs))
         index = predicted if target is None else token_id(self.tokenizer, target, min(vocab, logits.shape[1]))
-        explained = Explained(class_selector(index, options.output, position=position),
+        explained = ExplainedOutput(class_selector(index, run.options.output, position=position),
                               self.tokenizer.convert_ids_to_tokens(index), "token", index,
                               self.tokenizer.convert_ids_to_tokens(predicted), float(probs[predicted]))
-        return [Job(enc, explained, {"mask_token_index": position, "target_probability": float(probs[index])})]
+        return [Request(enc, explained, {"mask_token_index": position, "target_probability": float(probs[index])})]

@@ -6,9 +6,13 @@ from typing import Sequence
 
 import torch
 
+from typing_extensions import Unpack
+
+from ..results.explanation import Explanation
+from ..text.options import CallOptions
 from .base import TextInteractionExplainer
-from ..text.requests import Explained, Job
-from ..text.options import ExplainOptions
+from ..text.requests import ExplainedOutput, Request
+from ..text.run import ExplainRun
 from .sequence_classification import SEQUENCE_CLASSIFICATION
 from ..text.targets import class_selector, label_name, label_names, resolve_label
 
@@ -39,13 +43,25 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
             )
         self.threshold = threshold
 
-    def jobs(self, text: str, labels: Sequence[int | str] | str | None = None, *,
-             options: ExplainOptions) -> list[Job]:
+    def __call__(self, text: str | Sequence[str], labels: Sequence[int | str] | str | None = None,
+                 **options: Unpack[CallOptions]) -> dict[str, Explanation] | list[dict[str, Explanation]]:
+        """Explain ``labels`` of ``text``: ``{label name: Explanation}`` in label order (a list of them for many
+        texts).
+
+        Args:
+            labels: ``None`` (every label), ``"predicted"`` (those over the threshold; may be none), or a list of
+                label names / indices.
+            **options: see :class:`~transformers_ih.text.options.CallOptions` (``output``, ``interactions``,
+                ``steps``, ``method``, ``baseline``, ``smoothing``, ``features``, ``rows``).
+        """
+        return self.explain(text, labels, **options)
+
+    def requests(self, run: ExplainRun, text: str, labels: Sequence[int | str] | str | None = None) -> list[Request]:
         """Explain ``labels`` of ``text``: ``None`` (every label), ``"predicted"`` (those over the threshold; may be
         none), or a list of label names / indices. Returns ``{label name: Explanation}`` in label order (a list of
         them for many texts)."""
-        enc = self.encode([text], features=options.features)
-        logits = self.forward(enc).logits[0]
+        enc = run.encode([text], features=run.options.features)
+        logits = run.forward(enc).logits[0]
         if logits.dim() != 1:
             raise TypeError(f"{type(self.model).__name__} does not output one logit vector per text; use a "
                             f"sequence-classification model (AutoModelForSequenceClassification)")
@@ -53,18 +69,18 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
         probs = torch.sigmoid(logits.double())
         predicted = [i for i in range(n) if float(probs[i]) >= self.threshold]
         names = [label_name(config, j) for j in predicted]
-        jobs = []
+        requests = []
         for i in self._chosen(labels, predicted, n):
             name, p = label_name(config, i), float(probs[i])
             on = p >= self.threshold
-            explained = Explained(class_selector(i, options.output, normalise="sigmoid"), name, "class", i,
+            explained = ExplainedOutput(class_selector(i, run.options.output, normalise="sigmoid"), name, "class", i,
                                   name if on else f"not {name}", p if on else 1.0 - p)
             meta = {"threshold": self.threshold, "probability": p, "predicted_labels": list(names)}
-            jobs.append(Job(enc, explained, meta, key=name))  # one input: explained together, model calls shared
-        return jobs
+            requests.append(Request(enc, explained, meta, key=name))  # one input: explained together, model calls shared
+        return requests
 
-    def shape(self, explanations, jobs):
-        return {job.key: e for job, e in zip(jobs, explanations)}
+    def shape(self, explanations, requests):
+        return {request.key: e for request, e in zip(requests, explanations)}
 
     def _chosen(self, labels, predicted: list[int], n: int) -> list[int]:
         config = self.model.config

@@ -3,8 +3,14 @@ a premise word and a hypothesis word are visible."""
 
 from __future__ import annotations
 
-from ..text.requests import Job
-from ..text.options import ExplainOptions
+from collections.abc import Sequence
+
+from typing_extensions import Unpack
+
+from ..results.explanation import Explanation
+from ..text.options import CallOptions
+from ..text.requests import Request
+from ..text.run import ExplainRun
 from .sequence_classification import SequenceClassificationInteractionExplainer
 from ..text.encoding import PAIR_SEPARATOR
 
@@ -25,13 +31,18 @@ class PairClassificationInteractionExplainer(SequenceClassificationInteractionEx
 
     texts = ("text", "text_pair")
 
-    def jobs(self, text: str, text_pair: str, target: int | str | None = None, *,
-             options: ExplainOptions) -> list[Job]:
-        """Explain the model's output for the pair ``(text, text_pair)`` (or two sequences of pairs).
+    def __call__(self, text: str | Sequence[str], text_pair: str | Sequence[str],  # type: ignore[override]
+                 target: int | str | None = None, **options: Unpack[CallOptions]) -> Explanation | list[Explanation]:
+        """Explain the model's output for the pair ``(text, text_pair)`` (or two sequences of pairs: a list).
 
         Args:
             target: class index or label name (default the predicted class). Pairs over the model's length
                 limit raise ``ValueError`` (nothing is truncated).
+            **options: see :class:`~transformers_ih.text.options.CallOptions`.
         """
-        enc = self.encode([text, text_pair], separator=PAIR_SEPARATOR, features=options.features)
-        return [Job(enc, self.class_target(enc, target, options))]
+        return self.explain(text, text_pair, target, **options)
+
+    def requests(self, run: ExplainRun, text: str, text_pair: str, target: int | str | None = None) -> list[Request]:
+        """The request for one pair (see :meth:`__call__`)."""
+        enc = run.encode([text, text_pair], separator=PAIR_SEPARATOR, features=run.options.features)
+        return [Request(enc, self.class_target(run, enc, target))]

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import torch
 
+from typing_extensions import Unpack
+
+from ..results.explanation import Explanation
+from ..text.options import CallOptions
+from collections.abc import Sequence
+
 from .base import TextInteractionExplainer
-from ..text.requests import Explained, Job
-from ..text.options import ExplainOptions
+from ..text.requests import ExplainedOutput, Request
+from ..text.run import ExplainRun
 from ..text.encoding import PAIR_SEPARATOR
 
 
@@ -38,7 +44,19 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
     texts = ("question", "context")
     outputs = ("logit",)
 
-    def jobs(self, question: str, context: str, *, max_answer_len: int = 15, options: ExplainOptions) -> list[Job]:
+    def __call__(self, question: str | Sequence[str], context: str | Sequence[str], *, max_answer_len: int = 15,
+                 **options: Unpack[CallOptions]) -> dict[str, Explanation] | list[dict[str, Explanation]]:
+        """Explain the answer to ``question`` in ``context``: ``{"start": Explanation, "end": Explanation}`` (a list
+        of them for two sequences of questions and contexts).
+
+        Args:
+            max_answer_len: the longest answer span, in tokens (as the pipeline's).
+            **options: see :class:`~transformers_ih.text.options.CallOptions` (``output``, ``interactions``,
+                ``steps``, ``method``, ``baseline``, ``smoothing``, ``features``, ``rows``).
+        """
+        return self.explain(question, context, max_answer_len=max_answer_len, **options)
+
+    def requests(self, run: ExplainRun, question: str, context: str, *, max_answer_len: int = 15) -> list[Request]:
         """Explain the answer to ``question`` in ``context``: ``{"start": Explanation, "end": Explanation}`` (a list
         of them for two sequences of questions and contexts)."""
         if max_answer_len < 1:
@@ -47,11 +65,11 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
         segments, names = ([question, context], ("question", "context")) if question_first else \
             ([context, question], ("context", "question"))
         ctx = 1 if question_first else 0
-        features = options.features
+        features = run.options.features
         if not question_first and not isinstance(features, str) and not callable(features) and features is not None:
             features = list(features)[::-1]  # given as (question, context)
-        enc = self.encode(segments, separator=PAIR_SEPARATOR, names=names, features=features)
-        outputs = self.forward(enc)
+        enc = run.encode(segments, separator=PAIR_SEPARATOR, names=names, features=features)
+        outputs = run.forward(enc)
         if getattr(outputs, "start_logits", None) is None or getattr(outputs, "end_logits", None) is None:
             raise TypeError(f"{type(self.model).__name__} does not output start and end logits; use a question-"
                             f"answering model (AutoModelForQuestionAnswering)")
@@ -75,6 +93,6 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
                 "start_token": s, "end_token": e,  # the features holding the answer's ends (-1: in no feature)
                 "start_word": int(enc.token_word[s]), "end_word": int(enc.token_word[e])}
         # start and end share one input: explained together, their model calls shared
-        return [Job(enc, Explained(_position_logit(field, position), f"answer {which}", "position", position, answer,
+        return [Request(enc, ExplainedOutput(_position_logit(field, position), f"answer {which}", "position", position, answer,
                                    probability), {**meta, "explained": f"{field}[{position}]"}, key=which)
                 for which, field, position in (("start", "start_logits", s), ("end", "end_logits", e))]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import torch
+from collections.abc import Sequence
 
+import torch
+from typing_extensions import Unpack
+
+from ..results.explanation import Explanation
+from ..text.options import CallOptions
 from .base import TextInteractionExplainer
-from ..text.requests import Explained, Job
-from ..text.options import ExplainOptions
+from ..text.requests import ExplainedOutput, Request
+from ..text.run import ExplainRun
 from ..text.targets import class_selector, label_name, resolve_label
 from ..text.encoding import EncodedText
 
@@ -27,18 +32,26 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
 
     head = SEQUENCE_CLASSIFICATION
 
-    def jobs(self, text: str, target: int | str | None = None, *, options: ExplainOptions) -> list[Job]:
+    def __call__(self, text: str | Sequence[str], target: int | str | None = None,
+                 **options: Unpack[CallOptions]) -> Explanation | list[Explanation]:
         """Explain the model's output for ``text`` (a string, or many: a list, a ``datasets`` column, ...).
 
         Args:
+            text: one text (an :class:`Explanation`) or many (a list of them, in input order).
             target: class index or label name (``model.config.id2label``); default the predicted class.
+            **options: see :class:`~transformers_ih.text.options.CallOptions` (``output``, ``interactions``,
+                ``steps``, ``method``, ``baseline``, ``smoothing``, ``features``, ``rows``).
         """
-        enc = self.encode([text], features=options.features)
-        return [Job(enc, self.class_target(enc, target, options))]
+        return self.explain(text, target, **options)
 
-    def class_target(self, enc: EncodedText, target, options: ExplainOptions) -> Explained:
+    def requests(self, run: ExplainRun, text: str, target: int | str | None = None) -> list[Request]:
+        """The request for one text: its class ``target`` (see :meth:`__call__`)."""
+        enc = run.encode([text], features=run.options.features)
+        return [Request(enc, self.class_target(run, enc, target))]
+
+    def class_target(self, run: ExplainRun, enc: EncodedText, target) -> ExplainedOutput:
         """Class ``target`` (default: the predicted class) of the model on ``enc``, and its prediction."""
-        logits = self.forward(enc).logits[0]
+        logits = run.forward(enc).logits[0]
         if logits.dim() != 1:
             raise TypeError(f"{type(self.model).__name__} does not output one logit vector per text; use a "
                             f"sequence-classification model (AutoModelForSequenceClassification)")
@@ -46,5 +59,5 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
         predicted = int(torch.argmax(probs))
         index = predicted if target is None else resolve_label(self.model.config, target, logits.shape[0])
         config = self.model.config
-        return Explained(class_selector(index, options.output), label_name(config, index), "class", index, label_name(config, predicted),
+        return ExplainedOutput(class_selector(index, run.options.output), label_name(config, index), "class", index, label_name(config, predicted),
                          float(probs[predicted]))

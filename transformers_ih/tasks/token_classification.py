@@ -6,9 +6,13 @@ from typing import Sequence
 
 import torch
 
+from typing_extensions import Unpack
+
+from ..results.explanation import Explanation
+from ..text.options import CallOptions
 from .base import TextInteractionExplainer
-from ..text.requests import Explained, Job
-from ..text.options import ExplainOptions
+from ..text.requests import ExplainedOutput, Request
+from ..text.run import ExplainRun
 from ..text.targets import class_selector, label_name, resolve_label
 
 
@@ -34,17 +38,25 @@ class TokenClassificationInteractionExplainer(TextInteractionExplainer):
         """The words of ``text`` as the explainer splits it (their positions are the ``word`` argument)."""
         return self.encode([text]).words
 
-    def jobs(self, text: str, word: int | str | Sequence[int] | None = None, target: int | str | None = None, *,
-             options: ExplainOptions) -> list[Job]:
-        """Explain the label of ``word`` in ``text``.
+    def __call__(self, text: str | Sequence[str], word: int | str | Sequence[int] | None = None,
+                 target: int | str | None = None, **options: Unpack[CallOptions]
+                 ) -> Explanation | dict[int, Explanation] | list[Explanation] | list[dict[int, Explanation]]:
+        """Explain the label of ``word`` in ``text`` (or in each of many texts: a list).
 
         Args:
             word: a word position (an ``Explanation``), a list of positions or ``None`` for every word (a dict
                 ``{position: Explanation}``), or a word string that occurs exactly once.
             target: label name or index to explain (default: the word's predicted label).
+            **options: see :class:`~transformers_ih.text.options.CallOptions` (``output``, ``interactions``,
+                ``steps``, ``method``, ``baseline``, ``smoothing``, ``features``, ``rows``).
         """
-        enc = self.encode([text], features=options.features)
-        logits = self.forward(enc).logits[0]
+        return self.explain(text, word, target, **options)
+
+    def requests(self, run: ExplainRun, text: str, word: int | str | Sequence[int] | None = None,
+                 target: int | str | None = None) -> list[Request]:
+        """The requests for one text: one per explained word (see :meth:`__call__`)."""
+        enc = run.encode([text], features=run.options.features)
+        logits = run.forward(enc).logits[0]
         if logits.dim() != 2 or logits.shape[0] != enc.num_tokens:
             raise TypeError(f"{type(self.model).__name__} does not output one logit vector per token; use a "
                             f"token-classification model (AutoModelForTokenClassification)")
@@ -55,14 +67,14 @@ class TokenClassificationInteractionExplainer(TextInteractionExplainer):
         word_labels = [label_name(config, p) for p in predicted]
         single = word is not None and not isinstance(word, (list, tuple))
         positions = list(range(len(words))) if word is None else [word] if single else list(word)
-        jobs = []
+        requests = []
         for w in [self._word_position(words, w) for w in positions]:
             index = predicted[w] if target is None else resolve_label(config, target, logits.shape[1])
-            explained = Explained(class_selector(index, options.output, position=first[w]), label_name(config, index),
+            explained = ExplainedOutput(class_selector(index, run.options.output, position=first[w]), label_name(config, index),
                                   "class", index, word_labels[w], float(probs[first[w], predicted[w]]))
             meta = {"word_index": w, "word": words[w], "token_index": first[w], "word_labels": list(word_labels)}
-            jobs.append(Job(enc, explained, meta, key=None if single else w))
-        return jobs
+            requests.append(Request(enc, explained, meta, key=None if single else w))
+        return requests
 
     def _words_and_first_tokens(self, text: str, enc) -> tuple[list[str], list[int]]:
         """The tokenizer's words of ``text`` (the ``word`` positions, whatever the feature level) and the position of

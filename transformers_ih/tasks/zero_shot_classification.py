@@ -6,9 +6,13 @@ from typing import Sequence
 
 import torch
 
+from typing_extensions import Unpack
+
+from ..results.explanation import Explanation
+from ..text.options import CallOptions
 from .base import TextInteractionExplainer
-from ..text.requests import Explained, Job
-from ..text.options import ExplainOptions
+from ..text.requests import ExplainedOutput, Request
+from ..text.run import ExplainRun
 from ..text.encoding import PAIR_SEPARATOR
 
 _SENTINEL = "\x00"
@@ -68,8 +72,22 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
         self.entailment_id = entail[0]
         self.contradiction_id = num_labels - 1 if self.entailment_id == 0 else 0
 
-    def jobs(self, text: str, labels: Sequence[str] | str, hypothesis_template: str = "This example is {}.", *,
-             multi_label: bool = False, options: ExplainOptions) -> list[Job]:
+    def __call__(self, text: str | Sequence[str], labels: Sequence[str] | str,
+                 hypothesis_template: str = "This example is {}.", *, multi_label: bool = False,
+                 **options: Unpack[CallOptions]) -> dict[str, Explanation] | list[dict[str, Explanation]]:
+        """Explain each candidate label: ``{label: Explanation}`` in the order given (a list of them for many texts).
+
+        Args:
+            labels: the candidate labels (a list, or one string of comma-separated labels).
+            hypothesis_template: the NLI hypothesis, with ``{}`` where the label goes.
+            multi_label: score each label on its own (entailment vs contradiction) instead of across labels.
+            **options: see :class:`~transformers_ih.text.options.CallOptions` (``output``, ``interactions``,
+                ``steps``, ``method``, ``baseline``, ``smoothing``, ``features``, ``rows``).
+        """
+        return self.explain(text, labels, hypothesis_template, multi_label=multi_label, **options)
+
+    def requests(self, run: ExplainRun, text: str, labels: Sequence[str] | str, hypothesis_template: str = "This example is {}.", *,
+             multi_label: bool = False) -> list[Request]:
         """Explain each candidate label; returns ``{label: Explanation}`` in the order given (a list of them for
         many texts)."""
         labels = parse_labels(labels)
@@ -77,9 +95,9 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
             raise ValueError(f"hypothesis_template {hypothesis_template!r} has no place for the label: include {{}}, "
                              f"e.g. 'This example is {{}}.'")
         hypotheses = [hypothesis_template.format(label) for label in labels]
-        encs = [self.encode([text, h], separator=PAIR_SEPARATOR, names=("text", "hypothesis"),
-                            features=options.features) for h in hypotheses]
-        logits = torch.stack([self.forward(enc).logits[0] for enc in encs]).double()
+        encs = [run.encode([text, h], separator=PAIR_SEPARATOR, names=("text", "hypothesis"),
+                            features=run.options.features) for h in hypotheses]
+        logits = torch.stack([run.forward(enc).logits[0] for enc in encs]).double()
         if logits.dim() != 2 or logits.shape[1] <= max(self.entailment_id, self.contradiction_id):
             raise TypeError(f"{type(self.model).__name__} does not output one NLI logit vector per pair")
         e, c = self.entailment_id, self.contradiction_id
@@ -98,14 +116,14 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
                   "multi_label": bool(multi_label), "entailment_id": e, "contradiction_id": c,
                   "scores": dict(all_scores)}
         start = len(text) + len(PAIR_SEPARATOR) + hypothesis_template.format(_SENTINEL).index(_SENTINEL)
-        jobs = []
+        requests = []
         for i, (label, hypothesis, enc) in enumerate(zip(labels, hypotheses, encs)):
             label_words = [w for w, (s, t) in enumerate(enc.offsets) if s < start + len(label) and t > start]
             meta = {**common, "hypothesis": hypothesis, "label_words": label_words, "score": all_scores[label]}
             # one pair per label: explained together (padded to one length), their model calls shared
-            jobs.append(Job(enc, Explained(select, label, "candidate", i, labels[top],
+            requests.append(Request(enc, ExplainedOutput(select, label, "candidate", i, labels[top],
                                            all_scores[labels[top]]), meta, key=label))
-        return jobs
+        return requests
 
-    def shape(self, explanations, jobs):
-        return {job.key: x for job, x in zip(jobs, explanations)}
+    def shape(self, explanations, requests):
+        return {request.key: x for request, x in zip(requests, explanations)}

@@ -22,19 +22,177 @@ with another draw of baselines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 
-from ..engine.adaptive import AdaptiveInfo
-from ..engine.quadrature import PathRule
+from ..engine.results import PathResult
+from ..engine.results import average_over_baselines as average_path_results
+
+if TYPE_CHECKING:
+    from .encoding import EncodedText
+    from .run import ExplainRun
 
 DEFAULT_RANDOM_BASELINES = 16
 
+#: the baselines named after a token of the tokenizer
+BASELINE_TOKENS = ("pad", "mask", "unk", "eos", "bos")
+
+
+class Baseline:
+    """What an explanation integrates from: for a tokenized input, its embeddings ``x`` ``(L, e)`` and ``K``
+    baselines ``x'`` ``(K, L, e)``. Tokens that are not features (special tokens, held tokens) keep their input
+    embedding in every baseline, so they get zero attribution. ``K`` is 1 but for :class:`ExpectedBaseline`; the
+    runner averages the ``K`` explanations of one input in one place (:attr:`averaged`).
+
+    Attributes:
+        description: what ``Explanation.baseline`` reads, e.g. ``"pad"``, ``"token:5"``, ``"expected(n=16)"``.
+        averaged: whether the explanation is the average over the ``K`` baselines (``baseline="expected"``).
+    """
+
+    description: str = ""
+    averaged: bool = False
+
+    def embeddings(self, run: ExplainRun, enc: EncodedText, length: int | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x (L, e), x' (K, L, e))`` of ``enc`` (``length``: its real tokens when ``enc`` is padded)."""
+        length = enc.num_tokens if length is None else length
+        with torch.no_grad():
+            x = run.embeddings(enc.input_ids)[0]
+            bases = self._bases(run, enc, x, length)
+        keep = (enc.token_word < 0)[None, :, None]
+        return x, torch.where(keep, x[None], bases)
+
+    def _bases(self, run: ExplainRun, enc: EncodedText, x: torch.Tensor, length: int) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def baseline_token_id(tokenizer, name: str) -> tuple[int, str]:
+    """The token id of baseline ``name`` (one of :data:`BASELINE_TOKENS`) and its description; ``"pad"`` falls back
+    to the EOS token, then UNK, for tokenizers without a pad token (GPT-2), described as e.g. ``"eos (no pad
+    token)"``."""
+    order = {"pad": ("pad", "eos", "unk")}.get(name, (name,))
+    for candidate in order:
+        token_id = getattr(tokenizer, f"{candidate}_token_id", None)
+        if token_id is not None:
+            return int(token_id), candidate if candidate == name else f"{candidate} (no {name} token)"
+    raise ValueError(
+        f"baseline={name!r}: the tokenizer has no {name} token. Pass another baseline: one of "
+        f"{BASELINE_TOKENS + ('zero',)}, a token id, or a tensor."
+    )
+
+
+@dataclass
+class TokenBaseline(Baseline):
+    """One token's embedding at every feature position: a named token (``"pad"``, ``"mask"``, ...) or an id."""
+
+    token_id: int
+    description: str
+
+    def _bases(self, run, enc, x, length):
+        vocab = run.embeddings.weight.shape[0]
+        if not 0 <= self.token_id < vocab:
+            raise ValueError(f"baseline token id {self.token_id} is outside the vocabulary (0..{vocab - 1})")
+        return run.embeddings(torch.full_like(enc.input_ids, self.token_id))
+
+
+class ZeroBaseline(Baseline):
+    """Zero vectors at every feature position."""
+
+    description = "zero"
+
+    def _bases(self, run, enc, x, length):
+        return torch.zeros_like(x)[None]
+
+
+@dataclass
+class TensorBaseline(Baseline):
+    """A user's embeddings: ``(e,)`` for every position or ``(length, e)``, one per token of the input."""
+
+    tensor: torch.Tensor
+    description: str = "tensor"
+
+    def _bases(self, run, enc, x, length):
+        e = x.shape[1]
+        if tuple(self.tensor.shape) not in ((e,), (length, e)):
+            raise ValueError(f"baseline tensor has shape {tuple(self.tensor.shape)}; expected ({e},) (one embedding "
+                             f"for every position) or ({length}, {e}) (one per token of this {length}-token input)")
+        if not bool(torch.isfinite(self.tensor).all()):
+            bad = int((~torch.isfinite(self.tensor)).sum())
+            raise ValueError(f"baseline tensor has {bad} non-finite entries (NaN or inf): pass a finite baseline")
+        base = self.tensor.to(device=x.device, dtype=x.dtype)
+        if base.dim() == 1:
+            return base.expand_as(x)[None]
+        return torch.cat([base, x[length:]])[None]  # positions past the input (padding) are held at x anyway
+
+
+@dataclass
+class ExpectedBaseline(Baseline):
+    """``baseline="expected"``: ``K`` baselines from a background (see the module docstring), seeded."""
+
+    background: Any = None
+    seed: int = 0
+    averaged = True
+
+    def __post_init__(self) -> None:
+        background = self.background
+        if background is None or (isinstance(background, int) and not isinstance(background, bool)):
+            self.count = DEFAULT_RANDOM_BASELINES if background is None else int(background)
+            if self.count < 1:
+                raise ValueError(f"background={background}: need at least one random baseline")
+            self.kind = "random tokens"
+        else:
+            texts = [background] if isinstance(background, str) else list(background)
+            if not texts or not all(isinstance(t, str) for t in texts) or isinstance(background, str):
+                raise ValueError("background must be None, a number of random baselines, or a non-empty list of "
+                                 "texts")
+            self.count, self.kind = len(texts), "texts"
+        self.description = f"expected(n={self.count})"
+
+    def _bases(self, run, enc, x, length):
+        tok = run.tokenizer
+        ids = enc.input_ids[0]
+        positions = (enc.token_word >= 0).nonzero()[:, 0]
+        K = self.count
+        if self.kind == "random tokens":
+            vocab = run.embeddings.weight.shape[0]
+            allowed = torch.tensor(sorted(set(range(vocab)) - _special_ids(tok)), device=ids.device)
+            gen = torch.Generator().manual_seed(self.seed)
+            draws = allowed[torch.randint(len(allowed), (K, len(positions)), generator=gen).to(ids.device)]
+        else:
+            pad_id, _ = baseline_token_id(tok, "pad")
+            draws = torch.full((K, len(positions)), pad_id, dtype=ids.dtype, device=ids.device)
+            for k, text in enumerate(self.background):
+                filler = tok(text, add_special_tokens=False)["input_ids"][: len(positions)]
+                draws[k, : len(filler)] = torch.as_tensor(filler, dtype=ids.dtype, device=ids.device)
+        base_ids = ids.repeat(K, 1)
+        base_ids[:, positions] = draws
+        return run.embeddings(base_ids)
+
+
+def make_baseline(spec, tokenizer, background=None) -> Baseline:
+    """The :class:`Baseline` a ``baseline=`` value names (see
+    :class:`~transformers_ih.tasks.base.TextInteractionExplainer`); ``ValueError`` naming the accepted values
+    otherwise."""
+    if isinstance(spec, Baseline):
+        return spec
+    if isinstance(spec, torch.Tensor):
+        return TensorBaseline(spec)
+    if isinstance(spec, str) and spec == "zero":
+        return ZeroBaseline()
+    if isinstance(spec, str) and spec == "expected":
+        return ExpectedBaseline(background)
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return TokenBaseline(spec, f"token:{spec}")
+    if isinstance(spec, str) and spec in BASELINE_TOKENS:
+        return TokenBaseline(*baseline_token_id(tokenizer, spec))
+    raise ValueError(f"unknown baseline {spec!r}; expected one of {BASELINE_TOKENS + ('zero', 'expected')}, a token "
+                     f"id or a tensor")
+
 
 def is_expected(baseline) -> bool:
+    """Whether a ``baseline=`` value asks for the average over a background (``"expected"``)."""
     return isinstance(baseline, str) and baseline == "expected"
 
 
@@ -42,85 +200,7 @@ def _special_ids(tokenizer) -> set[int]:
     return set(int(i) for i in getattr(tokenizer, "all_special_ids", []) or [])
 
 
-def expected_baselines(explainer, enc, background, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """``(x, x' (K, L, e), kind)`` for the explainer's ``background`` (see the module docstring)."""
-    tok = explainer.tokenizer
-    ids = enc.input_ids[0]
-    positions = (enc.token_word >= 0).nonzero()[:, 0]
-    if background is None or (isinstance(background, int) and not isinstance(background, bool)):
-        K = DEFAULT_RANDOM_BASELINES if background is None else int(background)
-        if K < 1:
-            raise ValueError(f"background={background}: need at least one random baseline")
-        vocab = explainer.embeddings.weight.shape[0]
-        allowed = torch.tensor(sorted(set(range(vocab)) - _special_ids(tok)), device=ids.device)
-        gen = torch.Generator().manual_seed(seed)
-        draws = allowed[torch.randint(len(allowed), (K, len(positions)), generator=gen).to(ids.device)]
-        kind = "random tokens"
-    else:
-        texts = list(background)
-        if not texts or not all(isinstance(t, str) for t in texts):
-            raise ValueError("background must be None, a number of random baselines, or a non-empty list of texts")
-        K = len(texts)
-        pad_id, _ = explainer._baseline_token_id("pad")
-        draws = torch.full((K, len(positions)), pad_id, dtype=ids.dtype, device=ids.device)
-        for k, text in enumerate(texts):
-            filler = tok(text, add_special_tokens=False)["input_ids"][: len(positions)]
-            draws[k, : len(filler)] = torch.as_tensor(filler, dtype=ids.dtype, device=ids.device)
-        kind = "texts"
-    base_ids = ids.repeat(K, 1)
-    base_ids[:, positions] = draws
-    with torch.no_grad():
-        x = explainer.embeddings(ids[None])[0]
-        bases = explainer.embeddings(base_ids)
-    keep = (enc.token_word < 0)[None, :, None]
-    return x, torch.where(keep, x[None], bases), kind
-
-
-@dataclass
-class AveragedResult:
-    """The mean of ``K`` per-baseline engine results, shaped like one (what :class:`Explanation` reads)."""
-
-    attributions: np.ndarray
-    interactions: np.ndarray | None
-    f_input: float
-    f_baseline: float
-    completeness_error: float
-    rule: PathRule
-    adaptive: AdaptiveInfo | None
-    meta: dict[str, Any] = field(default_factory=dict)
-    computed: np.ndarray | None = None
-
-    @property
-    def steps(self) -> int:
-        return len(self.rule)
-
-
-def average_over_baselines(results: list, K: int, kind: str) -> list[AveragedResult]:
-    """Group consecutive runs of ``K`` results (one input's baselines) into their averages."""
-    out = []
-    for j in range(0, len(results), K):
-        group = results[j : j + K]
-        attr = np.stack([np.asarray(r.attributions) for r in group])
-        inter = None if getattr(group[0], "interactions", None) is None else np.stack([r.interactions for r in group])
-        f_base = float(np.mean([r.f_baseline for r in group]))
-        mean_inter = None if inter is None else inter.mean(0)
-        total = float(attr.mean(0).sum())  # = the interactions' total for full matrices
-        se = lambda a: (a.std(0, ddof=1) / np.sqrt(K)).tolist() if K > 1 else None
-        infos = [r.adaptive for r in group if r.adaptive is not None]
-        adaptive = None if not infos else AdaptiveInfo(
-            tolerance=max(i.tolerance for i in infos), estimated_error=float(np.mean([i.estimated_error for i in infos])),
-            completeness_error=float(np.mean([i.completeness_error for i in infos])),
-            converged=all(i.converged for i in infos), scalar_evaluations=sum(i.scalar_evaluations for i in infos))
-        rule = PathRule(np.concatenate([r.rule.nodes for r in group]),
-                        np.concatenate([r.rule.weights for r in group]) / K, group[0].rule.measure,
-                        f"expected({K} x {group[0].rule.name.split('(')[0]})")
-        out.append(AveragedResult(
-            attributions=attr.mean(0), interactions=mean_inter, f_input=float(group[0].f_input), f_baseline=f_base,
-            completeness_error=abs(total - (float(group[0].f_input) - f_base)), rule=rule, adaptive=adaptive,
-            computed=getattr(group[0], "computed", None),
-            meta={"background": kind, "baseline_samples": K,
-                  **({"raw_asymmetry": max(r.meta.get("raw_asymmetry", 0.0) for r in group)} if inter is not None else {}),
-                  "baseline_values": [float(r.f_baseline) for r in group],
-                  "attributions_se": se(attr), **({"interactions_se": se(inter)} if inter is not None else {})},
-        ))
-    return out
+def average_over_baselines(results: list[PathResult], K: int, kind: str) -> list[PathResult]:
+    """Group consecutive runs of ``K`` results (one input's baselines) into their averages (see
+    :func:`~transformers_ih.engine.results.average_over_baselines`; ``kind`` goes to ``meta["background"]``)."""
+    return [average_path_results(results[j : j + K], kind) for j in range(0, len(results), K)]

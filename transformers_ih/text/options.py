@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Callable
+from typing import Any, Callable, Literal
+
+import torch
+from typing_extensions import TypedDict
 
 
 class _Default:
@@ -40,6 +43,20 @@ Inputs: a string is one input (one result); a list, tuple, numpy array of string
 many (a list of results in input order, explained ``text_batch_size`` at a time with shared model calls; each
 equals its single call within the path rule's tolerance). Two-text tasks take two sequences of equal length.
 """
+
+
+class CallOptions(TypedDict, total=False):
+    """The options every task's call takes, as keywords (``**options: Unpack[CallOptions]``): see
+    :data:`OPTIONS_DOC` for what each one means."""
+
+    output: Literal["logit", "probability", "log_probability"] | Callable[[Any], torch.Tensor]
+    interactions: bool
+    steps: int | None
+    method: Literal["gauss", "riemann", "montecarlo"] | None
+    baseline: str | int | torch.Tensor
+    smoothing: str | float | None
+    features: Any
+    rows: int | list[int | str] | None
 
 
 @dataclass(frozen=True)

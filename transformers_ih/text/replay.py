@@ -1,15 +1,16 @@
-"""What the evaluation of explanations (:mod:`transformers_ih.evaluate`) needs from an explainer: the model's
-explained output on coalitions of an explanation's features.
+"""Replaying a recorded call: the model's explained output on coalitions of an explanation's features, for the
+evaluation of explanations (:mod:`transformers_ih.evaluate`).
 
 Every call records its inputs in each Explanation's ``meta["call"]`` (:func:`call_record`); from that record
-:meth:`CoalitionValues.coalition_values` rebuilds the explained job and evaluates ``f(x_S)``, present features at
-their input embeddings and absent ones at the explanation's baseline. The methods are hooks a task may override
-(the causal LM's continuation targets do).
+:func:`coalition_values` asks the explainer that made the explanation for the same request again (through the task
+protocol's public methods ``requests_of``, ``record_call``, ``replay_features`` and ``is_request_of``) and evaluates
+``f(x_S)``, present features at their input embeddings and absent ones at the explanation's baseline.
 """
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -17,121 +18,117 @@ import torch
 from ..engine.reduction import ReducedFunction
 from ..engine.smoothing import piecewise_linear_activations, smoothing_context
 from ..results.explanation import Explanation
-from .baselines import expected_baselines, is_expected
-from .requests import Job
-from .model_state import explainable_model
+from .baselines import is_expected, make_baseline
 from .options import DEFAULT, ExplainOptions
+from .requests import Request
+from .run import ExplainRun
+from .runner import held_routing, multi_function
+
+if TYPE_CHECKING:
+    from ..tasks.base import TextInteractionExplainer
 
 
-class CoalitionValues:
-    """Mixin of :class:`~.base.TextInteractionExplainer`: coalition values of its explanations."""
+def coalition_values(explainer: TextInteractionExplainer, explanation: Explanation, coalitions, *, output=None,
+                     baseline=None, smoothing: Any = DEFAULT) -> np.ndarray:
+    """The explained output of the model when only some features are present: ``(M, W)`` -> ``(M,)``.
 
-    def coalition_values(self, explanation: Explanation, coalitions, *, output=None, baseline=None,
-                         smoothing=DEFAULT) -> np.ndarray:
-        """The explained output of the model when only some features are present: ``(M, W)`` -> ``(M,)``.
+    ``coalitions[m, i]`` (bool, or 0/1) says whether feature ``i`` of ``explanation`` (its word ``i``) is present
+    in coalition ``m``: present features keep their input embeddings, absent ones take the explanation's own
+    baseline (the same ``x'`` the explanation integrated from; special tokens always keep theirs). Row ``m`` of the
+    result is ``f(x_S)`` in the explained output's units (float64), so an all-true row gives
+    ``explanation.f_input`` and an all-false row ``explanation.f_baseline`` (to float rounding). With
+    ``baseline="expected"`` the value is the mean over the explanation's ``K`` baselines (the same seeded draws),
+    matching its ``f_baseline``; it costs ``K`` model rows per coalition.
 
-        ``coalitions[m, i]`` (bool, or 0/1) says whether feature ``i`` of ``explanation`` (its word ``i``) is
-        present in coalition ``m``: present features keep their input embeddings, absent ones take the
-        explanation's own baseline (the same ``x'`` the explanation integrated from; special tokens always keep
-        theirs). Row ``m`` of the result is ``f(x_S)`` in the explained output's units (float64), so an all-true
-        row gives ``explanation.f_input`` and an all-false row ``explanation.f_baseline`` (to float rounding).
-        With ``baseline="expected"`` the value is the mean over the explanation's ``K`` baselines (the same
-        seeded draws), matching its ``f_baseline``; it costs ``K`` model rows per coalition.
+    The model runs under the explanation's smoothing (as ``f_input`` was computed; ``smoothing=None`` evaluates the
+    unsmoothed model), without gradients, ``internal_batch_size`` rows at a time.
 
-        The model runs under the explanation's smoothing (as ``f_input`` was computed; ``smoothing=None``
-        evaluates the unsmoothed model), without gradients, ``internal_batch_size`` rows at a time.
+    The task's inputs are taken from ``explanation.meta["call"]`` (recorded by every call of this version) and
+    tokenized again, and each call runs a fresh twin of the model: pass many coalitions per call. ``output``:
+    evaluate another output of the same target instead (e.g. ``"probability"`` for an explanation of the logit), or
+    the callable an explanation of a custom output was made with (a function cannot be stored in JSON).
+    ``baseline``: the tensor, when the explanation's baseline was one.
+    """
+    call = explanation.meta.get("call") if isinstance(explanation.meta, dict) else None
+    if not isinstance(call, dict):
+        raise ValueError("this explanation has no meta['call'] (the task inputs of the call that made it): it was "
+                         "made by an earlier version or built by hand. Explain the text again with this explainer, "
+                         "then evaluate that explanation.")
+    task = explanation.meta.get("task")
+    if task is not None and task != type(explainer).__name__:
+        raise ValueError(f"this explanation was made by {task}, not {type(explainer).__name__}: evaluate it with the "
+                         f"explainer (task) that made it")
+    masks = coalition_masks(coalitions, len(explanation.words))
+    if not len(masks):
+        return np.zeros(0)
+    options = _replay_options(explainer, explanation, call, output, baseline, smoothing)
+    run = explainer.start_run(options)
+    request = _replayed_request(explainer, run, explanation, call)
+    return _values(run, request, masks, call.get("background", explainer.background))
 
-        The task's inputs are taken from ``explanation.meta["call"]`` (recorded by every call of this version) and
-        tokenized again, and each call runs a fresh twin of the model: pass many coalitions per call. ``output``:
-        evaluate another output of the same target instead (e.g. ``"probability"`` for an explanation of the logit),
-        or the callable an explanation of a custom output was made with (a function cannot be stored in JSON).
-        ``baseline``: the tensor, when the explanation's baseline was one.
-        """
-        call = explanation.meta.get("call") if isinstance(explanation.meta, dict) else None
-        if not isinstance(call, dict):
-            raise ValueError("this explanation has no meta['call'] (the task inputs of the call that made it): it was "
-                             "made by an earlier version or built by hand. Explain the text again with this explainer, "
-                             "then evaluate that explanation.")
-        task = explanation.meta.get("task")
-        if task is not None and task != type(self).__name__:
-            raise ValueError(f"this explanation was made by {task}, not {type(self).__name__}: evaluate it with the "
-                             f"explainer (task) that made it")
-        masks = coalition_masks(coalitions, len(explanation.words))
-        if not len(masks):
-            return np.zeros(0)
-        options = self._evaluation_options(explanation, call, output, baseline, smoothing)
-        previous = getattr(self._local, "model", None)
-        self._local.model = explainable_model(self.model, False, self.compute_dtype)
-        try:
-            job = self._explained_job(explanation, call, options)
-            return self._coalition_values(job, masks, options, call.get("background", self.background))
-        finally:
-            self._local.model = previous
 
-    def _evaluation_options(self, explanation: Explanation, call: dict, output, baseline, smoothing) -> ExplainOptions:
+def _replay_options(explainer: TextInteractionExplainer, explanation: Explanation, call: dict, output, baseline,
+                    smoothing) -> ExplainOptions:
+    if output is None:
+        output = call.get("output")
         if output is None:
-            output = call.get("output")
-            if output is None:
-                raise ValueError(f"this explanation explains a custom output function "
-                                 f"({explanation.meta.get('output_function', '?')}), which cannot be recorded: pass "
-                                 f"output=<the same function> to evaluate it")
+            raise ValueError(f"this explanation explains a custom output function "
+                             f"({explanation.meta.get('output_function', '?')}), which cannot be recorded: pass "
+                             f"output=<the same function> to evaluate it")
+    if baseline is None:
+        baseline = call.get("baseline")
         if baseline is None:
-            baseline = call.get("baseline")
-            if baseline is None:
-                raise ValueError("this explanation's baseline was a tensor, which is not recorded: pass baseline=<the "
-                                 "same tensor> to evaluate it")
-        smoothing = call.get("smoothing", self.smoothing) if smoothing is DEFAULT else smoothing
-        features = call.get("features", DEFAULT)
-        if features is None:  # a callable made the spans: they are the explanation's own (one text)
-            features = [tuple(span) for span in explanation.offsets] if explanation.word_groups is None else DEFAULT
-        return self.resolve(ExplainOptions(output=output, baseline=baseline, smoothing=smoothing, interactions=False,
-                                           features=features))
+            raise ValueError("this explanation's baseline was a tensor, which is not recorded: pass baseline=<the "
+                             "same tensor> to evaluate it")
+    smoothing = call.get("smoothing", explainer.smoothing) if smoothing is DEFAULT else smoothing
+    return explainer.resolve(ExplainOptions(output=output, baseline=baseline, smoothing=smoothing,
+                                            interactions=False,
+                                            features=explainer.replay_features(explanation, call)))
 
-    def _explained_job(self, explanation: Explanation, call: dict, options: ExplainOptions) -> Job:
-        """The job of the recorded call that gives ``explanation`` (its input, and its target unless ``options``
-        has a custom output)."""
-        if call.get("unrecorded"):
-            raise ValueError(f"the call's argument(s) {call['unrecorded']} could not be recorded (not JSON values), so "
-                             f"the explained output cannot be rebuilt; explain with JSON-serialisable arguments")
-        jobs = self._jobs_of(dict(call.get("inputs", {})), dict(call.get("arguments", {})), options)
-        for job in jobs:
-            enc, explained = job.encoded, job.explained
-            if enc.text != explanation.text or list(enc.words) != list(explanation.words):
-                continue
-            if options.custom or (explained.name, explained.index, explained.kind) == (
-                    explanation.target, explanation.target_index, explanation.target_kind):
-                return job
-        raise ValueError(f"the inputs recorded in meta['call'] no longer give this explanation's input and target "
-                         f"({explanation.target!r} on {explanation.text[:60]!r}): the explanation was edited, or the "
-                         f"model or tokenizer differ from the ones that made it")
 
-    def _coalition_values(self, job: Job, masks: np.ndarray, options: ExplainOptions, background) -> np.ndarray:
-        enc = job.encoded
-        if is_expected(options.baseline):
-            x, bases, _ = expected_baselines(self, enc, background)
-            xs = x[None].expand_as(bases)
-        else:
-            x, base, _ = self.baseline_embeddings(enc, options.baseline)
-            xs, bases = x[None], base[None]
-        K = bases.shape[0]
-        f = self._multi_function(dict(enc.inputs), [job.explained.select], K)
-        reduced = ReducedFunction(f, xs, bases, [enc.token_word] * K, self.internal_batch_size, multi=True)
-        zero = torch.zeros(1, dtype=torch.long, device=self.device)
+def _replayed_request(explainer: TextInteractionExplainer, run: ExplainRun, explanation: Explanation,
+                      call: dict) -> Request:
+    """The request of the recorded call that gives ``explanation`` (its input, and its target unless the output is
+    a user's function)."""
+    if call.get("unrecorded"):
+        raise ValueError(f"the call's argument(s) {call['unrecorded']} could not be recorded (not JSON values), so "
+                         f"the explained output cannot be rebuilt; explain with JSON-serialisable arguments")
+    requests = explainer.requests_of(run, dict(call.get("inputs", {})), dict(call.get("arguments", {})))
+    for request in requests:
+        if explainer.is_request_of(request, explanation, run.options.custom):
+            return request
+    raise ValueError(f"the inputs recorded in meta['call'] no longer give this explanation's input and target "
+                     f"({explanation.target!r} on {explanation.text[:60]!r}): the explanation was edited, or the "
+                     f"model or tokenizer differ from the ones that made it")
+
+
+def _values(run: ExplainRun, request: Request, masks: np.ndarray, background) -> np.ndarray:
+    """``f(x_S)`` for each coalition mask, averaged over the baseline's ``K`` draws: ``(M,)`` float64."""
+    enc = request.encoded
+    chosen = make_baseline(run.options.baseline, run.tokenizer, background)
+    x, bases = chosen.embeddings(run, enc)
+    K = bases.shape[0]
+    xs = x[None].expand_as(bases)
+    batch = run.settings.internal_batch_size
+    f = multi_function(run.model, dict(enc.inputs), [request.explained.select], K)
+    reduced = ReducedFunction(f, xs, bases, [enc.token_word] * K, batch, multi=True)
+    zero = torch.zeros(1, dtype=torch.long, device=run.device)
+    c = torch.as_tensor(masks, dtype=x.dtype, device=run.device).repeat_interleave(K, 0)
+    problems = torch.arange(K, device=run.device).repeat(len(masks))
+    values = np.empty(len(c))
+    with held_routing(run, enc.inputs):
         found = piecewise_linear_activations(lambda: f(x[None], zero))
-        smooth, _ = smoothing_context(options.smoothing, lambda: found)
-        c = torch.as_tensor(masks, dtype=x.dtype, device=self.device).repeat_interleave(K, 0)
-        problems = torch.arange(K, device=self.device).repeat(len(masks))
-        values = np.empty(len(c))
+        smooth, _ = smoothing_context(run.options.smoothing, lambda: found)
         with smooth, torch.no_grad():
-            for lo in range(0, len(c), self.internal_batch_size):
-                hi = min(len(c), lo + self.internal_batch_size)
+            for lo in range(0, len(c), batch):
+                hi = min(len(c), lo + batch)
                 values[lo:hi] = reduced(c[lo:hi], problems[lo:hi]).double().cpu().numpy()
-        bad = ~np.isfinite(values)
-        if bad.any():
-            m = int(np.argmax(bad)) // K
-            raise ValueError(f"the explained output ({job.explained.name}) is not finite on coalition {m} (present "
-                             f"features {np.flatnonzero(masks[m]).tolist()}): {values[np.argmax(bad)]}")
-        return values.reshape(len(masks), K).mean(axis=1)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        m = int(np.argmax(bad)) // K
+        raise ValueError(f"the explained output ({request.explained.name}) is not finite on coalition {m} (present "
+                         f"features {np.flatnonzero(masks[m]).tolist()}): {values[np.argmax(bad)]}")
+    return values.reshape(len(masks), K).mean(axis=1)
 
 
 def _jsonable(value) -> bool:

@@ -1,4 +1,4 @@
-"""What a task hands the base explainer: :class:`Job` (a tokenized input and what to explain on it), and the rules
+"""What a task hands the runner: :class:`Request` (a tokenized input and :class:`ExplainedOutput`, what to explain on it), and the rules
 for one input or many."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from .encoding import EncodedText
 
 Selector = Callable[[Any], torch.Tensor]  # model outputs (batch B) -> (B,) explained scalar
 
-#: what ``Explained.index`` indexes, by ``Explained.kind``
+#: what ``ExplainedOutput.index`` indexes, by ``ExplainedOutput.kind``
 TARGET_KINDS = {
     "class": "a class of the model's labels (config.id2label)",
     "candidate": "a zero-shot candidate label's position in the labels given",
@@ -26,7 +26,7 @@ TARGET_KINDS = {
 
 
 @dataclass(frozen=True)
-class Explained:
+class ExplainedOutput:
     """What one explanation explains and what the model predicted.
 
     Attributes:
@@ -50,12 +50,12 @@ class Explained:
 
 
 @dataclass
-class Job:
+class Request:
     """One explanation to compute: the tokenized input, what to explain, the meta its Explanation carries, and its
     key in the task's result (``None``: the result is this one Explanation)."""
 
     encoded: EncodedText
-    explained: Explained
+    explained: ExplainedOutput
     meta: dict[str, Any] = field(default_factory=dict)
     key: Hashable | None = None
 
