@@ -4,7 +4,7 @@ rule's node counts near f(x) = f(x') (issue 16, sections 3 and 4), with the real
 Parts (``--parts``, default all; each part replaces its own entry of ``benchmarks/results/hvp_strategy.json``):
 
 * ``hvp``: at 64 / 128 / 256 / 510 tokens (SST-2 dev sentences concatenated and cut at a token boundary), the cost
-  of one Hessian-vector product (HVP) through the engine (``ReducedFunction.hessians`` at ``points`` path points
+  of one Hessian-vector product (HVP) through the engine (``ReducedFunction.hessian_columns`` at ``points`` path points
   with ``directions`` products each: 7 selected groups and the path direction, the gradient's cost amortised
   over them) for each strategy: ``batched`` (one backward batched over the directions, ``is_grads_batched``),
   ``loop`` (one double-backward pass per direction over the retained graph), ``forward`` (``torch.func.jvp`` of
@@ -85,7 +85,7 @@ def measure_length(explainer, tok, sentences, tokens: int, points: int, repeats:
         red = reduced(**STRATEGIES[name])
         with case.engine_context(True):
             t0 = clock()
-            red.hessians(ts, directions=directions)
+            red.hessian_columns(ts, directions)
             elapsed = since(t0)
         assert red.hvp_count == points * per_point
         return elapsed
@@ -97,7 +97,7 @@ def measure_length(explainer, tok, sentences, tokens: int, points: int, repeats:
     for name in strategies:
         red = reduced(**STRATEGIES[name])
         with case.engine_context(True):
-            values[name] = red.hessians(ts, directions=directions)[3]
+            values[name] = red.hessian_columns(ts, directions).along
     ref = values.get("loop", next(iter(values.values())))
     agreement = {name: float(np.abs(v - ref).max() / np.abs(ref).max()) for name, v in values.items()}
     gradient(True)
@@ -162,6 +162,7 @@ def child(payload: dict) -> dict:
     from transformers_ih import SequenceClassificationInteractionExplainer
     from transformers_ih.engine import ReducedFunction
     from transformers_ih.engine.integrated_hessians import integrated_hessians_reduced
+    from transformers_ih.engine.path import PathSettings
 
     if payload.get("max_batch_elements", "auto") != "auto":
         ReducedFunction.CPU_MAX_BATCH_ELEMENTS = payload["max_batch_elements"]
@@ -191,7 +192,8 @@ def child(payload: dict) -> dict:
 
             with case.engine_context(True):
                 try:
-                    integrated_hessians_reduced(red, progress=Progress(), rows=[list(range(payload["rows"]))])
+                    integrated_hessians_reduced(red, PathSettings(), progress=Progress(),
+                                                rows=[list(range(payload["rows"]))])
                 except _Stop:
                     pass
             out.update(words=case.W, strategy=red.resolved_hvp_strategy(), hvps_done=red.hvp_count,

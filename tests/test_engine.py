@@ -231,6 +231,7 @@ def test_bad_inputs():
 def test_problems_batched_together_equal_one_at_a_time():
     from transformers_ih.engine.integrated_gradients import integrated_gradients_reduced
     from transformers_ih.engine.integrated_hessians import integrated_hessians_reduced
+    from transformers_ih.engine.path import PathSettings
     from transformers_ih.engine.reduction import ReducedFunction
 
     f, _, _ = tanh_net(seed=9)
@@ -240,8 +241,8 @@ def test_problems_batched_together_equal_one_at_a_time():
     scale = torch.tensor([1.0, -2.0, 0.5])  # rows of different problems are treated differently
     multi = ReducedFunction(lambda X, p: f(X) * scale[p], xs, bases, groups, internal_batch_size=7, multi=True)
     for path in (dict(steps=12), dict(rtol=1e-6, atol=1e-10)):
-        ih = integrated_hessians_reduced(multi, **path)
-        ig = integrated_gradients_reduced(multi, **path)
+        ih = integrated_hessians_reduced(multi, PathSettings(**path))
+        ig = integrated_gradients_reduced(multi, PathSettings(**path))
         for j in range(3):
             fj = lambda X, j=j: f(X) * scale[j]
             single = integrated_hessians(fj, xs[j], bases[j], groups=groups[j], **path)

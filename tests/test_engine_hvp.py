@@ -122,4 +122,4 @@ def test_batching_that_fails_falls_back_to_copies():
         np.testing.assert_allclose(a, b, atol=1e-13)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # remembered: no second attempt, no second warning
-        red.hessians(ts, directions=[[1]])
+        red.hessian_columns(ts, [[1]])

@@ -1,5 +1,5 @@
-"""Selected rows of the interaction matrix (issue 16, section 2, engine side): ``ReducedFunction.hessians(...,
-directions=...)`` and ``integrated_hessians_reduced(..., rows=...)`` against the full matrix, on closed-form
+"""Selected rows of the interaction matrix (issue 16, section 2, engine side): ``ReducedFunction.hessian_columns``
+and ``integrated_hessians_reduced(..., rows=...)`` against the full matrix, on closed-form
 functions (float64) and a tiny random BERT (float32)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from transformers_ih.engine.integrated_hessians import integrated_hessians_reduced
+from transformers_ih.engine.path import PathSettings
 from transformers_ih.engine.reduction import HVP_STRATEGIES, ReducedFunction
 
 
@@ -58,12 +59,12 @@ def assert_rows_of(sel, full, rows, atol):
 @pytest.mark.parametrize("path", [dict(steps=12), dict(rtol=1e-6, atol=1e-10)], ids=["fixed", "adaptive"])
 def test_selected_rows_equal_the_full_matrix_rows(path):
     red = problem()
-    (full,) = integrated_hessians_reduced(red, **path)
+    (full,) = integrated_hessians_reduced(red, PathSettings(**path))
     assert full.computed is None
     for rows in ([2], [0, 3], [4, 1, 1], []):
         counter = Counter()
         red.hvp_count = 0
-        (sel,) = integrated_hessians_reduced(red, progress=counter, rows=[rows], **path)
+        (sel,) = integrated_hessians_reduced(red, PathSettings(**path), progress=counter, rows=[rows])
         assert len(sel.rule) == len(full.rule)  # 5 groups: no coarsening either way, the same path points
         wanted = sorted(set(rows))
         assert_rows_of(sel, full, wanted, atol=1e-12)
@@ -73,12 +74,12 @@ def test_selected_rows_equal_the_full_matrix_rows(path):
 
 @pytest.mark.parametrize("strategy", [s for s in HVP_STRATEGIES[1:] if s != "forward"])  # forward: test_engine_hvp
 def test_every_strategy_gives_the_same_rows(strategy):
-    (full,) = integrated_hessians_reduced(problem(1), steps=10)
+    (full,) = integrated_hessians_reduced(problem(1), PathSettings(steps=10))
     red = problem(1, hvp_strategy=strategy, internal_batch_size=3)
-    (sel,) = integrated_hessians_reduced(red, rows=[[1, 4]], steps=10)
+    (sel,) = integrated_hessians_reduced(red, PathSettings(steps=10), rows=[[1, 4]])
     assert_rows_of(sel, full, [1, 4], atol=1e-12)
     assert red.hvp_count == 10 * 3
-    (again,) = integrated_hessians_reduced(red, steps=10)  # and the full matrix
+    (again,) = integrated_hessians_reduced(red, PathSettings(steps=10))  # and the full matrix
     np.testing.assert_allclose(again.interactions, full.interactions, atol=1e-12)
 
 
@@ -86,7 +87,7 @@ def test_hessians_directions_return_columns_and_the_path_direction():
     red = problem(2)
     ts = np.array([0.1, 0.5, 0.9])
     values, grads, hess = red.hessians(ts)
-    v2, g2, h2, along = red.hessians(ts, directions=[[3, 0]])
+    v2, g2, h2, along = red.hessian_columns(ts, [[3, 0]])
     np.testing.assert_allclose(v2, values, atol=1e-14)
     np.testing.assert_allclose(g2, grads, atol=1e-14)
     np.testing.assert_allclose(h2[:, :, [0, 3]], hess[:, :, [0, 3]], atol=1e-12)
@@ -102,10 +103,10 @@ def test_problems_with_their_own_rows_share_calls():
     scale = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
     f = tanh_net(7, n_in=6)
     multi = ReducedFunction(lambda X, p: f(X) * scale[p], xs, bases, groups, internal_batch_size=7, multi=True)
-    full = integrated_hessians_reduced(multi, steps=8)
+    full = integrated_hessians_reduced(multi, PathSettings(steps=8))
     rows = [[2], None, [0, 5]]
     multi.hvp_count = 0
-    sel = integrated_hessians_reduced(multi, rows=rows, steps=8)
+    sel = integrated_hessians_reduced(multi, PathSettings(steps=8), rows=rows)
     assert multi.hvp_count == 8 * (2 + 5 + 3)
     assert_rows_of(sel[0], full[0], [2], atol=1e-12)
     assert sel[1].computed is None
@@ -127,8 +128,8 @@ def test_node_cost_counts_the_products_computed():
     plain, _ = adaptive_rule(red.path_derivatives, "log", **path)
     coarse, _ = adaptive_rule(red.path_derivatives, "log", node_cost=6.5, **path)
     assert len(coarse) < len(plain)
-    (full,) = integrated_hessians_reduced(red, **path)
-    (one,) = integrated_hessians_reduced(red, rows=[[5]], **path)
+    (full,) = integrated_hessians_reduced(red, PathSettings(**path))
+    (one,) = integrated_hessians_reduced(red, PathSettings(**path), rows=[[5]])
     assert len(full.rule) == len(coarse) and len(one.rule) == len(plain)
     np.testing.assert_allclose(one.interactions[5], full.interactions[5], atol=1e-4 * np.abs(full.interactions).max())
 
@@ -136,13 +137,13 @@ def test_node_cost_counts_the_products_computed():
 def test_bad_rows():
     red = problem()
     with pytest.raises(ValueError, match="outside 0..4"):
-        integrated_hessians_reduced(red, rows=[[5]], steps=2)
+        integrated_hessians_reduced(red, PathSettings(steps=2), rows=[[5]])
     with pytest.raises(ValueError, match="2 entries for 1 problems"):
-        integrated_hessians_reduced(red, rows=[[0], [1]], steps=2)
+        integrated_hessians_reduced(red, PathSettings(steps=2), rows=[[0], [1]])
     with pytest.raises(TypeError, match="list of group indices"):
-        integrated_hessians_reduced(red, rows=[["a"]], steps=2)
+        integrated_hessians_reduced(red, PathSettings(steps=2), rows=[["a"]])
     with pytest.raises(ValueError, match="out of range"):
-        red.hessians(np.array([0.5]), directions=[[-1]])
+        red.hessian_columns(np.array([0.5]), [[-1]])
 
 
 def test_tiny_bert_rows_equal_the_full_matrix_rows(tiny_classifier):
@@ -158,13 +159,14 @@ def test_tiny_bert_rows_equal_the_full_matrix_rows(tiny_classifier):
     context, _ = explainer.engine_context(enc, select, interactions=True, function=f)
     with context:
         red = ReducedFunction(f, x, xb, groups=enc.token_word, hvp_strategy="loop")
-        (full,) = integrated_hessians_reduced(red, steps=6)
+        (full,) = integrated_hessians_reduced(red, PathSettings(steps=6))
         red.hvp_count = 0
         rows = [1, 3, 6]
-        (sel,) = integrated_hessians_reduced(red, rows=[rows], steps=6)
+        (sel,) = integrated_hessians_reduced(red, PathSettings(steps=6), rows=[rows])
         assert red.hvp_count == 6 * (len(rows) + 1)
         (batched,) = integrated_hessians_reduced(ReducedFunction(f, x, xb, groups=enc.token_word,
-                                                                  hvp_strategy="batched"), rows=[rows], steps=6)
+                                                                  hvp_strategy="batched"), PathSettings(steps=6),
+                                                 rows=[rows])
     scale = np.abs(full.interactions).max()
     assert_rows_of(sel, full, rows, atol=1e-5 * scale)
     np.testing.assert_allclose(batched.interactions[sel.computed], sel.interactions[sel.computed], atol=1e-5 * scale)

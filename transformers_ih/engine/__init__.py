@@ -5,22 +5,24 @@ from .adaptive import AdaptiveInfo, NodeCapWarning, adaptive_rule
 from .expected import ExpectedResult, expected_gradients, expected_hessians
 from .integrated_gradients import integrated_gradients
 from .integrated_hessians import integrated_hessians
+from .path import PathSettings
 from .quadrature import PathRule, fixed_rule, gauss_legendre, gauss_log
 from .reduction import ReducedFunction
-from .results import AttributionResult, InteractionResult
+from .results import PathResult, average_over_baselines
 from .smoothing import SoftplusMode, ZeroHessianWarning, piecewise_linear_activations, smooth_relu
 
 __all__ = [
     "AdaptiveInfo",
-    "AttributionResult",
     "ExpectedResult",
-    "InteractionResult",
     "NodeCapWarning",
+    "PathResult",
     "PathRule",
+    "PathSettings",
     "ReducedFunction",
     "SoftplusMode",
     "ZeroHessianWarning",
     "adaptive_rule",
+    "average_over_baselines",
     "expected_gradients",
     "expected_hessians",
     "fixed_rule",

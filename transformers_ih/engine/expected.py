@@ -31,171 +31,33 @@ expectation over the background), and integrates each baseline's path with one o
 
 Each row's per-baseline estimates are independent draws (unbiased up to a ``"gauss"`` rule's quadrature error),
 so their mean is the estimate and their spread gives the standard error of every entry (two-stage sampling
-formula; see :func:`_standard_error`).
+formula; see :func:`.sampling.standard_error`).
 
 All (row, baseline, path point) evaluations of many input rows share the calls of ``f`` (at most
 ``internal_batch_size`` rows each, counting a Hessian's ``G`` directions), through the multi-problem
 :class:`~.reduction.ReducedFunction`; rows are processed in blocks so that memory stays bounded.
+The sampling helpers are in :mod:`.sampling`; the result type is :class:`~.results.ExpectedResult`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
 
 from .adaptive import adaptive_rules
+from .path import PathSettings
 from .quadrature import fixed_rule
 from .reduction import BatchedFn, ReducedFunction, _as_output_vector, normalise_groups
+from .results import ExpectedResult
+from .sampling import draw_baselines, make_generator, random_positions, standard_error, stratified_positions
 from .smoothing import warn_if_relu_hessian
+
+__all__ = ["ExpectedResult", "expected_gradients", "expected_hessians"]
 
 PATH_SAMPLES = ("auto", "gauss", "stratified", "random", "adaptive")
 DEFAULT_STEPS = {"gauss": 8, "stratified": 1, "random": 1}
 AUTO_MIN_GAUSS_STEPS = 4
 _BLOCK_FLOATS = 1 << 23  # per-baseline results held at once (64 MiB of float64); rows are processed in blocks
-
-
-@dataclass
-class ExpectedResult:
-    """Expected Gradients (and Hessians) of a scalar function for one input or a batch of rows.
-
-    Shapes below are for a batch of ``N`` rows; for a single input (``x`` of the background's row shape) the
-    leading ``N`` axis is dropped and per-row numbers are floats.
-
-    Attributes:
-        attributions: ``(N, G)`` expected attributions per group (``(N, *shape)`` when ``groups=None``).
-        attributions_se: their standard errors (same shape): the Monte Carlo uncertainty of each entry.
-        interactions: ``(N, G, G)`` expected interactions (symmetric; rows sum to ``attributions``), or
-            ``None`` for :func:`expected_gradients`.
-        interactions_se: their standard errors, or ``None``.
-        f_input: ``f(x)``.
-        f_baseline: mean of ``f`` over the baselines drawn for the row.
-        f_background: mean of ``f`` over the whole background, ``E_D[f(x')]``.
-        completeness_gap: ``sum(attributions) - (f_input - f_background)``: zero in expectation.
-        completeness_se: standard error of ``sum(attributions)``; ``|gap| / se`` beyond about 3 says the
-            quadrature (``steps``) rather than sampling is off.
-        quadrature_error: ``|mean over baselines of [sum(IG or IH for x') - (f(x) - f(x'))]|``: the path rule's
-            own completeness error, free of sampling noise for deterministic rules (0 up to rounding when the
-            rule is exact).
-        samples: baselines per row ``n``.
-        steps: path points per baseline (their mean for ``"adaptive"``).
-        path_samples: ``"gauss"``, ``"random"`` or ``"adaptive"``.
-        replace: whether baselines were drawn with replacement.
-        exact: ``True`` when every background row was used once with a deterministic path rule: no sampling
-            error (standard errors are 0).
-        baseline_indices: ``(N, n)`` background rows used for each input row.
-        model_evaluations: rows passed to ``f`` in total, the forward passes for ``f_input`` / ``f_background``
-            included (a gradient point is one row; a Hessian point one row whose ``G`` Hessian-vector products
-            share its forward pass, or ``G`` rows where the model cannot batch them that way).
-        path_points: ``(row, baseline, t)`` points at which gradients (or Hessians) were evaluated: the cost
-            unit to compare estimators by.
-        background_size: ``M``, the number of background rows.
-        seed: the seed used (``None`` when a ``generator`` was passed or no seed was given).
-    """
-
-    attributions: np.ndarray
-    attributions_se: np.ndarray
-    interactions: np.ndarray | None
-    interactions_se: np.ndarray | None
-    f_input: Any
-    f_baseline: Any
-    f_background: Any
-    completeness_gap: Any
-    completeness_se: Any
-    quadrature_error: Any
-    samples: int
-    steps: float
-    path_samples: str
-    replace: bool
-    exact: bool
-    baseline_indices: np.ndarray
-    model_evaluations: int
-    path_points: int
-    background_size: int
-    seed: int | None = None
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def delta(self):
-        """``f_input - f_background``: what the attributions add up to in expectation."""
-        return self.f_input - self.f_background
-
-
-# ------------------------------------------------------------------------------------------------ sampling
-def _generator(generator: torch.Generator | None, seed: int | None) -> torch.Generator:
-    if generator is not None:
-        return generator
-    gen = torch.Generator()
-    if seed is None:
-        gen.seed()
-    else:
-        gen.manual_seed(int(seed))
-    return gen
-
-
-def _draw_baselines(gen: torch.Generator, rows: int, background: int, samples: int, replace: bool) -> np.ndarray:
-    """``(rows, n)`` background indices: with replacement, or distinct per row (all rows in order when
-    ``samples >= background``)."""
-    if replace:
-        return torch.randint(background, (rows, samples), generator=gen).numpy()
-    if samples >= background:
-        return np.tile(np.arange(background), (rows, 1))
-    return np.stack([torch.randperm(background, generator=gen)[:samples].numpy() for _ in range(rows)])
-
-
-def _random_positions(gen: torch.Generator, measure: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Path positions with the measure's density: uniform (EG) or ``-ln t`` (EH: ``t = a * b``)."""
-    t = torch.rand(shape, generator=gen, dtype=torch.float64)
-    if measure == "log":
-        t = t * torch.rand(shape, generator=gen, dtype=torch.float64)
-    return t.numpy()
-
-
-def _measure_cdf_inverse(measure: str, u: np.ndarray) -> np.ndarray:
-    """Quantiles of the path measure: ``u`` itself (uniform) or the solution of ``t (1 - ln t) = u`` (the
-    distribution function of the density ``-ln t``), by bisection to machine precision."""
-    if measure == "uniform":
-        return u
-    lo, hi = np.zeros_like(u), np.ones_like(u)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        below = mid * (1.0 - np.log(np.maximum(mid, 1e-300))) < u
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return 0.5 * (lo + hi)
-
-
-def _stratified_positions(gen: torch.Generator, measure: str, rows: int, per_row: int) -> np.ndarray:
-    """``(rows, per_row)`` path positions: within each row, one in each of ``per_row`` equal-probability strata
-    of the measure, in random order (each position alone has the measure's distribution: unbiased)."""
-    u = torch.rand((rows, per_row), generator=gen, dtype=torch.float64).numpy()
-    order = torch.argsort(torch.rand((rows, per_row), generator=gen), dim=1).numpy()
-    return _measure_cdf_inverse(measure, (order + u) / per_row)
-
-
-def _standard_error(units: np.ndarray, M: int, replace: bool, within: np.ndarray | None,
-                    sampled_path: bool) -> np.ndarray:
-    """Standard error of the mean over axis 1 of ``units`` (``(R, n, ...)`` per-baseline estimates).
-
-    Two-stage sampling (Cochran, *Sampling Techniques*, 10.2): ``n`` of ``M`` baselines, each with an unbiased
-    estimate of its own path integral. Without replacement the variance of the mean is estimated by
-    ``(1 - n/M) s^2 / n + (n/M) mean(v_k) / n`` with ``s^2`` the spread of the per-baseline estimates and
-    ``v_k`` the variance of baseline ``k``'s own estimate (0 for a deterministic rule; the within-baseline
-    spread over ``steps >= 2`` sampled positions). With one sampled position per baseline ``v_k`` is unknown and
-    ``s^2 / n`` is used (an overestimate). With replacement: ``s^2 / n``.
-    """
-    n = units.shape[1]
-    out_shape = units.shape[:1] + units.shape[2:]
-    frac = n / M
-    between = units.var(axis=1, ddof=1) / n if n >= 2 else np.full(out_shape, np.nan)
-    if replace or (sampled_path and within is None):
-        var = between
-    elif within is None:  # deterministic path rule
-        var = np.zeros(out_shape) if frac >= 1.0 else (1.0 - frac) * between
-    else:
-        var = (0.0 if frac >= 1.0 else (1.0 - frac) * between) + frac * within.mean(axis=1) / n
-    return np.sqrt(var)
 
 
 # ------------------------------------------------------------------------------------------------ estimator
@@ -261,8 +123,13 @@ def _forward(f: BatchedFn, X: torch.Tensor, batch: int, counter: list[int], wher
     return values
 
 
-def _expected(f, x, background, measure, *, samples, groups, steps, path_samples, replace, generator, seed,
-              internal_batch_size, rtol, atol, max_nodes, panel_nodes, progress) -> ExpectedResult:
+def _expected(f, x, background, measure: str, path: PathSettings, *, samples, groups, path_samples, replace,
+              generator, seed, internal_batch_size, progress) -> ExpectedResult:
+    """The estimator behind :func:`expected_gradients` (``measure="uniform"``) and :func:`expected_hessians`
+    (``"log"``). ``path``: ``steps`` per baseline (``None``: the ``path_samples`` scheme's default) and, for
+    ``path_samples="adaptive"``, the adaptive rule's tolerances and node cap; ``method`` and ``seed`` of ``path``
+    are not used (``seed`` here seeds the sampling)."""
+    steps = path.steps
     if path_samples not in PATH_SAMPLES:
         raise ValueError(f"path_samples must be one of {PATH_SAMPLES}, got {path_samples!r}")
     if samples < 1:
@@ -276,9 +143,9 @@ def _expected(f, x, background, measure, *, samples, groups, steps, path_samples
     group_map, G = normalise_groups(groups, torch.Size(shape), X.device)
     _check_finite_rows(X, background, group_map < 0, batched)
     held = bool((group_map < 0).any())
-    gen = _generator(generator, seed)
+    gen = make_generator(generator, seed)
     n = samples if replace else min(samples, M)
-    idx = _draw_baselines(gen, N, M, n, replace)
+    idx = draw_baselines(gen, N, M, n, replace)
     covers = not replace and n == M  # every background row once: no sampling error from baselines
     if path_samples == "auto":
         # deterministic only with enough nodes for its bias to be negligible (few nodes: sample positions instead)
@@ -322,7 +189,7 @@ def _expected(f, x, background, measure, *, samples, groups, steps, path_samples
         within = None
         if sampled_path and steps >= 2:
             within = jobs.reshape(len(units), n, steps, *jobs.shape[1:]).var(axis=2, ddof=1) / steps
-        return _standard_error(units, M, replace, within, sampled_path)
+        return standard_error(units, M, replace, within, sampled_path)
 
     for r0 in range(0, N, block):
         rows = np.arange(r0, min(N, r0 + block))
@@ -338,14 +205,13 @@ def _expected(f, x, background, measure, *, samples, groups, steps, path_samples
             ts, weights, counts = np.tile(rule.nodes, P), np.tile(rule.weights, P), np.full(P, steps)
         elif sampled_path:
             if path_samples == "random":
-                ts = _random_positions(gen, measure, (P * steps,))
+                ts = random_positions(gen, measure, (P * steps,))
             else:  # stratified over all path points of a row, in random order
-                ts = _stratified_positions(gen, measure, R, n * steps).reshape(-1)
+                ts = stratified_positions(gen, measure, R, n * steps).reshape(-1)
             weights, counts = np.full(P * steps, 1.0 / steps), np.full(P, steps)
         else:
             # per-baseline adaptive rules, refined in lockstep (their scalar passes share calls of f)
-            rules = adaptive_rules(reduced.path_derivatives, P, measure, rtol=rtol, atol=atol, max_nodes=max_nodes,
-                                   panel_nodes=panel_nodes)
+            rules = adaptive_rules(reduced.path_derivatives, P, measure, **path.adaptive_options())
             ts = np.concatenate([rule.nodes for rule, _ in rules])
             weights = np.concatenate([rule.weights for rule, _ in rules])
             counts = np.array([len(rule) for rule, _ in rules])
@@ -420,6 +286,7 @@ _COMMON_DOC = """
             result on every call; ``None`` for fresh randomness).
         internal_batch_size: the most rows passed to ``f`` at once (bounds memory).
         rtol, atol, max_nodes, panel_nodes: the adaptive rule's settings (``path_samples="adaptive"``).
+        (``steps`` and these make the call's :class:`~.path.PathSettings`.)
 """
 
 
@@ -446,10 +313,10 @@ def expected_gradients(
     Returns an :class:`ExpectedResult` (``interactions`` is ``None``); ``sum(attributions)`` estimates
     ``f(x) - E[f(x')]`` (see ``completeness_gap`` and ``completeness_se``).
     """
-    return _expected(f, x, background, "uniform", samples=samples, groups=groups, steps=steps,
-                     path_samples=path_samples, replace=replace, generator=generator, seed=seed,
-                     internal_batch_size=internal_batch_size, rtol=rtol, atol=atol, max_nodes=max_nodes,
-                     panel_nodes=panel_nodes, progress=None)
+    path = PathSettings(steps=steps, rtol=rtol, atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes)
+    return _expected(f, x, background, "uniform", path, samples=samples, groups=groups, path_samples=path_samples,
+                     replace=replace, generator=generator, seed=seed, internal_batch_size=internal_batch_size,
+                     progress=None)
 
 
 def expected_hessians(
@@ -478,10 +345,10 @@ def expected_hessians(
     ``f(x) - E[f(x')]``. A warning (naming :func:`~.smoothing.smooth_relu`) is issued when every interaction
     is exactly 0 because ``f`` uses ReLU-family activations. ``progress``: optional object with ``update(n)``.
     """
-    return _expected(f, x, background, "log", samples=samples, groups=groups, steps=steps,
-                     path_samples=path_samples, replace=replace, generator=generator, seed=seed,
-                     internal_batch_size=internal_batch_size, rtol=rtol, atol=atol, max_nodes=max_nodes,
-                     panel_nodes=panel_nodes, progress=progress)
+    path = PathSettings(steps=steps, rtol=rtol, atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes)
+    return _expected(f, x, background, "log", path, samples=samples, groups=groups, path_samples=path_samples,
+                     replace=replace, generator=generator, seed=seed, internal_batch_size=internal_batch_size,
+                     progress=progress)
 
 
 for _fn in (expected_gradients, expected_hessians):

@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .path import choose_rules
+from .path import PathSettings, choose_rules
 from .reduction import BatchedFn, ReducedFunction
-from .results import AttributionResult
-
-PATH_DEFAULTS = dict(steps=None, method=None, rtol=1e-3, atol=1e-4, max_nodes=512, panel_nodes=6, seed=0)
+from .results import PathResult
 
 
 def integrated_gradients(
@@ -26,7 +24,7 @@ def integrated_gradients(
     panel_nodes: int = 6,
     internal_batch_size: int = 64,
     seed: int | None = 0,
-) -> AttributionResult:
+) -> PathResult:
     """Integrated Gradients ``phi_i = (x_i - x'_i) int_0^1 d_i f(x' + a (x - x')) da``, summed per group.
 
     Args:
@@ -42,28 +40,29 @@ def integrated_gradients(
         max_nodes, panel_nodes: adaptive rule's node cap and nodes per panel.
         internal_batch_size: the most rows passed to ``f`` at once (bounds memory).
         seed: for ``method="montecarlo"``.
+        (These path arguments make a :class:`~.path.PathSettings`.)
 
     Returns:
-        :class:`AttributionResult` with float64 numpy attributions.
+        :class:`~.results.PathResult` with float64 numpy attributions (``interactions`` is ``None``).
     """
+    path = PathSettings(steps=steps, method=method, rtol=rtol, atol=atol, max_nodes=max_nodes,
+                        panel_nodes=panel_nodes, seed=seed)
     x = torch.as_tensor(x)
     reduced = ReducedFunction(f, x, 0.0 if baseline is None else baseline, groups, internal_batch_size)
-    (result,) = integrated_gradients_reduced(reduced, steps=steps, method=method, rtol=rtol, atol=atol,
-                                             max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed)
+    (result,) = integrated_gradients_reduced(reduced, path)
     if groups is None:
         result.attributions = result.attributions.reshape(tuple(x.shape))
     return result
 
 
-def integrated_gradients_reduced(reduced: ReducedFunction, **path) -> list[AttributionResult]:
+def integrated_gradients_reduced(reduced: ReducedFunction, path: PathSettings) -> list[PathResult]:
     """Integrated Gradients of every problem of ``reduced`` (model calls shared across problems).
 
-    ``path``: the path-rule arguments of :func:`integrated_gradients`. Returns one result per problem, with
+    ``path``: the path rule (see :class:`~.path.PathSettings`). Returns one result per problem, with
     attributions of length ``G_n`` (that problem's number of groups). The adaptive rule's scalar pass takes the
     per-group gradients (one backward pass, like ``F'`` itself, which is their sum), so the final nodes, the
     path's ends included, are never evaluated twice.
     """
-    path = {**PATH_DEFAULTS, **path}
     seen: dict[tuple[int, float], tuple[float, np.ndarray]] = {}  # (problem, t) -> (g, grad g)
 
     def evaluate(ts: np.ndarray, problems: np.ndarray) -> None:
@@ -75,7 +74,7 @@ def integrated_gradients_reduced(reduced: ReducedFunction, **path) -> list[Attri
         return np.array([[seen[(int(j), float(t))][0] for j, t in zip(problems, ts)],
                          [seen[(int(j), float(t))][1].sum() for j, t in zip(problems, ts)]])
 
-    rules = choose_rules(reduced, "uniform", path_fn=derivatives, **path)
+    rules = choose_rules(reduced, "uniform", path, path_fn=derivatives)
     wanted = [(j, float(t)) for j, (rule, _) in enumerate(rules) for t in rule.nodes]
     missing = sorted(set(wanted) - set(seen))
     if missing:
@@ -91,5 +90,5 @@ def integrated_gradients_reduced(reduced: ReducedFunction, **path) -> list[Attri
         attributions = rule.integrate(grads)
         f_baseline, f_input = float(seen[(j, 0.0)][0]), float(seen[(j, 1.0)][0])
         error = abs(float(attributions.sum()) - (f_input - f_baseline))
-        results.append(AttributionResult(attributions, f_input, f_baseline, error, rule, info))
+        results.append(PathResult(attributions, f_input, f_baseline, error, rule, info))
     return results

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .integrated_gradients import PATH_DEFAULTS
-from .path import choose_rules
+from .path import PathSettings, choose_rules
 from .reduction import BatchedFn, ReducedFunction
-from .results import InteractionResult
+from .results import PathResult
 from .smoothing import warn_if_relu_hessian
 
 
@@ -27,7 +26,7 @@ def integrated_hessians(
     internal_batch_size: int = 64,
     seed: int | None = 0,
     progress=None,
-) -> InteractionResult:
+) -> PathResult:
     """Integrated Hessians of ``f`` between groups of entries of ``x``.
 
     With ``g`` the reduced function of one coordinate per group (see :mod:`.reduction`) and
@@ -43,17 +42,19 @@ def integrated_hessians(
         Gauss panels for the weight ``-ln t`` refined on the scalar completeness integrand
         ``(-ln t) d/dt[t F'(t)]`` (a few passes per point along ``t`` only), then evaluates the ``G x G``
         Hessians (``G`` Hessian-vector products each) only at the final nodes. ``progress``: optional object
-        with ``update(n)`` called as Hessian-vector products complete.
+        with ``update(n)`` called as Hessian-vector products complete. (The path arguments make a
+        :class:`~.path.PathSettings`.)
 
     Returns:
-        :class:`InteractionResult`: ``interactions`` ``(G, G)`` (``(n, n)`` over flattened entries when
+        :class:`~.results.PathResult`: ``interactions`` ``(G, G)`` (``(n, n)`` over flattened entries when
         ``groups=None``), ``attributions`` = row sums ``(G,)`` (or ``x.shape``), ``f_input``, ``f_baseline``,
         ``completeness_error``, the rule and adaptive info.
     """
+    path = PathSettings(steps=steps, method=method, rtol=rtol, atol=atol, max_nodes=max_nodes,
+                        panel_nodes=panel_nodes, seed=seed)
     x = torch.as_tensor(x)
     reduced = ReducedFunction(f, x, 0.0 if baseline is None else baseline, groups, internal_batch_size)
-    (result,) = integrated_hessians_reduced(reduced, progress=progress, steps=steps, method=method, rtol=rtol,
-                                            atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed)
+    (result,) = integrated_hessians_reduced(reduced, path, progress=progress)
     warn_if_relu_hessian(result.interactions, lambda: f(x[None]))
     if groups is None:
         result.attributions = result.attributions.reshape(tuple(x.shape))
@@ -67,9 +68,12 @@ def raw_asymmetry(raw: np.ndarray) -> float:
     return float(np.abs(raw - raw.T).max()) / scale if scale > 0 else 0.0
 
 
-def integrated_hessians_reduced(reduced: ReducedFunction, progress=None, rows=None, **path) -> list[InteractionResult]:
-    """Integrated Hessians of every problem of ``reduced``: the adaptive rules refine in lockstep and the
-    Hessian-vector products of all problems share model calls. Returns one result per problem (``G_n x G_n``).
+def integrated_hessians_reduced(reduced: ReducedFunction, path: PathSettings, *, rows=None,
+                                progress=None) -> list[PathResult]:
+    """Integrated Hessians of every problem of ``reduced`` along the path rule ``path`` (see
+    :class:`~.path.PathSettings`): the adaptive rules refine in lockstep and the Hessian-vector products of all
+    problems share model calls. Returns one result per problem (``G_n x G_n``). ``progress``: optional object
+    with ``update(n)`` called as Hessian-vector products complete (its ``total`` is set when it is ``None``).
 
     ``rows``: ``None`` (default): full matrices (``G_n`` Hessian-vector products per path point). Else one entry
     per problem: a list of group indices ``S_n`` (or ``None`` for that problem's full matrix). Only the rows of
@@ -81,7 +85,6 @@ def integrated_hessians_reduced(reduced: ReducedFunction, progress=None, rows=No
     symmetry). The path rule is chosen as for full matrices; only the adaptive rule's cost of a final node
     (used to trade scalar evaluations for fewer nodes) counts the products actually computed.
     """
-    path = {**PATH_DEFAULTS, **path}
     n = reduced.num_problems
     if rows is not None and len(rows) != n:
         raise ValueError(f"rows has {len(rows)} entries for {n} problems (one list of group indices per problem)")
@@ -90,7 +93,7 @@ def integrated_hessians_reduced(reduced: ReducedFunction, progress=None, rows=No
     # products per final node: G (full) or |S| + 1 (selected rows); with the gradient, a final node costs about
     # (products + 1) / 2 scalar path evaluations
     products = [G if sel is None else len(sel) + 1 for sel, G in zip(selections, reduced.num_groups_each)]
-    rules = choose_rules(reduced, "log", node_costs=[(m + 1) / 2 for m in products], **path)
+    rules = choose_rules(reduced, "log", path, node_costs=[(m + 1) / 2 for m in products])
     problems = np.concatenate([np.full(len(rule), j) for j, (rule, _) in enumerate(rules)])
     ts = np.concatenate([rule.nodes for rule, _ in rules])
     if progress is not None and getattr(progress, "total", 0) is None:
@@ -99,7 +102,7 @@ def integrated_hessians_reduced(reduced: ReducedFunction, progress=None, rows=No
         _, grads, hess = reduced.hessians(ts, problems, progress=progress)
         along = None
     else:
-        _, grads, hess, along = reduced.hessians(ts, problems, progress=progress, directions=selections)
+        _, grads, hess, along = reduced.hessian_columns(ts, selections, problems, progress=progress)
     if all(info is not None for _, info in rules):  # the adaptive rules evaluated the path's ends already
         ends = np.array([info.f_baseline for _, info in rules] + [info.f_input for _, info in rules])
     else:
@@ -117,8 +120,8 @@ def integrated_hessians_reduced(reduced: ReducedFunction, progress=None, rows=No
         else:
             gamma, attributions, computed, asym = _selected_rows(rule, h, g, a, selections[j])
         error = abs(float(attributions.sum()) - (f_input - f_baseline))
-        results.append(InteractionResult(attributions, f_input, f_baseline, error, rule, info, interactions=gamma,
-                                         meta={"raw_asymmetry": asym}, computed=computed))
+        results.append(PathResult(attributions, f_input, f_baseline, error, rule, info, interactions=gamma,
+                                  computed=computed, meta={"raw_asymmetry": asym}))
     return results
 
 
