@@ -6,11 +6,17 @@ import json
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-
 from explanation_factory import make_explanation
+
 from transformers_ih import visualize
-from transformers_ih.tabular import TabularExplanation, dependence_plot, interaction_heatmap, summary_plot, top_pairs_plot
-from transformers_ih.visualize._theme import THEMES
+from transformers_ih.tabular import (
+    TabularExplanation,
+    dependence_plot,
+    interaction_heatmap,
+    summary_plot,
+    top_pairs_plot,
+)
+from transformers_ih.visualize.theme import THEMES
 
 XSS_NAMES = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '" onmouseover="alert(1)', "%{x}"]
 RAW = ("<script", "<img", 'onmouseover="')
@@ -148,10 +154,12 @@ def test_dark_theme_changes_the_layout_as_in_the_text_views():
             assert layout.font.color == reference.font.color == p.foreground
             assert layout.font.family == reference.font.family
             assert layout.xaxis.gridcolor == reference.xaxis.gridcolor
-        assert figures["heatmap"].layout.plot_bgcolor == visualize.plot_interactions(text, theme=theme).layout.plot_bgcolor
+        text_view = visualize.plot_interactions(text, theme=theme)
+        assert figures["heatmap"].layout.plot_bgcolor == text_view.layout.plot_bgcolor
         seen[theme] = figures["summary"].layout.paper_bgcolor
     assert seen["light"] != seen["dark"]
-    for call in (tab.plot_summary, tab.plot_interactions, tab.plot_top_pairs, lambda **kw: tab.plot_dependence(0, **kw)):
+    calls = (tab.plot_summary, tab.plot_interactions, tab.plot_top_pairs, lambda **kw: tab.plot_dependence(0, **kw))
+    for call in calls:
         with pytest.raises(ValueError, match="unknown theme"):
             call(theme="sepia")
     with pytest.raises(ValueError, match="unknown theme"):

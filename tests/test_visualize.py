@@ -7,30 +7,51 @@ import ast
 import html
 import json
 import re
+import string
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from explanation_factory import (
+    XSS_WORDS,
+    make_explanation,
+    make_long_explanation,
+    make_partial,
+    make_sentence_explanation,
+    partial_rows,
+)
 from plotly.offline import get_plotlyjs
 
-from explanation_factory import (
-    XSS_WORDS, make_explanation, make_long_explanation, make_partial, make_sentence_explanation, partial_rows,
-)
 from transformers_ih import visualize
 from transformers_ih.visualize import report
+from transformers_ih.visualize._assets import report_js
 from transformers_ih.visualize._colors import contrast_ratio
-from transformers_ih.visualize._format import known_cells
-from transformers_ih.visualize._payload import (
-    THEME_KEY, decode_floats, decode_matrix, encode_matrix, merge_themes, payload_json, resolve_theme,
+from transformers_ih.visualize._hover import TEMPLATES
+from transformers_ih.visualize._numbers import (
+    decode_matrix,
+    decode_texts,
+    decode_values,
+    encode_matrix,
+    encode_texts,
+    encode_values,
+    total_pairs,
+    value_texts,
 )
-from transformers_ih.visualize._theme import THEMES
+from transformers_ih.visualize._payload import THEME_KEY, merge_themes, payload_json, resolve_theme
 from transformers_ih.visualize.arcs import DEFAULT_ARCS, LABEL_ALL, MAX_ARCS, select_pairs
+from transformers_ih.visualize.format import VALUE_TEXT, exact, known_cells, short, value_text
 from transformers_ih.visualize.matrix import (
-    DENSE, HIDE_DIAGONAL_LABEL, MAX_PLOT_PX, NOT_COMPUTED, SHOW_DIAGONAL_LABEL, feature_order,
+    DENSE,
+    HIDE_DIAGONAL_LABEL,
+    MAX_PLOT_PX,
+    NOT_COMPUTED,
+    SHOW_DIAGONAL_LABEL,
+    feature_order,
 )
 from transformers_ih.visualize.text import TIP_CHARS, _wrap, text_html, text_segments, word_colors
+from transformers_ih.visualize.theme import THEMES
 from transformers_ih.visualize.word_focus import FOCUS_BARS, focus_bars, focus_rows
 
 WORDS = "the film is not the worst film , at all".split()  # repeated words on purpose
@@ -408,11 +429,11 @@ def test_report_holds_each_number_once_and_no_hover_string_per_cell():
     page = e.to_html()
     figures, data = report_payload(page)
     np.testing.assert_array_equal(decode_matrix(data["matrix"]), e.interactions)  # exact
-    np.testing.assert_array_equal(decode_floats(data["attributions"]), e.attributions)
+    np.testing.assert_array_equal(decode_values(data["attributions"]), e.attributions)
     assert page.count(data["matrix"]["values"]) == 1
     assert data["matrix"]["symmetric"]  # the upper triangle only
     # hover strings: per word in the text view (its tip and aria-label), top pairs and arcs; the matrix's, the
-    # focus bars' and the arc markers' are built in the browser
+    # focus bars' and the arc markers' are laid out in the browser from Python's texts and templates
     assert page.count("(exact ") < 2 * len(e.words) + 60
     assert page.count("pair total") < 15
     matrix = next(v for k, v in figures.items() if k.endswith("-matrix"))
@@ -483,6 +504,69 @@ def test_matrix_encoding_round_trips_exactly(kind):
 def test_payload_json_refuses_nan():
     with pytest.raises(ValueError):
         payload_json({"z": [1.0, float("nan")]})
+
+
+# ---------------------------------------------------------------- one renderer: Python writes, the browser lays out
+EDGE_VALUES = [0.03125, -0.09375, 1e-05, -1.5e-07, 123456789.0, 1e16, -0.0, 0.1 + 0.2, 5e-324, 2.5e-05, 1.03125,
+               -1e-4, 0.00015, 12345.678, 1e22, -3.0]
+"""Values JavaScript writes differently from Python by default: ties at the 4th decimal (Python rounds half to
+even), tiny and huge exponents, negative zero, 0.1 + 0.2."""
+
+
+def test_payload_carries_each_value_as_the_texts_python_writes():
+    code = encode_values(np.array(EDGE_VALUES))
+    assert value_texts(code) == [(short(v), exact(v)) for v in EDGE_VALUES]
+    assert [VALUE_TEXT.format(short=s, exact=x) for s, x in value_texts(code)] == [value_text(v) for v in EDGE_VALUES]
+    decoded = decode_values(code)  # the numbers read back from the exact texts: the same floats
+    np.testing.assert_array_equal(decoded, EDGE_VALUES)
+    assert list(np.signbit(decoded)) == [np.signbit(v) for v in EDGE_VALUES]
+    assert decode_texts(encode_texts([])) == [] and decode_texts(encode_texts(["-1.5e-07"])) == ["-1.5e-07"]
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite"):
+            encode_values(np.array([1.0, bad]))
+
+
+@pytest.mark.parametrize("rows", [None, 4])
+def test_report_data_holds_every_text_the_views_show(rows):
+    e = make_long_explanation(60, rows=rows, seed=5)
+    _, data = report_payload(e.to_html())
+    m, known = e.interactions, known_cells(e)
+    assert value_texts(data["matrix"]["totals"]) == [(short(v), exact(v)) for v in (m + m.T)[total_pairs(known)]]
+    assert value_texts(data["attributions"]) == [(short(a), exact(a)) for a in e.attributions]
+    assert data["templates"] == TEMPLATES
+    focus = data["focus"]
+    assert focus["rows"] == focus_rows(e)
+    for k, i in enumerate(focus["rows"]):
+        shown = visualize.plot_word_focus(e, i)
+        assert focus["titles"][k] == shown.layout.title.text
+        assert focus["bars"][k] == [j for j, _ in focus_bars(e, i)]
+        palette = THEMES["light"]
+        assert [palette.positive if c == "+" else palette.negative for c in focus["signs"][k]] == list(
+            shown.data[0].marker.color)
+        assert focus["ticks"][k] in shown.data[0].x and focus["restLabel"] == shown.data[0].x[-1]
+    rest = [(short(focus_bars(e, i)[-1][1]), exact(focus_bars(e, i)[-1][1])) for i in focus["rows"]]
+    assert value_texts(focus["rest"]) == rest
+    assert data["vmax"]["hidden"] == visualize.plot_interactions(e).data[0].zmax
+    assert data["vmax"]["shown"] == visualize.plot_interactions(e, show_diagonal=True).data[0].zmax
+
+
+def test_hover_templates_hold_only_plain_fields():
+    """The script fills ``{name}`` fields as ``str.format`` does: no format specs, conversions or literal braces."""
+    for template in TEMPLATES.values():
+        fields = list(string.Formatter().parse(template))
+        assert all(spec in ("", None) and conversion is None and (name is None or name.isidentifier())
+                   for _, name, spec, conversion in fields), template
+        assert "{{" not in template and "}}" not in template
+
+
+def test_browser_code_is_one_package_file_that_formats_no_number(expl):
+    js = report_js()
+    assert js == (Path(visualize.__file__).parent / "report.js").read_text(encoding="utf-8")
+    assert "</" not in js and "<!--" not in js  # inlined in a <script> element as it is
+    for formatter in ("toFixed", "toExponential", "toPrecision", "toLocaleString", "Intl.", "toString("):
+        assert formatter not in js
+    page = expl.to_html()
+    assert page.count(js) == 1 and expl._repr_html_().count(js) == 1
 
 
 # ---------------------------------------------------------------- partial matrices
@@ -578,7 +662,7 @@ def test_partial_report_sends_only_computed_cells(mask):
     page = e.to_html()
     figures, data = report_payload(page)
     np.testing.assert_array_equal(decode_matrix(data["matrix"]), e.interactions)  # NaN where not computed
-    assert data["matrix"]["known"] is not None and data["focusRows"] == partial_rows(e, 4)
+    assert data["matrix"]["known"] is not None and data["focus"]["rows"] == partial_rows(e, 4)
     assert data["orders"]["strength"][:4] == sorted(partial_rows(e, 4), key=data["orders"]["strength"].index)
     assert set(data["orders"]["strength"][:4]) == set(partial_rows(e, 4))
     json.dumps([figures, data], allow_nan=False)  # no NaN anywhere in what the script reads

@@ -22,20 +22,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from explanation_factory import (
-    XSS_WORDS, long_words, make_explanation, make_partial, make_sentence_explanation, partial_rows,
+    XSS_WORDS,
+    long_words,
+    make_explanation,
+    make_partial,
+    make_sentence_explanation,
+    partial_rows,
 )
 from optional import unavailable
+
 from transformers_ih import visualize
+from transformers_ih.visualize import matrix as matrix_view
 from transformers_ih.visualize import report
 from transformers_ih.visualize._colors import contrast_ratio
-from transformers_ih.visualize import matrix as matrix_view
-from transformers_ih.visualize._format import known_cells, value_text, word_labels
-from transformers_ih.visualize._theme import THEMES
+from transformers_ih.visualize.format import known_cells, value_text, word_labels
 from transformers_ih.visualize.matrix import (
-    HIDE_DIAGONAL_LABEL, SHOW_DIAGONAL_LABEL, STRENGTH_ORDER_LABEL, TEXT_ORDER_LABEL, feature_order,
+    HIDE_DIAGONAL_LABEL,
+    SHOW_DIAGONAL_LABEL,
+    STRENGTH_ORDER_LABEL,
+    TEXT_ORDER_LABEL,
+    feature_order,
 )
+from transformers_ih.visualize.theme import THEMES
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +77,9 @@ RENDER_TIMEOUT_S = 30.0
 ERROR_HOOK = """
 window.__ihErrors = [];
 window.addEventListener('error', function (e) { window.__ihErrors.push(String(e.message || e)); });
-window.addEventListener('unhandledrejection', function (e) { window.__ihErrors.push('rejection: ' + String(e.reason)); });
+window.addEventListener('unhandledrejection', function (e) {
+  window.__ihErrors.push('rejection: ' + String(e.reason));
+});
 """
 
 
@@ -163,7 +174,8 @@ def _screenshot(driver, name: str) -> Path:
     """A full-page PNG (beyond the viewport, through the DevTools protocol) in ``tests/artifacts/``."""
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 12_000), "scale": 1}
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
     path = ARTIFACTS / f"{name}.png"
     path.write_bytes(base64.b64decode(shot["data"]))
     assert path.stat().st_size > 10_000
@@ -186,8 +198,8 @@ def _hostile_explanation():
 
 
 def _edge_explanation():
-    """Values whose text differs between JavaScript and Python unless written with care: ties at the 4th decimal
-    (Python rounds half to even), tiny and huge exponents, negative zero, the classic 0.1 + 0.2."""
+    """Values JavaScript would write differently from Python: ties at the 4th decimal (Python rounds half to
+    even), tiny and huge exponents, negative zero, the classic 0.1 + 0.2. The page shows the texts Python wrote."""
     e = make_explanation(["a", "b", "c", "d", "e", "f", "g"], seed=3)
     values = [0.03125, -0.09375, 1e-05, -1.5e-07, 123456789.0, 1e16, -0.0, 0.1 + 0.2, 5e-324, 2.5e-05, 1.03125,
               -1e-4, 0.00015, 12345.678, 1e22, -3.0]
@@ -221,7 +233,8 @@ def test_theme_follows_the_colour_scheme_with_readable_words(browser, saved_repo
     _open(browser, saved_report, color_scheme, len(report.FIGURE_NAMES))
     palette = THEMES[color_scheme]
     theme, background = browser.execute_script(
-        "var r = document.querySelector('.ih-report'); return [r.getAttribute('data-ih-theme'), getComputedStyle(r).backgroundColor]"
+        "var r = document.querySelector('.ih-report');"
+        "return [r.getAttribute('data-ih-theme'), getComputedStyle(r).backgroundColor]"
     )
     assert theme == color_scheme and _rgb(background) == palette.background
     paper = browser.execute_script("return document.querySelector('.js-plotly-plot')._fullLayout.paper_bgcolor")
@@ -272,7 +285,8 @@ def test_two_notebook_fragments_share_one_page(browser, tmp_path):
     _assert_no_injection(browser)
     roots = browser.execute_script("return Array.from(document.querySelectorAll('.ih-report')).map(e => e.id)")
     assert len(roots) == 2 and roots[0] != roots[1]
-    # hover text built by the script equals Python's, for numbers JavaScript writes differently by default
+    # hover text laid out by the script from Python's texts equals Python's, also for numbers JavaScript writes
+    # differently
     matrix = browser.execute_script("return document.querySelectorAll('[id$=\"-matrix\"]')[0]")
     drawn = browser.execute_script("return arguments[0].data[0].text", matrix)
     assert drawn == list(map(list, visualize.plot_interactions(first).data[0].text))
@@ -314,7 +328,8 @@ def _hover(driver, figure, column: int, row: int) -> str:
 
 def _click(driver, figure, selector: str, index: int) -> None:
     driver.execute_script(
-        "arguments[0].querySelectorAll(arguments[1])[arguments[2]].dispatchEvent(new MouseEvent('click', {bubbles: true}));",
+        "arguments[0].querySelectorAll(arguments[1])[arguments[2]]"
+        ".dispatchEvent(new MouseEvent('click', {bubbles: true}));",
         figure, selector, index,
     )
     time.sleep(0.1)
@@ -375,7 +390,8 @@ def test_long_report_renders_offline_with_browser_built_hover(browser, long_repo
     # the focus chart, drawn in the browser, equals the Python view for the shown word
     focus = _figure(browser, "word-focus")
     shown = visualize.plot_word_focus(e)
-    drawn = browser.execute_script("var t = arguments[0].data[0]; return [t.x, t.y, t.hovertext, arguments[0].layout.title.text]", focus)
+    drawn = browser.execute_script(
+        "var t = arguments[0].data[0]; return [t.x, t.y, t.hovertext, arguments[0].layout.title.text]", focus)
     assert drawn[:2] == [list(shown.data[0].x), list(shown.data[0].y)]
     assert [html.unescape(h) for h in drawn[2]] == [html.unescape(h) for h in shown.data[0].hovertext]
     assert drawn[3] == shown.layout.title.text
@@ -404,7 +420,8 @@ def _assert_switches_order_diagonal_focus_and_theme(browser, e):
     focus = _figure(browser, "word-focus")
     _click(browser, focus, ".updatemenu-header", 0)
     _click(browser, focus, ".updatemenu-dropdown-button", 150)
-    drawn = browser.execute_script("var t = arguments[0].data[0]; return [t.x, t.y, arguments[0].layout.title.text]", focus)
+    drawn = browser.execute_script(
+        "var t = arguments[0].data[0]; return [t.x, t.y, arguments[0].layout.title.text]", focus)
     reference = visualize.plot_word_focus(e, 150)
     assert drawn == [list(reference.data[0].x), list(reference.data[0].y), reference.layout.title.text]
     assert sum(drawn[1]) == pytest.approx(e.attributions[150], abs=1e-12)
@@ -415,7 +432,8 @@ def _assert_switches_order_diagonal_focus_and_theme(browser, e):
     while browser.execute_script("return document.querySelector('.ih-report').getAttribute('data-ih-theme')") != "dark":
         assert time.monotonic() < deadline, "the report did not switch to the dark theme"
         time.sleep(0.1)
-    assert _rgb(browser.execute_script("return arguments[0]._fullLayout.paper_bgcolor", matrix)) == THEMES["dark"].background
+    paper = browser.execute_script("return arguments[0]._fullLayout.paper_bgcolor", matrix)
+    assert _rgb(paper) == THEMES["dark"].background
     _assert_matrix_drawn_as_python(browser, matrix, e, "strength", show_diagonal=True)
     assert browser.execute_script("return arguments[0].layout.title.text", focus) == reference.layout.title.text
     assert browser.execute_script("return arguments[0].data[0].marker.color[0]", focus) in (

@@ -4,7 +4,7 @@ interaction heatmap and a bar chart of the top interacting pairs. Each returns a
 They share the text views' stack (:mod:`transformers_ih.visualize`): the ``theme="light"`` / ``"dark"``
 palettes and layout, the sign convention (positive blue, negative red, diverging scales centred at 0) and the
 escaping of user text: feature names, the target and titles are escaped with
-:func:`~transformers_ih.visualize._escape.plotly_text` wherever plotly shows them (hover text, ticks, titles,
+:func:`~transformers_ih.visualize.escape.plotly_text` wherever plotly shows them (hover text, ticks, titles,
 legend, colour bars), and hover text is passed as data, never inside a ``hovertemplate``.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ..visualize._escape import plotly_text
-from ..visualize._format import max_abs
-from ..visualize._theme import Palette, base_layout, palette, plotly_colorscale, sign_color
+from ..visualize.escape import plotly_text
+from ..visualize.format import max_abs
+from ..visualize.theme import Palette, base_layout, palette, plotly_colorscale, sign_color
 from .result import TabularExplanation
 
 METHOD_NAMES = {"expected_hessians": "Expected Hessians", "expected_gradients": "Expected Gradients"}

@@ -1,4 +1,5 @@
-"""Views of an :class:`~transformers_ih.results.explanation.Explanation`: plotly figures and a self-contained HTML report.
+"""Views of an :class:`~transformers_ih.results.explanation.Explanation`: plotly figures and a self-contained HTML
+report.
 
 Every ``plot_*`` function returns a :class:`plotly.graph_objects.Figure` and accepts ``theme="light"`` or
 ``"dark"`` plus layout keyword arguments. Values are in the explained output's units (``expl.output``).

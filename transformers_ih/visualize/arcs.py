@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ._format import hover_label, is_partial, max_abs, truncate, value_text, word_text
-from ._theme import Palette, base_layout, palette, sign_color, value_color
+from ._hover import ATTRIBUTION, PAIR, fill
+from .format import hover_label, is_partial, max_abs, truncate, value_text, word_text
+from .theme import Palette, base_layout, palette, sign_color, value_color
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
@@ -32,7 +33,7 @@ _CHAR_PX = 8.0  # width of one character of the 13 px label font (generous)
 
 
 def select_pairs(
-    expl: "Explanation", k: int | None = None, threshold: float | None = None, max_arcs: int = MAX_ARCS
+    expl: Explanation, k: int | None = None, threshold: float | None = None, max_arcs: int = MAX_ARCS
 ) -> list[tuple[int, int, float]]:
     """Pairs ``(i, j, interactions[i, j])``, ``i < j``, strongest ``|value|`` first: the top ``k`` when
     given; else all with ``|value| >= threshold`` (output units) up to ``max_arcs``; else the top
@@ -62,7 +63,7 @@ def _arc(x0: float, x1: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_arcs(
-    expl: "Explanation", k: int | None = None, threshold: float | None = None, *, max_arcs: int = MAX_ARCS,
+    expl: Explanation, k: int | None = None, threshold: float | None = None, *, max_arcs: int = MAX_ARCS,
     theme: str = "light", **layout: Any,
 ) -> go.Figure:
     """Plotly figure: words on one line (markers coloured by attribution), arcs between the pairs chosen by
@@ -74,15 +75,16 @@ def plot_arcs(
     return fig
 
 
-def report_figure(expl: "Explanation", k: int | None = None, threshold: float | None = None, *,
+def report_figure(expl: Explanation, k: int | None = None, threshold: float | None = None, *,
                   max_arcs: int = MAX_ARCS, theme: str = "light") -> go.Figure:
-    """The report's arcs: as :func:`plot_arcs`, but the word markers' hover text (one per word) is left to the
-    report's script, which writes it from the report's data (the trace named ``"words"``)."""
+    """The report's arcs: as :func:`plot_arcs`, but the word markers' hover text (one per word, the trace named
+    ``"words"``) is left to the report's script, which fills :data:`._hover.ATTRIBUTION` with the report's labels
+    and the attributions' texts written in Python."""
     expl._need_interactions()
     return _figure(expl, k, threshold, max_arcs, palette(theme), lean=True)
 
 
-def _figure(expl: "Explanation", k: int | None, threshold: float | None, max_arcs: int, p: Palette,
+def _figure(expl: Explanation, k: int | None, threshold: float | None, max_arcs: int, p: Palette,
             lean: bool) -> go.Figure:
     pairs = select_pairs(expl, k, threshold, max_arcs)
     shown = [truncate(w) for w in expl.words]  # as labelled
@@ -92,7 +94,7 @@ def _figure(expl: "Explanation", k: int | None, threshold: float | None, max_arc
     for i, j, v in reversed(pairs):  # weakest first, so the strongest are drawn on top
         strength = abs(v) / strongest
         ax, ay = _arc(x[i], x[j])
-        hover = f"<b>{hover_label(expl, i)} × {hover_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}"
+        hover = fill(PAIR, a=hover_label(expl, i), b=hover_label(expl, j), i=i, j=j, value=value_text(v))
         fig.add_trace(
             go.Scatter(  # one hover string for the whole arc
                 x=ax, y=ay, mode="lines", line=dict(color=sign_color(v, p), width=1 + 7 * strength, shape="spline"),
@@ -106,7 +108,7 @@ def _figure(expl: "Explanation", k: int | None, threshold: float | None, max_arc
             x=x, y=np.zeros_like(x), mode="markers", name="words",
             marker=dict(size=11, color=[value_color(a, vmax, p) for a in expl.attributions],
                         line=dict(width=1, color=p.muted)),
-            hovertext=None if lean else [f"<b>{hover_label(expl, i)}</b><br>attribution: {value_text(a)}"
+            hovertext=None if lean else [fill(ATTRIBUTION, a=hover_label(expl, i), value=value_text(a))
                                          for i, a in enumerate(expl.attributions)],
             hovertemplate="%{hovertext}<extra></extra>",
         )

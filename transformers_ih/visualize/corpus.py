@@ -15,33 +15,33 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 
 from ._assets import report_page
-from ._escape import html_text, plotly_text
-from ._format import TICK_CHARS, short, truncate, value_text
 from ._ids import element_id, new_report_id
 from ._payload import payload_json, themed_figure
-from ._theme import Palette, base_layout, control_style, palette, sign_color
+from .escape import html_text, plotly_text
+from .format import TICK_CHARS, short, truncate, value_text
+from .theme import Palette, base_layout, control_style, palette, sign_color
 
 if TYPE_CHECKING:
     from ..corpus.interactions import CorpusComparison, CorpusInteractions, PairStats
 
 __all__ = ["plot_corpus_pairs", "plot_partners", "plot_corpus_compare", "corpus_html"]
 
-def _units(corpus: "CorpusInteractions") -> str:
+def _units(corpus: CorpusInteractions) -> str:
     outputs = sorted({doc.get("output", "") for doc in corpus.documents})
     return ", ".join(outputs) or "output"
 
 
-def _pair_label(s: "PairStats") -> str:
+def _pair_label(s: PairStats) -> str:
     return f"{plotly_text(truncate(s.a, TICK_CHARS))} × {plotly_text(truncate(s.b, TICK_CHARS))}"
 
 
-def _hover(s: "PairStats") -> str:
+def _hover(s: PairStats) -> str:
     return (f"<b>{plotly_text(s.a)} × {plotly_text(s.b)}</b><br>mean interaction: {value_text(s.mean)}"
             f"<br>mean |interaction|: {short(s.mean_abs)}<br>total: {short(s.total)}"
             f"<br>occurrences: {s.count} in {s.texts} texts<br>std: {short(s.std)}")
 
 
-def _bars(stats: list["PairStats"], p: Palette, labels: list[str]) -> dict[str, Any]:
+def _bars(stats: list[PairStats], p: Palette, labels: list[str]) -> dict[str, Any]:
     values = [s.mean for s in stats]
     return dict(x=values, y=labels, hovertext=[_hover(s) for s in stats],
                 error_x=dict(type="data", array=[s.stderr if s.count > 1 else 0.0 for s in stats],
@@ -58,7 +58,7 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
-def plot_corpus_pairs(corpus: "CorpusInteractions", k: int = 15, *, by: str = "mean_abs", min_count: int = 2,
+def plot_corpus_pairs(corpus: CorpusInteractions, k: int = 15, *, by: str = "mean_abs", min_count: int = 2,
                       sign: str | None = None, theme: str = "light", **layout: Any) -> go.Figure:
     """Horizontal bars of the ``k`` strongest pairs (:meth:`CorpusInteractions.top_pairs` with ``by``,
     ``min_count``, ``sign``): each bar the pair's mean interaction (signed; blue raises, red lowers the explained
@@ -95,7 +95,7 @@ def _partner_title(corpus, word: str) -> str:
             f"{short(w.mean_main_effect)}</sup>")
 
 
-def plot_partners(corpus: "CorpusInteractions", word: str | None = None, k: int = 15, *, min_count: int = 1,
+def plot_partners(corpus: CorpusInteractions, word: str | None = None, k: int = 15, *, min_count: int = 1,
                   words: int = 20, theme: str = "light", **layout: Any) -> go.Figure:
     """Bars of ``word``'s ``k`` strongest partners (mean interaction with each partner word, its standard
     error, the count in the label). ``word=None``: the most connected of the ``words`` most frequent word types
@@ -135,7 +135,7 @@ def plot_partners(corpus: "CorpusInteractions", word: str | None = None, k: int 
     return fig
 
 
-def plot_corpus_compare(comparison: "CorpusComparison", k: int = 12, *, theme: str = "light",
+def plot_corpus_compare(comparison: CorpusComparison, k: int = 12, *, theme: str = "light",
                         **layout: Any) -> go.Figure:
     """Each pair seen in both corpora as a point (x: mean in the first, y: mean in the second), the diagonal
     where they agree, and the ``k`` largest differences labelled."""
@@ -195,7 +195,7 @@ def _marked_text(example) -> str:
     return "".join(out)
 
 
-def _examples_html(corpus: "CorpusInteractions", pairs: list["PairStats"], per_pair: int) -> str:
+def _examples_html(corpus: CorpusInteractions, pairs: list[PairStats], per_pair: int) -> str:
     parts = []
     for s in pairs:
         rows = "".join(
@@ -210,7 +210,7 @@ def _examples_html(corpus: "CorpusInteractions", pairs: list["PairStats"], per_p
     return "".join(parts)
 
 
-def _facts(corpus: "CorpusInteractions") -> str:
+def _facts(corpus: CorpusInteractions) -> str:
     items = [("texts", str(corpus.num_texts)), ("word types", str(len(corpus.words))),
              ("word-type pairs", str(corpus.num_pairs)),
              ("explained", ", ".join(f"{t}: {n}" for t, n in sorted(corpus.targets.items()))),
@@ -225,9 +225,9 @@ def _section(heading: str, note: str, body: str) -> str:
     return f'<h2 class="ih-h">{html_text(heading)}</h2><p class="ih-note">{html_text(note)}</p>{body}'
 
 
-def corpus_html(corpus: "CorpusInteractions", full_document: bool = True, *, top_k: int = 15, min_count: int = 2,
+def corpus_html(corpus: CorpusInteractions, full_document: bool = True, *, top_k: int = 15, min_count: int = 2,
                 word: str | None = None, example_pairs: int = 8, examples_per_pair: int = 3,
-                compare: "CorpusComparison | None" = None, title: str | None = None) -> str:
+                compare: CorpusComparison | None = None, title: str | None = None) -> str:
     """The corpus report as HTML: facts, the strongest pairs (seen at least ``min_count`` times), a word's
     partners (``word``, or a menu over frequent words), example sentences for the ``example_pairs`` strongest
     pairs, and optionally a comparison with another corpus. ``full_document=False``: a notebook fragment."""

@@ -6,20 +6,21 @@
 * :func:`plot_coalition_fidelity`: the model's value on each random coalition vs the two surrogates' predictions.
 * :func:`evaluation_sections`: the report's section for one result or several.
 
-Words and labels are escaped (:func:`._escape.plotly_text` in figures, :func:`._escape.html_text` in HTML); colours
-come from the report's palettes (:mod:`._theme`). Nothing here runs a model.
+Words and labels are escaped (:func:`.escape.plotly_text` in figures, :func:`.escape.html_text` in HTML); colours
+come from the report's palettes (:mod:`.theme`). Nothing here runs a model.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ._escape import html_text, plotly_text
-from ._format import TICK_CHARS, exact, short, truncate
-from ._theme import Palette, base_layout, palette
+from .escape import html_text, plotly_text
+from .format import TICK_CHARS, exact, short, truncate
+from .theme import Palette, base_layout, palette
 
 if TYPE_CHECKING:
     from ..evaluate import AttributionFaithfulness, InteractionFaithfulness
@@ -52,7 +53,7 @@ def _identity_line(p: Palette, values: list[np.ndarray]) -> go.Scatter:
                       line=dict(color=p.muted, dash="dot", width=1))
 
 
-def plot_removal_curves(result: "AttributionFaithfulness", *, theme: str = "light", **layout: Any) -> go.Figure:
+def plot_removal_curves(result: AttributionFaithfulness, *, theme: str = "light", **layout: Any) -> go.Figure:
     """Deletion (most positive words removed first) and insertion (most positive words inserted first) curves: the
     model's value (``result.output``) against the share of words removed or inserted; their areas in the legend."""
     p = palette(theme)
@@ -75,7 +76,7 @@ def plot_removal_curves(result: "AttributionFaithfulness", *, theme: str = "ligh
     return fig
 
 
-def plot_aopc(result: "AttributionFaithfulness", *, theme: str = "light", **layout: Any) -> go.Figure:
+def plot_aopc(result: AttributionFaithfulness, *, theme: str = "light", **layout: Any) -> go.Figure:
     """The AOPC terms: for each rationale (top-k words), comprehensiveness ``f(x) - f(x without it)`` and
     sufficiency ``f(x) - f(it alone)``; their means (AOPC) in the legend."""
     p = palette(theme)
@@ -98,7 +99,7 @@ def plot_aopc(result: "AttributionFaithfulness", *, theme: str = "light", **layo
     return fig
 
 
-def plot_pair_ablation(result: "InteractionFaithfulness", *, theme: str = "light", **layout: Any) -> go.Figure:
+def plot_pair_ablation(result: InteractionFaithfulness, *, theme: str = "light", **layout: Any) -> go.Figure:
     """Each of the ``k`` strongest pairs: the explanation's total interaction ``2 Gamma_ij`` (x) against the
     model's discrete interaction ``f(x) - f(x without i) - f(x without j) + f(x without both)`` (y)."""
     p = palette(theme)
@@ -124,7 +125,7 @@ def _coalition_hover(words: list[str], mask: np.ndarray) -> str:
     return f"{len(present)} of {len(words)} words present: {shown or '(none)'}"
 
 
-def plot_coalition_fidelity(result: "InteractionFaithfulness", *, theme: str = "light", **layout: Any) -> go.Figure:
+def plot_coalition_fidelity(result: InteractionFaithfulness, *, theme: str = "light", **layout: Any) -> go.Figure:
     """The model's value on each random coalition (x) against the second-order (Integrated Hessians) and additive
     (attributions) surrogates' predictions (y); their R^2 in the legend. Points on the dotted line are exact."""
     p = palette(theme)

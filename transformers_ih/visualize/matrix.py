@@ -10,8 +10,10 @@ are exact. Long inputs: beyond :data:`DENSE` features the cells lose their gaps 
 ``order="strength"`` lists the features with the strongest known interactions first (the exact rows of a partial
 matrix first, so they form one block), within each block of ``word_groups``.
 
-The report draws a lean copy of this figure (:func:`report_figure`: layout and menus, no per-cell data) and fills in
-the cells in the browser from the report's one copy of the numbers (see :mod:`._script`)."""
+The report draws a lean copy of this figure (:func:`report_figure`: layout and menus, no per-cell data); its
+script lays out the cells in the browser from the report's data: the values and their texts written here in Python
+(:mod:`._numbers`), the colour ranges and orders of :func:`report_data`, and the hover templates of :mod:`._hover`
+(the same ones :func:`plot_interactions` fills)."""
 
 from __future__ import annotations
 
@@ -20,16 +22,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ._escape import plotly_text
-from ._format import feature_noun, full_rows, hover_label, known_cells, max_abs, value_text, word_labels
-from ._theme import Palette, base_layout, control_style, palette, plotly_colorscale
+from ._hover import cell_text
+from .escape import plotly_text
+from .format import feature_noun, full_rows, hover_label, known_cells, max_abs, value_text, word_labels
+from .theme import Palette, base_layout, control_style, palette, plotly_colorscale
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
 
 __all__ = [
-    "plot_interactions", "report_figure", "feature_order", "ORDERS", "HIDE_DIAGONAL_LABEL", "SHOW_DIAGONAL_LABEL",
-    "TEXT_ORDER_LABEL", "STRENGTH_ORDER_LABEL", "NOT_COMPUTED", "DENSE", "MAX_PLOT_PX",
+    "plot_interactions", "report_figure", "report_data", "feature_order", "ORDERS", "HIDE_DIAGONAL_LABEL",
+    "SHOW_DIAGONAL_LABEL", "TEXT_ORDER_LABEL", "STRENGTH_ORDER_LABEL", "NOT_COMPUTED", "DENSE", "MAX_PLOT_PX",
 ]
 
 HIDE_DIAGONAL_LABEL = "Hide diagonal"
@@ -46,7 +49,7 @@ MAX_PLOT_PX = 860
 _MENU_NAMES = ("ih-diagonal", "ih-order")
 
 
-def feature_order(expl: "Explanation", order: str = "text") -> list[int]:
+def feature_order(expl: Explanation, order: str = "text") -> list[int]:
     """Positions of the features as the matrix lists them: ``"text"`` (text order) or ``"strength"``: by the norm
     of each row's known off-diagonal interactions, strongest first, rows known in full (the exact rows of a
     partial matrix) before the others; within each run of equal ``word_groups`` (the texts of a pair stay blocks)."""
@@ -70,10 +73,11 @@ def feature_order(expl: "Explanation", order: str = "text") -> list[int]:
     return result
 
 
-def _hover_texts(expl: "Explanation", known: np.ndarray, rows: list[int] | None = None,
+def _hover_texts(expl: Explanation, known: np.ndarray, rows: list[int] | None = None,
                  columns: list[int] | None = None) -> list[list[str]]:
-    """Hover strings of the cells ``rows`` × ``columns`` (default: all, in text order): both (whole) words and the
-    value; off-diagonal cells also give the pair's total; unknown cells say "not computed"."""
+    """Hover strings (:func:`._hover.cell_text`) of the cells ``rows`` × ``columns`` (default: all, in text order):
+    both (whole) words and the value; off-diagonal cells whose two halves are known also give the pair's total
+    ``m[i, j] + m[j, i]``; unknown cells say "not computed"."""
     m = expl.interactions
     labels = [hover_label(expl, i) for i in range(len(expl.words))]
     n = len(labels)
@@ -81,19 +85,14 @@ def _hover_texts(expl: "Explanation", known: np.ndarray, rows: list[int] | None 
     for i in range(n) if rows is None else rows:
         row = []
         for j in range(n) if columns is None else columns:
-            if i == j:
-                value = value_text(m[i, i]) if known[i, i] else NOT_COMPUTED
-                row.append(f"<b>{labels[i]}</b><br>main effect: {value}")
-            elif not known[i, j]:
-                row.append(f"<b>{labels[i]} × {labels[j]}</b><br>interaction[{i}, {j}]: {NOT_COMPUTED}")
-            else:
-                total = (f"<br>pair total (both halves): {value_text(m[i, j] + m[j, i])}" if known[j, i] else "")
-                row.append(f"<b>{labels[i]} × {labels[j]}</b><br>interaction[{i}, {j}]: {value_text(m[i, j])}{total}")
+            value = value_text(m[i, j]) if known[i, j] else NOT_COMPUTED
+            total = value_text(m[i, j] + m[j, i]) if i != j and known[i, j] and known[j, i] else None
+            row.append(cell_text(labels[i], labels[j], i, j, value, total))
         texts.append(row)
     return texts
 
 
-def _shown(expl: "Explanation", known: np.ndarray, hide_diagonal: bool) -> np.ndarray:
+def _shown(expl: Explanation, known: np.ndarray, hide_diagonal: bool) -> np.ndarray:
     """The matrix as drawn by the main trace: NaN where unknown and (when hidden) on the diagonal."""
     shown = np.where(known, expl.interactions, np.nan)
     if hide_diagonal:
@@ -106,20 +105,36 @@ def _z(shown: np.ndarray, order: list[int]) -> list[list[float | None]]:
     return [[None if np.isnan(v) else float(v) for v in shown[i, order]] for i in order]
 
 
-def _restyle_args(expl: "Explanation", known: np.ndarray, order: list[int], hide_diagonal: bool) -> dict[str, Any]:
-    """The main trace's ``z`` and symmetric colour range (largest ``|value|`` shown, 1.0 if none)."""
+def _vmax(shown: np.ndarray) -> float:
+    """Half-width of the symmetric colour range (output units): the largest ``|value|`` shown, 1.0 if none."""
+    return max_abs(shown) or 1.0
+
+
+def _restyle_args(expl: Explanation, known: np.ndarray, order: list[int], hide_diagonal: bool) -> dict[str, Any]:
+    """The main trace's ``z`` and symmetric colour range (:func:`_vmax`)."""
     shown = _shown(expl, known, hide_diagonal)
-    vmax = max_abs(shown) or 1.0
+    vmax = _vmax(shown)
     return {"z": [_z(shown, order)], "zmin": [-vmax], "zmax": [vmax]}
 
 
-def _group_boundaries(expl: "Explanation") -> list[float]:
+def report_data(expl: Explanation) -> dict[str, Any]:
+    """What the report's script needs, besides the values, to lay out the matrix: ``vmax``, the colour range's
+    half-width with the diagonal ``"hidden"`` and ``"shown"`` (output units; the same in every order), and
+    ``orders``: ``{"strength": feature_order(expl, "strength")}`` (text order is ``0 .. W-1``)."""
+    known = known_cells(expl)
+    return {
+        "vmax": {"hidden": _vmax(_shown(expl, known, True)), "shown": _vmax(_shown(expl, known, False))},
+        "orders": {"strength": feature_order(expl, "strength")},
+    }
+
+
+def _group_boundaries(expl: Explanation) -> list[float]:
     """Positions (between cells) where ``word_groups`` changes, e.g. between the two texts of a pair."""
     groups = expl.word_groups or []
     return [i - 0.5 for i in range(1, len(groups)) if groups[i] != groups[i - 1]]
 
 
-def _unknown_note(expl: "Explanation", p: Palette) -> str:
+def _unknown_note(expl: Explanation, p: Palette) -> str:
     """The title's second line for a partial matrix: the grey swatch, "not computed", how many rows are exact."""
     rows = int(full_rows(expl).sum())
     return (f'<br><sup><span style="color:{p.unknown}">■</span> {NOT_COMPUTED} (partial matrix: {rows} of '
@@ -145,7 +160,7 @@ def _menus(p: Palette, show_diagonal: bool, order: str, restyle: list[dict[str, 
     return menus
 
 
-def _figure(expl: "Explanation", p: Palette, show_diagonal: bool, order: str, lean: bool) -> go.Figure:
+def _figure(expl: Explanation, p: Palette, show_diagonal: bool, order: str, lean: bool) -> go.Figure:
     n = len(expl.words)
     known = known_cells(expl)
     partial = not bool(known.all())
@@ -215,7 +230,7 @@ def _figure(expl: "Explanation", p: Palette, show_diagonal: bool, order: str, le
 
 
 def plot_interactions(
-    expl: "Explanation", show_diagonal: bool = False, *, order: str = "text", theme: str = "light", **layout: Any
+    expl: Explanation, show_diagonal: bool = False, *, order: str = "text", theme: str = "light", **layout: Any
 ) -> go.Figure:
     """Plotly heatmap of ``expl.interactions`` (``(W, W)``, output units).
 
@@ -232,12 +247,13 @@ def plot_interactions(
     return fig
 
 
-def report_figure(expl: "Explanation", *, theme: str = "light", show_diagonal: bool = False,
+def report_figure(expl: Explanation, *, theme: str = "light", show_diagonal: bool = False,
                   order: str | None = None) -> go.Figure:
     """The report's lean matrix: the layout, the diagonal and order switches (``method="skip"``, handled by the
-    report's script) and empty traces; the script fills in labels, cells and hover text from the report's data
-    (main trace first, then the "not computed" trace when the matrix is partial). ``order``: first shown;
-    default text order, or ``"strength"`` for a partial matrix (its exact rows then form one block)."""
+    report's script) and empty traces; the script lays out labels, cells and hover text from the report's data
+    (main trace first, then the "not computed" trace when the matrix is partial; see :func:`report_data`).
+    ``order``: first shown; default text order, or ``"strength"`` for a partial matrix (its exact rows then form
+    one block)."""
     expl._need_interactions()
     if order is None:
         order = "strength" if not known_cells(expl).all() else "text"

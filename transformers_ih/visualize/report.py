@@ -3,15 +3,18 @@
 Contents: the prediction facts, the text heatmap (HTML), and four plotly charts (interaction matrix, top
 pairs, word focus with a word selector, arcs) drawn for the light or dark theme.
 
-Size: the numbers travel once (:func:`._payload.report_data`: float64 in base64, a partial matrix's computed
-cells only) and each figure once for both themes (:func:`._payload.merge_themes`); the script (:mod:`._script`)
-builds the matrix cells, the focus bars and their hover text in the browser, so a report grows with the known
-cells as ~11 bytes each, not as W² hover strings per theme (100 words: 0.15 MB besides plotly.js, was 9 MB).
+One renderer: every number, label and hover wording is written in Python. The numbers travel once, as the texts
+the views show (:func:`._payload.report_data`: short and exact text of each value, packed; a partial matrix's
+computed cells only), with the hover templates and the focus bars chosen in Python, and each figure once for both
+themes (:func:`._payload.merge_themes`). The browser code (``report.js``, inlined) only lays them out: it fills
+the templates into the matrix's cells, the focus bars and the arcs' markers and reads the numbers back from
+their exact texts. So a report grows with the known cells, about 19 bytes each with the pairs' totals, not as
+W² hover strings per theme (100 words: about 0.3 MB besides plotly.js).
 
 plotly.js is inlined from the installed ``plotly`` package (never a CDN): once in ``<head>`` for a full document;
 for a fragment (``Explanation._repr_html_``) as a ``<script type="text/plain">`` copy that the report's script
 executes only when ``window.Plotly`` is not defined yet, so several fragments on one page share one plotly.js.
-Element ids are unique per render. Every piece of user text is escaped (see :mod:`._escape`).
+Element ids are unique per render. Every piece of user text is escaped (see :mod:`.escape`).
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ import plotly.graph_objects as go
 
 from . import arcs, matrix, word_focus
 from ._assets import report_page
-from ._escape import html_text
-from ._format import feature_noun, is_partial
 from ._ids import element_id, new_report_id
 from ._payload import payload_json, report_data, themed_figure
+from .escape import html_text
 from .evaluation import evaluation_sections
+from .format import feature_noun, is_partial
 from .text import header_html, text_html
 from .top_pairs import plot_top_pairs
 
@@ -47,12 +50,12 @@ class _Section(NamedTuple):
     name: str
     heading: str
     note: str
-    build: Callable[["Explanation", str], go.Figure]
+    build: Callable[[Explanation, str], go.Figure]
     html: str = ""
     view: str | None = None
 
 
-def _matrix_note(expl: "Explanation | None") -> str:
+def _matrix_note(expl: Explanation | None) -> str:
     noun = "word" if expl is None else feature_noun(expl)
     note = (f"Cell (i, j) is half of the pair's total interaction (the matrix is symmetric); row i sums to {noun} i's "
             "attribution. The diagonal holds main effects; use the button to show it. “Strongest first” "
@@ -64,7 +67,7 @@ def _matrix_note(expl: "Explanation | None") -> str:
 
 
 def _sections(top_k: int = 10, focus_word: int | str | None = None, arc_k: int | None = None,
-              arc_threshold: float | None = None, expl: "Explanation | None" = None) -> list[_Section]:
+              arc_threshold: float | None = None, expl: Explanation | None = None) -> list[_Section]:
     """The report's charts, in page order (``expl``: to word the notes for its features)."""
     noun = "word" if expl is None else feature_noun(expl)
     nouns = "words" if expl is None else feature_noun(expl, plural=True)
@@ -94,7 +97,7 @@ def _section_html(heading: str, note: str, body: str) -> str:
     return f'<h2 class="ih-h">{html_text(heading)}</h2><p class="ih-note">{html_text(note)}</p>{body}'
 
 
-def _report_body(expl: "Explanation", report_id: str, figure_sections: list[_Section]) -> str:
+def _report_body(expl: Explanation, report_id: str, figure_sections: list[_Section]) -> str:
     parts = [
         '<p class="ih-kicker">transformers-ih explanation</p>',
         f'<h1 class="ih-title">Prediction: {html_text(expl.predicted_label)}</h1>',
@@ -111,7 +114,7 @@ def _report_body(expl: "Explanation", report_id: str, figure_sections: list[_Sec
     return f'<div class="ih-report" id="{report_id}">{"".join(parts)}</div>'
 
 
-def _figures(expl: "Explanation", report_id: str, figure_sections: list[_Section]) -> dict:
+def _figures(expl: Explanation, report_id: str, figure_sections: list[_Section]) -> dict:
     """``{element id: {"figure": both themes merged, "view": the script's view or None}}`` (each figure through
     plotly's own encoder, then :func:`._payload.merge_themes`)."""
     return {
@@ -124,7 +127,7 @@ def _figures(expl: "Explanation", report_id: str, figure_sections: list[_Section
 
 
 def to_html(
-    expl: "Explanation", full_document: bool = True, *, top_k: int = 10, focus_word: int | str | None = None,
+    expl: Explanation, full_document: bool = True, *, top_k: int = 10, focus_word: int | str | None = None,
     arc_k: int | None = None, arc_threshold: float | None = None, title: str | None = None, evaluation=None,
 ) -> str:
     """The report as HTML.

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 
 from ._colors import readable_text_color
-from ._escape import html_text, plotly_text
-from ._format import header_items, max_abs, short, truncate, value_text, wrap_lines
-from ._theme import MONOSPACE, THEMES, Palette, base_layout, palette, value_color
+from .escape import html_text, plotly_text
+from .format import header_items, max_abs, short, truncate, value_text, wrap_lines
+from .theme import MONOSPACE, THEMES, Palette, base_layout, palette, value_color
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
@@ -35,7 +35,7 @@ class Segment:
     separator: bool = False
 
 
-def text_segments(expl: "Explanation") -> list[Segment]:
+def text_segments(expl: Explanation) -> list[Segment]:
     """``expl.text`` cut into words (by ``offsets``) and the gaps between them, in order; concatenating the
     segments' text gives back ``expl.text`` when the offsets are ordered and non-overlapping. A gap where
     ``word_groups`` changes (the join of a text pair) is marked ``separator=True``."""
@@ -55,7 +55,7 @@ def text_segments(expl: "Explanation") -> list[Segment]:
     return segments
 
 
-def word_colors(expl: "Explanation", p: Palette) -> list[tuple[str, str]]:
+def word_colors(expl: Explanation, p: Palette) -> list[tuple[str, str]]:
     """``(background, text colour)`` per word: attribution on ``p``'s diverging scale over
     ``[-max|attr|, max|attr|]``, and black or white text, whichever contrasts more."""
     vmax = max_abs(expl.attributions)
@@ -63,12 +63,12 @@ def word_colors(expl: "Explanation", p: Palette) -> list[tuple[str, str]]:
     return [(bg, readable_text_color(bg)) for bg in backgrounds]
 
 
-def _word_tip(expl: "Explanation", i: int) -> str:
+def _word_tip(expl: Explanation, i: int) -> str:
     return f"{truncate(expl.words[i], TIP_CHARS)} [{i}]: attribution {value_text(expl.attributions[i])}"
 
 
-def header_html(expl: "Explanation") -> str:
-    """The facts above the views (:func:`._format.header_items`) as an escaped ``<dl>``."""
+def header_html(expl: Explanation) -> str:
+    """The facts above the views (:func:`.format.header_items`) as an escaped ``<dl>``."""
     rows = "".join(
         f'<div class="ih-fact"><dt>{html_text(name)}</dt><dd>{html_text(value)}</dd></div>'
         for name, value in header_items(expl)
@@ -76,18 +76,19 @@ def header_html(expl: "Explanation") -> str:
     return f'<dl class="ih-facts">{rows}</dl>'
 
 
-def _legend_html(expl: "Explanation") -> str:
+def _legend_html(expl: Explanation) -> str:
     vmax = max_abs(expl.attributions)
     target = html_text(expl.target)
     return (
         '<div class="ih-legend" aria-hidden="true">'
-        f'<span>{html_text(short(-vmax))}</span><span class="ih-legend-bar"></span><span>{html_text(short(vmax))}</span>'
+        f'<span>{html_text(short(-vmax))}</span><span class="ih-legend-bar"></span>'
+        f'<span>{html_text(short(vmax))}</span>'
         f'<span class="ih-legend-note">red lowers, blue raises the {target} {html_text(expl.output)}</span>'
         "</div>"
     )
 
 
-def text_html(expl: "Explanation") -> str:
+def text_html(expl: Explanation) -> str:
     """The text heatmap as an HTML fragment (escaped). Each word is a ``span.ih-w`` whose CSS variables
     ``--ih-bg-light/--ih-fg-light/--ih-bg-dark/--ih-fg-dark`` hold its colours in both themes, and whose
     ``data-ih-tip`` (shown on hover by the report's CSS) and ``aria-label`` hold the exact attribution."""
@@ -144,7 +145,7 @@ def _wrap(segments: list[Segment], line_width: int) -> list[tuple[Segment, int, 
     return placed
 
 
-def plot_text(expl: "Explanation", *, theme: str = "light", line_width: int = 80, **layout: Any) -> go.Figure:
+def plot_text(expl: Explanation, *, theme: str = "light", line_width: int = 80, **layout: Any) -> go.Figure:
     """Plotly figure of the text heatmap: the text in a monospace font wrapped at ``line_width`` characters,
     each word an annotation whose background is its attribution (diverging scale centred at 0) and whose
     hover text is the exact value. The title holds the prediction facts. Extra keyword arguments update the

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
-from ._format import hover_label, is_partial, unique_pair_labels, value_text
-from ._theme import base_layout, palette, sign_color
+from ._hover import PAIR, PAIR_TOTAL, fill
+from .format import hover_label, is_partial, unique_pair_labels, value_text
+from .theme import base_layout, palette, sign_color
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["plot_top_pairs"]
 
 
-def plot_top_pairs(expl: "Explanation", k: int = 10, *, theme: str = "light", **layout: Any) -> go.Figure:
+def plot_top_pairs(expl: Explanation, k: int = 10, *, theme: str = "light", **layout: Any) -> go.Figure:
     """Horizontal bars of the ``k`` pairs ``i < j`` with the largest ``|interactions[i, j]|``
     (:meth:`Explanation.top_interaction_indices`), labelled ``"word_i × word_j"``, strongest on top.
 
@@ -27,8 +28,8 @@ def plot_top_pairs(expl: "Explanation", k: int = 10, *, theme: str = "light", **
     labels = unique_pair_labels(expl, [(i, j) for i, j, _ in top])
     values = [v for _, _, v in top]
     hover = [
-        f"<b>{hover_label(expl, i)} × {hover_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}"
-        f"<br>pair total (both halves): {value_text(2 * v)}"
+        fill(PAIR, a=hover_label(expl, i), b=hover_label(expl, j), i=i, j=j, value=value_text(v))
+        + fill(PAIR_TOTAL, total=value_text(2 * v))
         for i, j, v in top
     ]
     bars = go.Bar(

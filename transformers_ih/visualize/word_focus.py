@@ -3,7 +3,11 @@
 Row ``i`` of the interaction matrix sums to ``attributions[i]``, so the bars of this view (``interactions[i, j]``
 for every ``j``, the ``j = i`` bar being the main effect) add up exactly to the word's attribution. Long inputs
 keep :data:`FOCUS_BARS` bars (the strongest, the rest summed into one); a partial matrix offers the words whose
-rows were computed."""
+rows were computed.
+
+The report's chart is lean (:func:`report_figure`); its script draws the chosen word's bars from
+:func:`report_data` (which bars, their signs, the title, all chosen and written here) and the report's values,
+filling the hover templates of :mod:`._hover` that :func:`plot_word_focus` fills too."""
 
 from __future__ import annotations
 
@@ -13,21 +17,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ._escape import plotly_text
-from ._format import TICK_CHARS, feature_noun, full_rows, hover_label, short, value_text, word_label, word_text
-from ._theme import Palette, base_layout, control_style, palette, sign_color
+from ._hover import FOCUS_MAIN, FOCUS_REST, PAIR, fill
+from ._numbers import encode_values
+from .escape import plotly_text
+from .format import TICK_CHARS, feature_noun, full_rows, hover_label, short, value_text, word_label, word_text
+from .theme import Palette, base_layout, control_style, palette, sign, sign_color
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
 
 __all__ = ["resolve_word", "focus_components", "focus_bars", "focus_rows", "plot_word_focus", "report_figure",
-           "FOCUS_BARS"]
+           "report_data", "FOCUS_BARS", "MAIN_OUTLINE"]
 
 FOCUS_BARS = 40
 """Most bars in a focus chart: beyond it, the weakest interactions are summed into one "other words" bar."""
+MAIN_OUTLINE = 3
+"""Outline width (pixels) of the main-effect bar; the other bars have none."""
 
 
-def resolve_word(expl: "Explanation", word: int | str) -> int:
+def resolve_word(expl: Explanation, word: int | str) -> int:
     """The position of ``word``: an index ``0 <= word < W``, or a word string (its first occurrence; exact
     match first, then case-insensitive). Raises ``IndexError`` / ``ValueError`` with the words listed."""
     n = len(expl.words)
@@ -46,14 +54,14 @@ def resolve_word(expl: "Explanation", word: int | str) -> int:
     raise ValueError(f"word {word!r} is not in this explanation; its words are {expl.words!r}")
 
 
-def focus_components(expl: "Explanation", i: int) -> list[float]:
+def focus_components(expl: Explanation, i: int) -> list[float]:
     """Row ``i`` of the interaction matrix as floats: ``[m[i, 0], ..., m[i, W-1]]`` (``m[i, i]`` = main
     effect). They sum to ``attributions[i]`` up to the engine's numerical error."""
     expl._need_interactions()
     return [float(v) for v in expl.interactions[i]]
 
 
-def focus_bars(expl: "Explanation", i: int, max_bars: int = FOCUS_BARS) -> list[tuple[int | None, float]]:
+def focus_bars(expl: Explanation, i: int, max_bars: int = FOCUS_BARS) -> list[tuple[int | None, float]]:
     """The bars of word ``i``'s focus chart as ``(j, value)``, in text order: every ``j`` (``j == i`` is the main
     effect) when there are at most ``max_bars`` words; else the main effect, the ``max_bars - 2`` strongest
     interactions and a last bar ``(None, sum of the rest)`` for the other words, so the bars still add up to the
@@ -68,13 +76,13 @@ def focus_bars(expl: "Explanation", i: int, max_bars: int = FOCUS_BARS) -> list[
     return [(j, values[j]) for j in kept] + [(None, float(sum(values[j] for j in rest)))]
 
 
-def focus_rows(expl: "Explanation") -> list[int]:
+def focus_rows(expl: Explanation) -> list[int]:
     """The words a focus chart can show: those whose row of the interaction matrix is known in full."""
     expl._need_interactions()
     return [int(i) for i in np.flatnonzero(full_rows(expl))]
 
 
-def _check_row(expl: "Explanation", i: int) -> None:
+def _check_row(expl: Explanation, i: int) -> None:
     if not full_rows(expl)[i]:
         rows = focus_rows(expl)
         raise ValueError(
@@ -83,25 +91,35 @@ def _check_row(expl: "Explanation", i: int) -> None:
         )
 
 
-def _bars(expl: "Explanation", i: int, theme_palette: Palette) -> dict[str, Any]:
+def _rest_label(expl: Explanation) -> str | None:
+    """Category of the last bar of a long focus chart, e.g. ``"61 other words"`` (None up to FOCUS_BARS words)."""
+    n = len(expl.words)
+    return None if n <= FOCUS_BARS else f"{n - FOCUS_BARS + 1} other {feature_noun(expl, plural=True)}"
+
+
+def _main_tick(expl: Explanation, i: int) -> str:
+    """Category of word ``i``'s main-effect bar: ``"main effect: word [i]"`` (shortened, escaped)."""
+    return f"main effect: {word_label(expl, i, TICK_CHARS)}"
+
+
+def _bars(expl: Explanation, i: int, theme_palette: Palette) -> dict[str, Any]:
     """The bar trace's data for focus word ``i``: categories, values, colours, outline, hover text."""
     bars = focus_bars(expl, i)
     focus = hover_label(expl, i)
+    what = _rest_label(expl)
     labels, hover, values = [], [], []
     for j, v in bars:
         values.append(v)
         if j is None:
-            rest = len(expl.words) - len(bars) + 1
-            labels.append(f"{rest} other {feature_noun(expl, plural=True)}")
-            hover.append(f"<b>{rest} other {feature_noun(expl, plural=True)}</b><br>sum of their interactions "
-                         f"with {focus}: {value_text(v)}")
+            labels.append(what)
+            hover.append(fill(FOCUS_REST, what=what, a=focus, value=value_text(v)))
         elif j == i:
-            labels.append(f"main effect: {word_label(expl, i, TICK_CHARS)}")
-            hover.append(f"<b>main effect of {focus}</b><br>{value_text(v)}")
+            labels.append(_main_tick(expl, i))
+            hover.append(fill(FOCUS_MAIN, a=focus, value=value_text(v)))
         else:
             labels.append(word_label(expl, j, TICK_CHARS))
-            hover.append(f"<b>{focus} × {hover_label(expl, j)}</b><br>interaction[{i}, {j}]: {value_text(v)}")
-    outline = [3 if j == i else 0 for j, _ in bars]
+            hover.append(fill(PAIR, a=focus, b=hover_label(expl, j), i=i, j=j, value=value_text(v)))
+    outline = [MAIN_OUTLINE if j == i else 0 for j, _ in bars]
     return dict(
         x=labels, y=values, hovertext=hover,
         marker=dict(
@@ -111,7 +129,7 @@ def _bars(expl: "Explanation", i: int, theme_palette: Palette) -> dict[str, Any]
     )
 
 
-def _title(expl: "Explanation", i: int) -> str:
+def _title(expl: Explanation, i: int) -> str:
     main = float(expl.interactions[i, i])
     rest = float(expl.interactions[i].sum()) - main
     return (
@@ -121,7 +139,7 @@ def _title(expl: "Explanation", i: int) -> str:
     )
 
 
-def _selector(expl: "Explanation", selected: int, p: Palette, lean: bool = False) -> dict[str, Any]:
+def _selector(expl: Explanation, selected: int, p: Palette, lean: bool = False) -> dict[str, Any]:
     """A dropdown (``updatemenus``) that re-targets the figure at any word whose row is known. ``lean``: buttons
     without data (``method="skip"``), for the report's script to redraw."""
     buttons = []
@@ -143,7 +161,7 @@ def _selector(expl: "Explanation", selected: int, p: Palette, lean: bool = False
     )
 
 
-def _focus_word(expl: "Explanation", word: int | str | None) -> int | None:
+def _focus_word(expl: Explanation, word: int | str | None) -> int | None:
     """The word to show: ``word`` resolved (its row must be known), or the known row with the largest
     ``|attribution|``; None when no row is known in full."""
     if word is not None:
@@ -156,7 +174,7 @@ def _focus_word(expl: "Explanation", word: int | str | None) -> int | None:
     return int(max(rows, key=lambda j: abs(expl.attributions[j])))
 
 
-def _layout(expl: "Explanation", p: Palette, title: str) -> dict[str, Any]:
+def _layout(expl: Explanation, p: Palette, title: str) -> dict[str, Any]:
     return dict(
         title=dict(text=title),
         xaxis=dict(type="category", tickangle=-45),
@@ -167,7 +185,7 @@ def _layout(expl: "Explanation", p: Palette, title: str) -> dict[str, Any]:
 
 
 def plot_word_focus(
-    expl: "Explanation", word: int | str | None = None, *, selector: bool = False, theme: str = "light",
+    expl: Explanation, word: int | str | None = None, *, selector: bool = False, theme: str = "light",
     **layout: Any,
 ) -> go.Figure:
     """Bar chart of word ``word``'s attribution split into its main effect (outlined bar) and its
@@ -191,10 +209,33 @@ def plot_word_focus(
     return fig
 
 
-def report_figure(expl: "Explanation", word: int | str | None = None, *, theme: str = "light") -> go.Figure:
+def report_data(expl: Explanation) -> dict[str, Any]:
+    """What the report's script draws a focus chart from, for each word it can show (index ``k`` follows the
+    menu: ``rows[k]`` is the word, see :func:`focus_rows`): ``bars[k]`` (the bars' ``j`` of :func:`focus_bars`,
+    ``None`` for the "other words" bar), ``signs[k]`` (one ``"+"`` / ``"-"`` a bar, :func:`.theme.sign`: the
+    colour), ``ticks[k]`` (the main-effect bar's category), ``titles[k]``; ``rest``: the "other words" bar's
+    value for each word (packed by :func:`._numbers.encode_values`; empty up to FOCUS_BARS words) and
+    ``restLabel`` its category; ``outline``: :data:`MAIN_OUTLINE`. Interaction bars take their value, category
+    and hover from the report's matrix values, ticks and labels."""
+    rows = focus_rows(expl)
+    bars = [focus_bars(expl, i) for i in rows]
+    rest_label = _rest_label(expl)
+    return {
+        "rows": rows,
+        "bars": [[j for j, _ in row] for row in bars],
+        "signs": ["".join(sign(v) for _, v in row) for row in bars],
+        "ticks": [_main_tick(expl, i) for i in rows],
+        "titles": [_title(expl, i) for i in rows],
+        "rest": encode_values([row[-1][1] for row in bars] if rest_label is not None else []),
+        "restLabel": rest_label,
+        "outline": MAIN_OUTLINE,
+    }
+
+
+def report_figure(expl: Explanation, word: int | str | None = None, *, theme: str = "light") -> go.Figure:
     """The report's lean focus chart: an empty bar trace, the layout, and the word menu (``method="skip"``, one
     button per row of :func:`focus_rows`, the shown word active); the report's script draws the bars and the
-    title from the report's data. Without any known row: an empty chart saying so."""
+    title from the report's data (:func:`report_data`). Without any known row: an empty chart saying so."""
     expl._need_interactions()
     p = palette(theme)
     i = _focus_word(expl, word)

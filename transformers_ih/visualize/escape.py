@@ -1,4 +1,5 @@
-"""Escaping of user-supplied text (words, text, labels) for the three places it ends up.
+"""Escaping of user-supplied text (words, text, labels) for the three places it ends up (public: the tabular
+views use it too).
 
 * HTML text and attribute values: :func:`html_text` (``html.escape(..., quote=True)``).
 * Strings plotly.js renders (hover text, tick labels, titles, annotations): :func:`plotly_text`. plotly.js
@@ -13,7 +14,6 @@ from __future__ import annotations
 import html
 import json
 from typing import Any
-
 
 __all__ = ["html_text", "plotly_text", "json_for_script"]
 

@@ -1,4 +1,5 @@
-"""The light and dark palettes shared by every view, and the plotly layout built from them.
+"""The light and dark palettes shared by every view (the tabular views too: public), and the plotly layout built
+from them.
 
 Sign convention everywhere: positive values (pushing the explained output up) are blue, negative are red,
 zero is the neutral middle of the diverging scale (close to the page background).
@@ -11,7 +12,8 @@ from typing import Any
 
 from ._colors import diverging_color, interpolate
 
-__all__ = ["Palette", "THEMES", "palette", "plotly_colorscale", "sign_color", "value_color", "base_layout", "control_style", "FONT", "MONOSPACE"]
+__all__ = ["Palette", "THEMES", "palette", "plotly_colorscale", "sign", "sign_color", "value_color", "base_layout",
+           "control_style", "FONT", "MONOSPACE"]
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif"
 MONOSPACE = "'DejaVu Sans Mono', Menlo, Consolas, monospace"
@@ -94,9 +96,14 @@ def plotly_colorscale(p: Palette, signed: bool = True) -> list[list[Any]]:
     return [[0.0, interpolate(p.diverging, 0.5)]] + [[2 * pos - 1, color] for pos, color in p.diverging if pos > 0.5]
 
 
+def sign(value: float) -> str:
+    """``"+"`` for ``value >= 0`` (zero counts as positive), else ``"-"``: the sign :func:`sign_color` colours by."""
+    return "+" if value >= 0 else "-"
+
+
 def sign_color(value: float, p: Palette) -> str:
-    """Bar / arc colour of a signed value: ``p.positive`` for ``value >= 0`` else ``p.negative``."""
-    return p.positive if value >= 0 else p.negative
+    """Bar / arc colour of a signed value: ``p.positive`` when :func:`sign` is ``"+"``, else ``p.negative``."""
+    return p.positive if sign(value) == "+" else p.negative
 
 
 def value_color(value: float, vmax: float, p: Palette) -> str:

@@ -1,7 +1,9 @@
-"""Number formatting, word / pair labels and the explanation's header facts, shared by the views.
+"""Number formatting, word / pair labels and the explanation's header facts, shared by the views (and by the
+tabular views: public).
 
-Labels returned here for plotly are already escaped with :func:`._escape.plotly_text`; the header items are
-plain text (the HTML renderer escapes them)."""
+Every number a view or the report's script shows is written here, in Python (:func:`short`, :func:`exact`,
+:func:`value_text`). Labels returned here for plotly are already escaped with :func:`.escape.plotly_text`; the
+header items are plain text (the HTML renderer escapes them)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._escape import plotly_text
+from .escape import plotly_text
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
@@ -18,6 +20,7 @@ __all__ = [
     "short",
     "exact",
     "value_text",
+    "VALUE_TEXT",
     "TICK_CHARS",
     "truncate",
     "word_text",
@@ -48,9 +51,13 @@ def exact(value: float) -> str:
     return repr(float(value))
 
 
+VALUE_TEXT = "{short} (exact {exact})"
+"""How hover text writes a value: its :func:`short` and :func:`exact` texts (also filled by the report's script)."""
+
+
 def value_text(value: float) -> str:
-    """``"+0.1235 (exact 0.12345678901234)"``: readable and exact, for hover text."""
-    return f"{short(value)} (exact {exact(value)})"
+    """``"+0.1235 (exact 0.12345678901234)"``: readable and exact, for hover text (:data:`VALUE_TEXT`)."""
+    return VALUE_TEXT.format(short=short(value), exact=exact(value))
 
 
 TICK_CHARS = 20
@@ -64,12 +71,12 @@ def truncate(text: str, max_chars: int | None = TICK_CHARS) -> str:
     return text[: max_chars - 1] + "…"
 
 
-def word_text(expl: "Explanation", i: int, max_chars: int | None = TICK_CHARS) -> str:
+def word_text(expl: Explanation, i: int, max_chars: int | None = TICK_CHARS) -> str:
     """Escaped word ``i``, shortened to ``max_chars`` (before escaping, so no entity is cut)."""
     return plotly_text(truncate(expl.words[i], max_chars))
 
 
-def word_label(expl: "Explanation", i: int, max_chars: int | None = None) -> str:
+def word_label(expl: Explanation, i: int, max_chars: int | None = None) -> str:
     """Escaped ``"word [i]"``: the position keeps repeated words distinct on axes. Whole word by default
     (hover text); pass ``max_chars=TICK_CHARS`` for tick labels."""
     return f"{word_text(expl, i, max_chars)} [{i}]"
@@ -93,31 +100,31 @@ def wrap_lines(text: str, line_chars: int) -> list[str]:
     return lines + [text]
 
 
-def hover_label(expl: "Explanation", i: int) -> str:
+def hover_label(expl: Explanation, i: int) -> str:
     """Escaped ``"word [i]"`` for hover text: the whole word up to :data:`HOVER_CHARS`, long ones wrapped into
     lines of :data:`HOVER_LINE_CHARS` (joined with ``<br>``, escaped line by line so no entity is cut)."""
     lines = wrap_lines(truncate(expl.words[i], HOVER_CHARS), HOVER_LINE_CHARS)
     return "<br>".join(plotly_text(line) for line in lines) + f" [{i}]"
 
 
-def feature_noun(expl: "Explanation", plural: bool = False) -> str:
+def feature_noun(expl: Explanation, plural: bool = False) -> str:
     """What a feature is, for titles and notes: ``"word"`` (default), ``"token"``, ``"sentence"`` or ``"span"``
     (from ``expl.level`` when the explanation has one)."""
     noun = {"token": "token", "sentence": "sentence", "spans": "span"}.get(getattr(expl, "level", "word"), "word")
     return noun + "s" if plural else noun
 
 
-def word_labels(expl: "Explanation", max_chars: int | None = TICK_CHARS) -> list[str]:
+def word_labels(expl: Explanation, max_chars: int | None = TICK_CHARS) -> list[str]:
     """:func:`word_label` of every word, in order, shortened for ticks."""
     return [word_label(expl, i, max_chars) for i in range(len(expl.words))]
 
 
-def pair_label(expl: "Explanation", i: int, j: int, max_chars: int | None = TICK_CHARS) -> str:
+def pair_label(expl: Explanation, i: int, j: int, max_chars: int | None = TICK_CHARS) -> str:
     """Escaped ``"word_i × word_j"``, each word shortened to ``max_chars``."""
     return f"{word_text(expl, i, max_chars)} × {word_text(expl, j, max_chars)}"
 
 
-def unique_pair_labels(expl: "Explanation", pairs: list[tuple[int, int]]) -> list[str]:
+def unique_pair_labels(expl: Explanation, pairs: list[tuple[int, int]]) -> list[str]:
     """:func:`pair_label` of each ``(i, j)``; a label shared by several pairs gets their positions appended
     (``"the × the [0, 5]"``) so every bar keeps its own category."""
     labels = [pair_label(expl, i, j) for i, j in pairs]
@@ -132,7 +139,7 @@ def max_abs(values: np.ndarray) -> float:
     return float(finite.max()) if finite.size else 0.0
 
 
-def known_cells(expl: "Explanation") -> np.ndarray:
+def known_cells(expl: Explanation) -> np.ndarray:
     """``(W, W)`` boolean mask of the interaction cells that hold a value. A partial matrix (explained with
     ``rows=``) marks the computed cells in ``expl.computed`` and holds NaN elsewhere; without that attribute,
     the NaN cells are the unknown ones. Views draw, rank and sum only known cells."""
@@ -144,18 +151,18 @@ def known_cells(expl: "Explanation") -> np.ndarray:
     return known
 
 
-def full_rows(expl: "Explanation") -> np.ndarray:
+def full_rows(expl: Explanation) -> np.ndarray:
     """``(W,)`` booleans: rows of the interaction matrix that are known in full (every exact row of a partial
     matrix; every row of a full one)."""
     return known_cells(expl).all(axis=1)
 
 
-def is_partial(expl: "Explanation") -> bool:
+def is_partial(expl: Explanation) -> bool:
     """Whether some interaction cells are unknown (not computed)."""
     return expl.interactions is not None and not bool(known_cells(expl).all())
 
 
-def header_items(expl: "Explanation") -> list[tuple[str, str]]:
+def header_items(expl: Explanation) -> list[tuple[str, str]]:
     """``(name, value)`` facts shown above the views: prediction, explained output, f(x) − f(x'), completeness
     error, smoothing (when used), the features (when not words), how much of a partial matrix is known, path
     points, baseline, method. Plain (unescaped) text."""
