@@ -143,6 +143,13 @@ class ZeroHessianWarning(UserWarning):
     """Every interaction is exactly zero because the function uses ReLU-family activations unsmoothed."""
 
 
+def smoothing_for(smoothing: str | float | None,
+                  probe: Callable[[], object]) -> tuple[contextlib.AbstractContextManager, str | None]:
+    """:func:`smoothing_context` for the function ``probe()`` runs once (one forward pass of the explained
+    function): the ReLU-family activations it calls decide ``"auto"``; ``probe`` runs only for ``"auto"``."""
+    return smoothing_context(smoothing, lambda: piecewise_linear_activations(probe))
+
+
 def smoothing_active() -> bool:
     """Whether a :class:`SoftplusMode` (``smooth_relu`` or an explainer's smoothing) is active now."""
     from torch.overrides import _get_current_function_mode_stack

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..engine.expected import expected_gradients, expected_hessians
-from ..engine.smoothing import piecewise_linear_activations, smoothing_context
+from ..engine.smoothing import smoothing_for
 from ..text.model_state import differentiable_attention, explainable_model
 from .result import TabularExplanation
 
@@ -143,7 +143,7 @@ class TabularInteractionExplainer:
         # the user's module as it is (or, in training mode, a private eval copy): never changed
         f = self.scalar_function(explainable_model(self.model) if module else None)
         with differentiable_attention(module), torch.enable_grad():
-            smooth, smoothing_desc = smoothing_context(self.smoothing, lambda: piecewise_linear_activations(lambda: f(X[:1])))
+            smooth, smoothing_desc = smoothing_for(self.smoothing, lambda: f(X[:1]))
             kwargs = dict(samples=self.samples if samples is None else samples, steps=self.steps,
                           path_samples=self.path_samples, seed=seed, internal_batch_size=self.internal_batch_size)
             with smooth:

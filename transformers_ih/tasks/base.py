@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..engine.path import PathSettings
-from ..engine.smoothing import piecewise_linear_activations, smoothing_context
+from ..engine.smoothing import smoothing_for
 from ..results.explanation import Explanation
 from ..text import replay
 from ..text.architectures import check_head
@@ -277,8 +277,7 @@ class TextInteractionExplainer:
         one (its twin finds the model's activations; otherwise one is made)."""
         f = self.scalar_function(enc, select) if function is None else function
         x = self.baseline_embeddings(enc, "zero")[0]
-        found = piecewise_linear_activations(lambda: f(x[None]))
-        smooth, desc = smoothing_context(self.smoothing if smoothing is DEFAULT else smoothing, lambda: found)
+        smooth, desc = smoothing_for(self.smoothing if smoothing is DEFAULT else smoothing, lambda: f(x[None]))
 
         @contextlib.contextmanager
         def context():  # entered only by the caller's ``with``: nothing is switched on before

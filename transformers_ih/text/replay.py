@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..engine.reduction import ReducedFunction
-from ..engine.smoothing import piecewise_linear_activations, smoothing_context
+from ..engine.smoothing import smoothing_for
 from ..results.explanation import Explanation
 from .baselines import is_expected, make_baseline
 from .options import DEFAULT, ExplainOptions
@@ -117,8 +117,7 @@ def _values(run: ExplainRun, request: Request, masks: np.ndarray, background) ->
     problems = torch.arange(K, device=run.device).repeat(len(masks))
     values = np.empty(len(c))
     with held_routing(run, enc.inputs):
-        found = piecewise_linear_activations(lambda: f(x[None], zero))
-        smooth, _ = smoothing_context(run.options.smoothing, lambda: found)
+        smooth, _ = smoothing_for(run.options.smoothing, lambda: f(x[None], zero))
         with smooth, torch.no_grad():
             for lo in range(0, len(c), batch):
                 hi = min(len(c), lo + batch)
