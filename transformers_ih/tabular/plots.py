@@ -10,7 +10,7 @@ legend, colour bars), and hover text is passed as data, never inside a ``hoverte
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import plotly.graph_objects as go
@@ -131,13 +131,14 @@ def dependence_plot(expl: TabularExplanation, feature: int | str, interaction_fe
         values, se, label = expl.attributions[:, i], expl.attributions_se[:, i], f"attribution of {name_i}"
     elif y in ("main_effect", "interaction"):
         expl._need_interactions()
+        m, m_se = cast(np.ndarray, expl.interactions), cast(np.ndarray, expl.interactions_se)
         if y == "main_effect":
-            values, se = expl.interactions[:, i, i], expl.interactions_se[:, i, i]
+            values, se = m[:, i, i], m_se[:, i, i]
             label = f"main effect of {name_i}"
         else:
             if j is None:
                 raise ValueError("y='interaction' needs an interaction_feature")
-            values, se = 2 * expl.interactions[:, i, j], 2 * expl.interactions_se[:, i, j]
+            values, se = 2 * m[:, i, j], 2 * m_se[:, i, j]
             label = f"interaction {name_i} × {expl.feature_names[j]}"
     else:
         raise ValueError(f"y must be 'attribution', 'main_effect' or 'interaction', got {y!r}")

@@ -12,7 +12,7 @@ come from the report's palettes (:mod:`.theme`). Nothing here runs a model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -46,7 +46,7 @@ def _layout(p: Palette, title: str, x_title: str, y_title: str) -> dict[str, Any
     return layout
 
 
-def _identity_line(p: Palette, values: list[np.ndarray]) -> go.Scatter:
+def _identity_line(p: Palette, values: Sequence[np.ndarray | Sequence[float]]) -> go.Scatter:
     both = np.concatenate([np.asarray(v, dtype=np.float64) for v in values]) if values else np.zeros(1)
     lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
     return go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="y = x", hoverinfo="skip",
@@ -158,6 +158,11 @@ class EvaluationSection(NamedTuple):
     build: Callable[[str], go.Figure]
 
 
+def _builder(plot: Callable[..., go.Figure], result: Any) -> Callable[[str], go.Figure]:
+    """``build(theme)``: ``plot(result, theme=theme)``."""
+    return lambda theme: plot(result, theme=theme)
+
+
 def _is_attribution(result) -> bool:  # duck-typed: this module never imports the evaluate package (torch)
     return all(hasattr(result, name) for name in ("aopc", "curves", "words", "output"))
 
@@ -208,12 +213,12 @@ def evaluation_sections(evaluation) -> list[EvaluationSection]:
                                   "Words removed (set to the baseline) or inserted in order of decreasing attribution: "
                                   "a faithful ranking makes the output fall fast on deletion and rise fast on "
                                   "insertion.", facts,
-                                  lambda theme, r=result: plot_removal_curves(r, theme=theme)),
+                                  _builder(plot_removal_curves, result)),
                 EvaluationSection(f"eval-{n}-aopc", "Comprehensiveness and sufficiency",
                                   "AOPC as ERASER and ferret define it: for the top 10%, 20%, ... of the positively "
                                   "attributed words, how much the output drops without them (comprehensiveness) "
                                   "and with only them (sufficiency).", "",
-                                  lambda theme, r=result: plot_aopc(r, theme=theme)),
+                                  _builder(plot_aopc, result)),
             ]
         else:
             sections += [
@@ -221,10 +226,10 @@ def evaluation_sections(evaluation) -> list[EvaluationSection]:
                                   "Random coalitions of words (the others at the baseline): the model's value "
                                   "against f(x') + the interactions within the coalition (second order) and + the "
                                   "attributions of its words (additive).", facts,
-                                  lambda theme, r=result: plot_coalition_fidelity(r, theme=theme)),
+                                  _builder(plot_coalition_fidelity, result)),
                 EvaluationSection(f"eval-{n}-pairs", "Pair ablation",
                                   "The strongest pairs: twice their interaction against what removing both words "
                                   "does beyond removing each alone.", "",
-                                  lambda theme, r=result: plot_pair_ablation(r, theme=theme)),
+                                  _builder(plot_pair_ablation, result)),
             ]
     return sections

@@ -7,7 +7,7 @@ header items are plain text (the HTML renderer escapes them)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -154,7 +154,7 @@ def known_cells(expl: Explanation) -> np.ndarray:
 def full_rows(expl: Explanation) -> np.ndarray:
     """``(W,)`` booleans: rows of the interaction matrix that are known in full (every exact row of a partial
     matrix; every row of a full one)."""
-    return known_cells(expl).all(axis=1)
+    return cast(np.ndarray, known_cells(expl).all(axis=1))
 
 
 def is_partial(expl: Explanation) -> bool:

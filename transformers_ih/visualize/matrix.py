@@ -17,7 +17,7 @@ script lays out the cells in the browser from the report's data: the values and 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import plotly.graph_objects as go
@@ -59,10 +59,10 @@ def feature_order(expl: Explanation, order: str = "text") -> list[int]:
     if order != "strength":
         raise ValueError(f"unknown order {order!r}; use one of {list(ORDERS)}")
     known = known_cells(expl)
-    off = np.where(known, expl.interactions, 0.0)
+    off = np.where(known, cast(np.ndarray, expl.interactions), 0.0)
     np.fill_diagonal(off, 0.0)
     strength = np.sqrt((off**2).sum(axis=1))
-    full = known.all(axis=1)
+    full = cast(np.ndarray, known.all(axis=1))
     groups = expl.word_groups or [0] * n
     result: list[int] = []
     start = 0
@@ -78,7 +78,7 @@ def _hover_texts(expl: Explanation, known: np.ndarray, rows: list[int] | None = 
     """Hover strings (:func:`._hover.cell_text`) of the cells ``rows`` × ``columns`` (default: all, in text order):
     both (whole) words and the value; off-diagonal cells whose two halves are known also give the pair's total
     ``m[i, j] + m[j, i]``; unknown cells say "not computed"."""
-    m = expl.interactions
+    m = cast(np.ndarray, expl.interactions)
     labels = [hover_label(expl, i) for i in range(len(expl.words))]
     n = len(labels)
     texts = []
@@ -94,7 +94,7 @@ def _hover_texts(expl: Explanation, known: np.ndarray, rows: list[int] | None = 
 
 def _shown(expl: Explanation, known: np.ndarray, hide_diagonal: bool) -> np.ndarray:
     """The matrix as drawn by the main trace: NaN where unknown and (when hidden) on the diagonal."""
-    shown = np.where(known, expl.interactions, np.nan)
+    shown = np.where(known, cast(np.ndarray, expl.interactions), np.nan)
     if hide_diagonal:
         np.fill_diagonal(shown, np.nan)
     return shown

@@ -55,6 +55,16 @@ class _Section(NamedTuple):
     view: str | None = None
 
 
+def _bind_expl(build: Callable[[Explanation, str], go.Figure], expl: Explanation) -> Callable[[str], go.Figure]:
+    """``build(expl, theme)`` as ``f(theme)``."""
+    return lambda theme: build(expl, theme)
+
+
+def _drop_expl(build: Callable[[str], go.Figure]) -> Callable[[Explanation, str], go.Figure]:
+    """``build(theme)`` as ``f(expl, theme)`` (an evaluation chart does not depend on the explanation)."""
+    return lambda expl, theme: build(theme)
+
+
 def _matrix_note(expl: Explanation | None) -> str:
     noun = "word" if expl is None else feature_noun(expl)
     note = (f"Cell (i, j) is half of the pair's total interaction (the matrix is symmetric); row i sums to {noun} i's "
@@ -119,7 +129,7 @@ def _figures(expl: Explanation, report_id: str, figure_sections: list[_Section])
     plotly's own encoder, then :func:`._payload.merge_themes`)."""
     return {
         element_id(report_id, section.name): {
-            "figure": themed_figure(lambda theme, section=section: section.build(expl, theme)),
+            "figure": themed_figure(_bind_expl(section.build, expl)),
             "view": section.view,
         }
         for section in figure_sections
@@ -142,7 +152,7 @@ def to_html(
     report_id = new_report_id()
     figure_sections = [] if expl.interactions is None else _sections(top_k, focus_word, arc_k, arc_threshold, expl)
     if evaluation is not None:
-        figure_sections += [_Section(s.name, s.heading, s.note, lambda e, theme, s=s: s.build(theme), s.html)
+        figure_sections += [_Section(s.name, s.heading, s.note, _drop_expl(s.build), s.html)
                             for s in evaluation_sections(evaluation)]
     body = _report_body(expl, report_id, figure_sections)
     return report_page(report_id, body, payload_json(_figures(expl, report_id, figure_sections)),

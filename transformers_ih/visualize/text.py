@@ -46,7 +46,7 @@ def text_segments(expl: Explanation) -> list[Segment]:
         start = max(start, cursor)
         end = max(end, start)
         if start > cursor:
-            is_separator = bool(groups) and i > 0 and groups[i] != groups[i - 1]
+            is_separator = groups is not None and bool(groups) and i > 0 and groups[i] != groups[i - 1]
             segments.append(Segment(expl.text[cursor:start], None, is_separator))
         segments.append(Segment(expl.text[start:end] or expl.words[i], i))
         cursor = end

@@ -12,7 +12,7 @@ filling the hover templates of :mod:`._hover` that :func:`plot_word_focus` fills
 from __future__ import annotations
 
 from numbers import Integral
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import plotly.graph_objects as go
@@ -58,7 +58,7 @@ def focus_components(expl: Explanation, i: int) -> list[float]:
     """Row ``i`` of the interaction matrix as floats: ``[m[i, 0], ..., m[i, W-1]]`` (``m[i, i]`` = main
     effect). They sum to ``attributions[i]`` up to the engine's numerical error."""
     expl._need_interactions()
-    return [float(v) for v in expl.interactions[i]]
+    return [float(v) for v in cast(np.ndarray, expl.interactions)[i]]
 
 
 def focus_bars(expl: Explanation, i: int, max_bars: int = FOCUS_BARS) -> list[tuple[int | None, float]]:
@@ -130,8 +130,9 @@ def _bars(expl: Explanation, i: int, theme_palette: Palette) -> dict[str, Any]:
 
 
 def _title(expl: Explanation, i: int) -> str:
-    main = float(expl.interactions[i, i])
-    rest = float(expl.interactions[i].sum()) - main
+    m = cast(np.ndarray, expl.interactions)
+    main = float(m[i, i])
+    rest = float(m[i].sum()) - main
     return (
         f"“{word_text(expl, i, 2 * TICK_CHARS)}” [{i}]: attribution {short(expl.attributions[i])}"
         f"<br><sup>= main effect {short(main)} + interactions with other {feature_noun(expl, plural=True)} "
@@ -142,7 +143,7 @@ def _title(expl: Explanation, i: int) -> str:
 def _selector(expl: Explanation, selected: int, p: Palette, lean: bool = False) -> dict[str, Any]:
     """A dropdown (``updatemenus``) that re-targets the figure at any word whose row is known. ``lean``: buttons
     without data (``method="skip"``), for the report's script to redraw."""
-    buttons = []
+    buttons: list[dict[str, Any]] = []
     rows = focus_rows(expl)
     for i in rows:
         if lean:
