@@ -31,9 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-
 import common  # noqa: E402
+import numpy as np  # noqa: E402
 import path_explain_runner as per  # noqa: E402
 
 NAME = "accuracy_per_evaluation"
@@ -112,13 +111,21 @@ def adaptive_sweep(path: CachedPath, measure: str, rtols, words: int | None = No
         before = len(path.cache)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NodeCapWarning)
-            rule, info = adaptive_rule(path, measure, rtol=rtol, atol=1e-12,
-                                       node_cost=None if words is None else (words + 1) / 2)
+            rule, info = adaptive_rule(
+                path, measure, rtol=rtol, atol=1e-12, node_cost=None if words is None else (words + 1) / 2
+            )
         err = info.completeness_error
         ends = path(np.array([0.0, 1.0]), path.order)
-        rows.append({"rtol": rtol, "nodes": len(rule), "search_evaluations": info.scalar_evaluations,
-                     "relative_error": err / abs(ends[0, 1] - ends[0, 0]), "converged": bool(info.converged),
-                     "new_cache_points": len(path.cache) - before})
+        rows.append(
+            {
+                "rtol": rtol,
+                "nodes": len(rule),
+                "search_evaluations": info.scalar_evaluations,
+                "relative_error": err / abs(ends[0, 1] - ends[0, 0]),
+                "converged": bool(info.converged),
+                "new_cache_points": len(path.cache) - before,
+            }
+        )
     return rows
 
 
@@ -127,9 +134,15 @@ def verify_with_explainer(ex, sentence, target) -> list[dict]:
     out = []
     for method, steps in (("gauss", 3), ("montecarlo", 9)):
         r = ex(sentence, target=target, steps=steps, method=method)
-        out.append({"sentence": sentence, "method": method, "steps": steps,
-                    "explainer_relative_error": r.completeness_error / abs(r.f_input - r.f_baseline),
-                    "rule": r.method})
+        out.append(
+            {
+                "sentence": sentence,
+                "method": method,
+                "steps": steps,
+                "explainer_relative_error": r.completeness_error / abs(r.f_input - r.f_baseline),
+                "rule": r.method,
+            }
+        )
     return out
 
 
@@ -153,8 +166,11 @@ def main(argv=None):
     ex = SequenceClassificationInteractionExplainer(model, tok)
     dev = [s for _, s in common.dev_sentences()]
     rng = np.random.default_rng(cfg["seed"])
-    pool = dev if not cfg["max_words"] else [s for w, _, s in common.word_counts_and_sentences(tok, dev)
-                                             if w <= cfg["max_words"]]
+    pool = (
+        dev
+        if not cfg["max_words"]
+        else [s for w, _, s in common.word_counts_and_sentences(tok, dev) if w <= cfg["max_words"]]
+    )
     chosen = [pool[i] for i in sorted(rng.choice(len(pool), size=cfg["sentences"], replace=False))]
     ih = ih_rules(cfg["grid_points"], cfg["gauss_points"], cfg["mc_points"], cfg["seed"])
     ig = ig_rules(cfg["ig_points"])
@@ -171,17 +187,35 @@ def main(argv=None):
             p1 = CachedPath(red, 1)
             ig_err, _ = score(p1, ig, "uniform")
             ig_adapt = adaptive_sweep(p1, "uniform", cfg["rtols"])
-        per_sentence.append({
-            "sentence": sentence, "words": case.W, "tokens": case.L, "target": case.target, "f_delta": delta,
-            "ih": [{"rule": k[0], "points": k[1], "distinct_points": int(len(np.unique(ih[k][0]))), "relative_error": v}
-                   for k, v in ih_err.items()],
-            "ih_adaptive": ih_adapt,
-            "ig": [{"rule": k[0], "points": k[1], "relative_error": v} for k, v in ig_err.items()],
-            "ig_adaptive": ig_adapt,
-            "scalar_evaluations": {"ih": p2.new, "ig": p1.new}, "seconds": time.perf_counter() - t0})
-        common.log(NAME, f"{i + 1}/{len(chosen)} {case.W} words: {p2.new + p1.new} scalar evaluations, "
-                         f"{time.perf_counter() - t0:.1f} s; adaptive rtol=1e-3 -> "
-                         f"{[a for a in ih_adapt if a['rtol'] == 1e-3][0]['nodes'] if 1e-3 in cfg['rtols'] else '-'} nodes")
+        per_sentence.append(
+            {
+                "sentence": sentence,
+                "words": case.W,
+                "tokens": case.L,
+                "target": case.target,
+                "f_delta": delta,
+                "ih": [
+                    {
+                        "rule": k[0],
+                        "points": k[1],
+                        "distinct_points": int(len(np.unique(ih[k][0]))),
+                        "relative_error": v,
+                    }
+                    for k, v in ih_err.items()
+                ],
+                "ih_adaptive": ih_adapt,
+                "ig": [{"rule": k[0], "points": k[1], "relative_error": v} for k, v in ig_err.items()],
+                "ig_adaptive": ig_adapt,
+                "scalar_evaluations": {"ih": p2.new, "ig": p1.new},
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+        common.log(
+            NAME,
+            f"{i + 1}/{len(chosen)} {case.W} words: {p2.new + p1.new} scalar evaluations, "
+            f"{time.perf_counter() - t0:.1f} s; adaptive rtol=1e-3 -> "
+            f"{[a for a in ih_adapt if a['rtol'] == 1e-3][0]['nodes'] if 1e-3 in cfg['rtols'] else '-'} nodes",
+        )
         rec["per_sentence"] = per_sentence
     # the scalar score is the explainer's completeness error: check on the two shortest chosen sentences
     shortest = sorted(per_sentence, key=lambda r: r["words"])[:2]

@@ -30,10 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-import common  # noqa: E402
 
 NAME = "attributions_vs_captum"
 MATCH_SLACK = 1.01
@@ -94,24 +93,44 @@ def main(argv=None):
 
         with torch.no_grad():
             delta_logit = float(forward(ids, mask) - forward(ref, mask))
-            probs = [torch.softmax(model(input_ids=i, attention_mask=mask).logits.double(), -1)[0, target] for i in (ids, ref)]
+            probs = [
+                torch.softmax(model(input_ids=i, attention_mask=mask).logits.double(), -1)[0, target]
+                for i in (ids, ref)
+            ]
             delta_prob = float(probs[0] - probs[1])
-        row = {"sentence": sentence, "words": len(enc.words), "tokens": int(ids.shape[1]), "target": target,
-               "f_delta_logit": delta_logit, "f_delta_probability": delta_prob, "captum": [], "transformers_interpret": [], "ours_logit": [],
-               "ours_probability": []}
+        row = {
+            "sentence": sentence,
+            "words": len(enc.words),
+            "tokens": int(ids.shape[1]),
+            "target": target,
+            "f_delta_logit": delta_logit,
+            "f_delta_probability": delta_prob,
+            "captum": [],
+            "transformers_interpret": [],
+            "ours_logit": [],
+            "ours_probability": [],
+        }
         lig = LayerIntegratedGradients(forward, model.get_input_embeddings())
         for n in cfg["n_steps"]:
-            t, attr = common.timed(lig.attribute, ids, ref, additional_forward_args=(mask,), n_steps=n,
-                                   repeats=cfg["repeats"])
-            row["captum"].append({"n_steps": n, "time_s": t, "completeness_error": abs(float(attr.sum()) - delta_logit)})
+            t, attr = common.timed(
+                lig.attribute, ids, ref, additional_forward_args=(mask,), n_steps=n, repeats=cfg["repeats"]
+            )
+            row["captum"].append(
+                {"n_steps": n, "time_s": t, "completeness_error": abs(float(attr.sum()) - delta_logit)}
+            )
         same_tokens = None
         for n in cfg["n_steps"]:
             t, _ = common.timed(ti, sentence, index=target, n_steps=n, repeats=cfg["repeats"])
             same_tokens = bool(torch.equal(ti.input_ids.cpu(), ids.cpu()))
             total = float(ti.attributions._attributions.sum())
-            row["transformers_interpret"].append({"n_steps": n, "time_s": t,
-                                                  "completeness_error": abs(total - delta_prob),
-                                                  "reported_delta": float(ti.attributions.delta)})
+            row["transformers_interpret"].append(
+                {
+                    "n_steps": n,
+                    "time_s": t,
+                    "completeness_error": abs(total - delta_prob),
+                    "reported_delta": float(ti.attributions.delta),
+                }
+            )
         row["transformers_interpret_same_tokens"] = same_tokens
         for output, key in (("logit", "ours_logit"), ("probability", "ours_probability")):
             settings = [(f"gauss({n})", {"steps": n, "method": "gauss"}) for n in cfg["gauss_steps"]]
@@ -120,27 +139,48 @@ def main(argv=None):
                 rtol = kw.pop("rtol", None)
                 if rtol is not None:
                     ours.rtol = rtol
-                t, r = timed_adaptive(lambda: ours(sentence, target=target, output=output, interactions=False,
-                                                   smoothing=None, **kw), cfg["repeats"])
+                t, r = timed_adaptive(
+                    lambda: ours(sentence, target=target, output=output, interactions=False, smoothing=None, **kw),
+                    cfg["repeats"],
+                )
                 ours.rtol = 1e-3
-                row[key].append({"setting": label, "time_s": t, "completeness_error": r.completeness_error,
-                                 "steps": r.steps, "scalar_evaluations": r.meta.get("scalar_evaluations"),
-                                 "f_delta": r.f_input - r.f_baseline})
+                row[key].append(
+                    {
+                        "setting": label,
+                        "time_s": t,
+                        "completeness_error": r.completeness_error,
+                        "steps": r.steps,
+                        "scalar_evaluations": r.meta.get("scalar_evaluations"),
+                        "f_delta": r.f_input - r.f_baseline,
+                    }
+                )
         # defaults, each tool out of the box
         t_def, r_def = timed_adaptive(lambda: ours(sentence, target=target, interactions=False), cfg["repeats"])
-        t_defp, r_defp = timed_adaptive(lambda: ours(sentence, target=target, output="probability",
-                                                     interactions=False), cfg["repeats"])
-        row["ours_default_logit"] = {"time_s": t_def, "completeness_error": r_def.completeness_error,
-                                     "steps": r_def.steps, "smoothing": r_def.smoothing,
-                                     "scalar_evaluations": r_def.meta.get("scalar_evaluations")}
-        row["ours_default_probability"] = {"time_s": t_defp, "completeness_error": r_defp.completeness_error,
-                                           "steps": r_defp.steps, "smoothing": r_defp.smoothing}
+        t_defp, r_defp = timed_adaptive(
+            lambda: ours(sentence, target=target, output="probability", interactions=False), cfg["repeats"]
+        )
+        row["ours_default_logit"] = {
+            "time_s": t_def,
+            "completeness_error": r_def.completeness_error,
+            "steps": r_def.steps,
+            "smoothing": r_def.smoothing,
+            "scalar_evaluations": r_def.meta.get("scalar_evaluations"),
+        }
+        row["ours_default_probability"] = {
+            "time_s": t_defp,
+            "completeness_error": r_defp.completeness_error,
+            "steps": r_defp.steps,
+            "smoothing": r_defp.smoothing,
+        }
         row["matched_captum"] = matched(row["captum"], row["ours_logit"])
         row["matched_transformers_interpret"] = matched(row["transformers_interpret"], row["ours_probability"])
         rows.append(row)
-        common.log(NAME, f"{si + 1}/{len(chosen)} {row['words']} words: captum/ours ratios "
-                         f"{[round(m['time_ratio'], 2) if m['time_ratio'] else None for m in row['matched_captum']]}, "
-                         f"TI/ours {[round(m['time_ratio'], 2) if m['time_ratio'] else None for m in row['matched_transformers_interpret']]}")
+        common.log(
+            NAME,
+            f"{si + 1}/{len(chosen)} {row['words']} words: captum/ours ratios "
+            f"{[round(m['time_ratio'], 2) if m['time_ratio'] else None for m in row['matched_captum']]}, "
+            f"TI/ours {[round(m['time_ratio'], 2) if m['time_ratio'] else None for m in row['matched_transformers_interpret']]}",
+        )
         rec["sentences"] = rows
         rec.save()
     rec["summary"] = summarise(rows, cfg["n_steps"])
@@ -152,13 +192,28 @@ def matched(theirs: list[dict], ours: list[dict]) -> list[dict]:
     for t in theirs:
         ok = [o for o in ours if o["completeness_error"] <= t["completeness_error"] * MATCH_SLACK]
         if not ok:
-            out.append({"n_steps": t["n_steps"], "their_time_s": t["time_s"], "their_error": t["completeness_error"],
-                        "ours": None, "time_ratio": None})
+            out.append(
+                {
+                    "n_steps": t["n_steps"],
+                    "their_time_s": t["time_s"],
+                    "their_error": t["completeness_error"],
+                    "ours": None,
+                    "time_ratio": None,
+                }
+            )
             continue
         best = min(ok, key=lambda o: o["time_s"])
-        out.append({"n_steps": t["n_steps"], "their_time_s": t["time_s"], "their_error": t["completeness_error"],
-                    "ours": best["setting"], "our_time_s": best["time_s"], "our_error": best["completeness_error"],
-                    "time_ratio": t["time_s"] / best["time_s"]})
+        out.append(
+            {
+                "n_steps": t["n_steps"],
+                "their_time_s": t["time_s"],
+                "their_error": t["completeness_error"],
+                "ours": best["setting"],
+                "our_time_s": best["time_s"],
+                "our_error": best["completeness_error"],
+                "time_ratio": t["time_s"] / best["time_s"],
+            }
+        )
     return out
 
 
@@ -168,17 +223,24 @@ def summarise(rows, n_steps) -> dict:
         per_n = {}
         for n in n_steps:
             ratios = [m["time_ratio"] for r in rows for m in r[key] if m["n_steps"] == n]
-            per_n[str(n)] = {"time_ratio": common.summary(ratios),
-                             "unmatched": sum(1 for x in ratios if x is None)}
+            per_n[str(n)] = {"time_ratio": common.summary(ratios), "unmatched": sum(1 for x in ratios if x is None)}
         out[key] = per_n
     out["defaults"] = {
         "captum_50_vs_ours_default_logit": common.summary(
-            [next(c["time_s"] for c in r["captum"] if c["n_steps"] == 50) / r["ours_default_logit"]["time_s"]
-             for r in rows if any(c["n_steps"] == 50 for c in r["captum"])]),
+            [
+                next(c["time_s"] for c in r["captum"] if c["n_steps"] == 50) / r["ours_default_logit"]["time_s"]
+                for r in rows
+                if any(c["n_steps"] == 50 for c in r["captum"])
+            ]
+        ),
         "ti_50_vs_ours_default_probability": common.summary(
-            [next(c["time_s"] for c in r["transformers_interpret"] if c["n_steps"] == 50)
-             / r["ours_default_probability"]["time_s"]
-             for r in rows if any(c["n_steps"] == 50 for c in r["transformers_interpret"])]),
+            [
+                next(c["time_s"] for c in r["transformers_interpret"] if c["n_steps"] == 50)
+                / r["ours_default_probability"]["time_s"]
+                for r in rows
+                if any(c["n_steps"] == 50 for c in r["transformers_interpret"])
+            ]
+        ),
     }
     return out
 

@@ -41,21 +41,33 @@ def _child(payload: dict) -> dict:
     out = {"rss_after_load_mb": common.current_rss_mb()}
     engine = "local"
     if payload["engine"] == "ray":
-        engine = RayEngine(workers=payload["workers"], num_cpus=payload["workers"],
-                           object_store_memory=200 * 2**20)
+        engine = RayEngine(workers=payload["workers"], num_cpus=payload["workers"], object_store_memory=200 * 2**20)
         t0 = time.perf_counter()
         engine.connect()
         out["cluster_start_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    result = explain_dataset(explainer, dev, output_dir=payload.get("output_dir"), engine=engine,
-                             batch_size=payload["batch_size"], interactions=payload["interactions"],
-                             target="POSITIVE", progress=False)
+    result = explain_dataset(
+        explainer,
+        dev,
+        output_dir=payload.get("output_dir"),
+        engine=engine,
+        batch_size=payload["batch_size"],
+        interactions=payload["interactions"],
+        target="POSITIVE",
+        progress=False,
+    )
     out["time_s"] = time.perf_counter() - t0
     steps = np.array(result["steps"], dtype=float)
-    errors = np.array(result["completeness_error"]) / np.maximum(np.abs(np.array(result["f_input"]) -
-                                                                        np.array(result["f_baseline"])), 1e-12)
-    out.update(texts=len(result), words=[len(w) for w in result["words"]], steps=steps.tolist(),
-               max_relative_completeness_error=float(errors.max()), peak_rss_mb=common.peak_rss_mb())
+    errors = np.array(result["completeness_error"]) / np.maximum(
+        np.abs(np.array(result["f_input"]) - np.array(result["f_baseline"])), 1e-12
+    )
+    out.update(
+        texts=len(result),
+        words=[len(w) for w in result["words"]],
+        steps=steps.tolist(),
+        max_relative_completeness_error=float(errors.max()),
+        peak_rss_mb=common.peak_rss_mb(),
+    )
     if payload["engine"] == "ray":
         out["worker_peak_rss_mb"] = engine.worker_memory()
         out["worker_shards"] = {w: sum(1 for s in engine.stats if s["worker"] == w) for w in engine.worker_memory()}
@@ -90,13 +102,23 @@ def _summary(name: str, what: str, r: dict) -> dict:
     if "error" in r:
         return {"mode": name, "what": what, **r}
     steps = np.array(r["steps"])
-    return {"mode": name, "what": what, "texts": r["texts"], "mean_words": float(np.mean(r["words"])),
-            "time_s": r["time_s"], "texts_per_s": r["texts"] / r["time_s"],
-            "cluster_start_s": r.get("cluster_start_s"), "median_steps": float(np.median(steps)),
-            "max_steps": float(steps.max()), "tail_ratio": float(steps.max() / np.median(steps)),
-            "peak_rss_mb": r["peak_rss_mb"], "rss_after_load_mb": r["rss_after_load_mb"],
-            "worker_peak_rss_mb": r.get("worker_peak_rss_mb"), "worker_shards": r.get("worker_shards"),
-            "max_relative_completeness_error": r["max_relative_completeness_error"]}
+    return {
+        "mode": name,
+        "what": what,
+        "texts": r["texts"],
+        "mean_words": float(np.mean(r["words"])),
+        "time_s": r["time_s"],
+        "texts_per_s": r["texts"] / r["time_s"],
+        "cluster_start_s": r.get("cluster_start_s"),
+        "median_steps": float(np.median(steps)),
+        "max_steps": float(steps.max()),
+        "tail_ratio": float(steps.max() / np.median(steps)),
+        "peak_rss_mb": r["peak_rss_mb"],
+        "rss_after_load_mb": r["rss_after_load_mb"],
+        "worker_peak_rss_mb": r.get("worker_peak_rss_mb"),
+        "worker_shards": r.get("worker_shards"),
+        "max_relative_completeness_error": r["max_relative_completeness_error"],
+    }
 
 
 def main(argv=None) -> int:
@@ -110,19 +132,32 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--ig-texts", type=int, default=64, help="part 1: random dev sentences, attributions")
     parser.add_argument("--ih-texts", type=int, default=8, help="part 1: random short dev sentences, interactions")
-    parser.add_argument("--ig-corpus", type=int, default=None, help="part 2: first dev sentences, attributions "
-                        "(default: the whole dev set)")
-    parser.add_argument("--ih-corpus", type=int, default=64,
-                        help="part 2: first dev sentences with a negation word, with interactions")
+    parser.add_argument(
+        "--ig-corpus",
+        type=int,
+        default=None,
+        help="part 2: first dev sentences, attributions (default: the whole dev set)",
+    )
+    parser.add_argument(
+        "--ih-corpus", type=int, default=64, help="part 2: first dev sentences with a negation word, with interactions"
+    )
     parser.add_argument("--skip", nargs="*", default=[], choices=["engines", "corpus"])
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = common.QUICK_RESULTS if args.quick else common.RESULTS
     if args.quick:
         args.ig_texts, args.ih_texts, args.ih_corpus = 8, 2, 4
-    rec = common.Recorder(NAME, args, ig_texts=args.ig_texts, ih_texts=args.ih_texts, ih_corpus=args.ih_corpus,
-                          ig_corpus=args.ig_corpus,
-                          target="POSITIVE", torch_threads_local=1, cpus_per_ray_worker=1)
+    rec = common.Recorder(
+        NAME,
+        args,
+        ig_texts=args.ig_texts,
+        ih_texts=args.ih_texts,
+        ih_corpus=args.ih_corpus,
+        ig_corpus=args.ig_corpus,
+        target="POSITIVE",
+        torch_threads_local=1,
+        cpus_per_ray_worker=1,
+    )
     dev = common.dev_sentences()
     rng = random.Random(0)
     ig_rows = sorted(rng.sample(range(len(dev)), args.ig_texts))
@@ -131,12 +166,20 @@ def main(argv=None) -> int:
     modes = [("local", "local", 1), ("ray, 1 worker", "ray", 1), ("ray, 2 workers", "ray", 2)]
     results = []
     if "engines" not in args.skip:
-        for what, rows, interactions, batch in [("attributions (IG)", ig_rows, False, 8),
-                                                ("interactions (IH)", ih_rows, True, 2)]:
+        for what, rows, interactions, batch in [
+            ("attributions (IG)", ig_rows, False, 8),
+            ("interactions (IH)", ih_rows, True, 2),
+        ]:
             for name, engine, workers in modes:
                 common.log(NAME, f"{what}: {name} on {len(rows)} texts")
-                payload = {"engine": engine, "workers": workers, "rows": rows, "batch_size": batch,
-                           "interactions": interactions, "threads": 1}
+                payload = {
+                    "engine": engine,
+                    "workers": workers,
+                    "rows": rows,
+                    "batch_size": batch,
+                    "interactions": interactions,
+                    "threads": 1,
+                }
                 r = _summary(name, what, _run_mode(payload, timeout=3600))
                 results.append(r)
                 common.log(NAME, json.dumps({k: v for k, v in r.items() if k != "stderr_tail"}, default=str)[:400])
@@ -152,15 +195,22 @@ def main(argv=None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         corpus_modes = []
         ig_all = 16 if args.quick else min(args.ig_corpus or len(dev), len(dev))
-        negated = [i for i, (_, text) in enumerate(dev) if set(common.NEGATIONS) & set(text.split())][:args.ih_corpus]
+        negated = [i for i, (_, text) in enumerate(dev) if set(common.NEGATIONS) & set(text.split())][: args.ih_corpus]
         ig_what = "the whole dev set" if ig_all == len(dev) else f"first {ig_all} dev sentences"
-        for what, rows, interactions, batch in [(f"attributions (IG), {ig_what}", list(range(ig_all)), False, 32),
-                                                (f"interactions (IH), first {len(negated)} dev sentences with a "
-                                                 f"negation", negated, True, 8)]:
+        for what, rows, interactions, batch in [
+            (f"attributions (IG), {ig_what}", list(range(ig_all)), False, 32),
+            (f"interactions (IH), first {len(negated)} dev sentences with a negation", negated, True, 8),
+        ]:
             common.log(NAME, f"corpus: {what}")
-            payload = {"engine": "local", "workers": 1, "rows": rows, "batch_size": batch, "threads": 1,
-                       "interactions": interactions,
-                       "output_dir": str(folder / ("shards-ih" if interactions else "shards-ig"))}
+            payload = {
+                "engine": "local",
+                "workers": 1,
+                "rows": rows,
+                "batch_size": batch,
+                "threads": 1,
+                "interactions": interactions,
+                "output_dir": str(folder / ("shards-ih" if interactions else "shards-ig")),
+            }
             if interactions:
                 payload["corpus_json"] = str(folder / "sst2_dev_interactions.json")
             raw = _run_mode(payload, timeout=7200)
@@ -180,8 +230,10 @@ def main(argv=None) -> int:
 
 PARTS = {  # part -> (its result keys, its settings)
     "engines": (("modes", "ratios_vs_local"), ("ig_texts", "ih_texts")),
-    "corpus": (("corpus_runs", "top_pairs", "top_positive", "top_negative", "negation_pairs", "corpus_summary"),
-               ("ih_corpus", "ig_corpus")),
+    "corpus": (
+        ("corpus_runs", "top_pairs", "top_positive", "top_negative", "negation_pairs", "corpus_summary"),
+        ("ih_corpus", "ig_corpus"),
+    ),
 }
 
 
@@ -200,8 +252,10 @@ def _carry_skipped(rec: common.Recorder, skipped: list[str]) -> None:
         start = previous.get("carried_from", {}).get(part) or previous.get("machine_start", {})
         rec.data.setdefault("carried_from", {})[part] = {k: start.get(k) for k in ("time", "load_average")}
         load = ", ".join(f"{v:.1f}" for v in start.get("load_average") or [])
-        rec.note(f"the {part} part was not re-run: its results are those of the run of {start.get('time')} "
-                 f"(load average then {load})")
+        rec.note(
+            f"the {part} part was not re-run: its results are those of the run of {start.get('time')} "
+            f"(load average then {load})"
+        )
 
 
 if __name__ == "__main__":

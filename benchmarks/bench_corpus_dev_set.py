@@ -51,8 +51,15 @@ def _child(payload: dict) -> None:
         from transformers_ih import RayEngine
 
         engine = RayEngine(workers=payload["workers"], num_cpus=payload["workers"], object_store_memory=200 * 2**20)
-    explain_dataset(explainer, dev, output_dir=payload["folder"], batch_size=payload["batch_size"],
-                    engine=engine, target="POSITIVE", progress=True)
+    explain_dataset(
+        explainer,
+        dev,
+        output_dir=payload["folder"],
+        batch_size=payload["batch_size"],
+        engine=engine,
+        target="POSITIVE",
+        progress=True,
+    )
 
 
 def _done(folder: Path) -> int:
@@ -79,8 +86,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--batch-size", type=int, default=8, help="sentences per shard (one explainer call)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the local engine")
-    parser.add_argument("--workers", type=int, default=0, help="Ray workers of one CPU each (0: the local engine); "
-                        "the cluster runs in a network namespace with only loopback up")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="Ray workers of one CPU each (0: the local engine); "
+        "the cluster runs in a network namespace with only loopback up",
+    )
     parser.add_argument("--budget-s", type=float, default=None, help="stop this sitting after so many seconds")
     parser.add_argument("--note", default=None, help="recorded with the sitting (e.g. what else ran on the CPU)")
     args = parser.parse_args(argv)
@@ -88,16 +100,29 @@ def main(argv=None) -> int:
         args.out = common.QUICK_RESULTS if args.quick else common.RESULTS
     total = 16 if args.quick else len(common.dev_sentences())
     engine = f"ray, {args.workers} workers of 1 CPU" if args.workers else f"local, {args.threads} torch threads"
-    rec = common.Recorder(NAME, args, batch_size=args.batch_size, threads=args.threads, target="POSITIVE",
-                          engine=engine, interactions=True, sentences=total)
+    rec = common.Recorder(
+        NAME,
+        args,
+        batch_size=args.batch_size,
+        threads=args.threads,
+        target="POSITIVE",
+        engine=engine,
+        interactions=True,
+        sentences=total,
+    )
     try:
         sittings = json.loads(rec.path.read_text()).get("sittings", [])
     except (OSError, ValueError):
         sittings = []
     folder = args.out / "corpus" / "dev-set-shards"
     before = _done(folder)
-    payload = {"folder": str(folder), "batch_size": args.batch_size, "threads": 1 if args.workers else args.threads,
-               "workers": args.workers, "limit": total if args.quick else None}
+    payload = {
+        "folder": str(folder),
+        "batch_size": args.batch_size,
+        "threads": 1 if args.workers else args.threads,
+        "workers": args.workers,
+        "limit": total if args.quick else None,
+    }
     if before < total:  # once all are done, a run only re-makes the aggregate from the shards
         cmd = [sys.executable, str(THIS), "--child", json.dumps(payload)]
         env = dict(os.environ)
@@ -115,10 +140,17 @@ def main(argv=None) -> int:
             common.log(NAME, f"sitting stopped after its budget of {args.budget_s:.0f} s; the finished shards stay")
         seconds = time.perf_counter() - t0
         result = read_output(folder)
-        sittings.append({"time": rec["machine_start"].get("time"), "texts_before": before, "texts_after": len(result),
-                         "seconds": seconds, "load_average_start": rec["machine_start"].get("load_average"),
-                         "engine": engine,
-                         **({"note": args.note} if args.note else {})})
+        sittings.append(
+            {
+                "time": rec["machine_start"].get("time"),
+                "texts_before": before,
+                "texts_after": len(result),
+                "seconds": seconds,
+                "load_average_start": rec["machine_start"].get("load_average"),
+                "engine": engine,
+                **({"note": args.note} if args.note else {}),
+            }
+        )
     else:
         common.log(NAME, f"all {total} sentences are done: re-making the aggregate from the shards")
         result = read_output(folder)
@@ -132,8 +164,10 @@ def main(argv=None) -> int:
     relative = errors / np.maximum(delta, 1e-12)  # large only where f(x) ~ f(x'): hence the absolute one too
     explained = sum(s["texts_after"] - s["texts_before"] for s in sittings)
     rec["per_text"] = {
-        "mean_words": float(words.mean()), "max_words": float(words.max()),
-        "median_steps": float(np.median(steps)), "max_steps": float(steps.max()),
+        "mean_words": float(words.mean()),
+        "max_words": float(words.max()),
+        "median_steps": float(np.median(steps)),
+        "max_steps": float(steps.max()),
         "tail_ratio": float(steps.max() / np.median(steps)),
         "max_completeness_error_over_delta": float(relative.max()),
         "median_completeness_error_over_delta": float(np.median(relative)),

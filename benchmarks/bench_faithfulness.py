@@ -43,10 +43,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-import common  # noqa: E402
 
 NAME = "faithfulness"
 INDICES = ("k-SII", "FSII", "STII", "FBII")
@@ -121,8 +120,15 @@ def run_shapiq(index: str, budget: int, game: Game, W: int, t_row: float, seed: 
     rows, model_s = game.rows - rows0, game.model_s - model0
     compute = max(0.0, wall - model_s)
     M, empty = shapiq_matrix(iv, W)
-    return {"index": index, "budget": int(budget), "rows": int(rows), "compute_s": compute,
-            "charged_s": compute + rows * t_row, "matrix": M, "empty": empty}
+    return {
+        "index": index,
+        "budget": int(budget),
+        "rows": int(rows),
+        "compute_s": compute,
+        "charged_s": compute + rows * t_row,
+        "matrix": M,
+        "empty": empty,
+    }
 
 
 def interaction_metrics(game, M, phi, f_base, masks, k, exhaustive=None, words=None) -> dict:
@@ -130,8 +136,12 @@ def interaction_metrics(game, M, phi, f_base, masks, k, exhaustive=None, words=N
 
     fid = measure_fidelity(game, M, phi, f_base, coalitions=masks)
     pairs = measure_pairs(game, M, k, words)
-    out = {"r2": fid.r2_second_order, "r2_additive": fid.r2_additive, "pair_correlation": pairs.correlation,
-           "sign_agreement": pairs.sign_agreement}
+    out = {
+        "r2": fid.r2_second_order,
+        "r2_additive": fid.r2_additive,
+        "pair_correlation": pairs.correlation,
+        "sign_agreement": pairs.sign_agreement,
+    }
     if exhaustive is not None:
         allm, values = exhaustive
         from transformers_ih.evaluate import r_squared, second_order_surrogate
@@ -178,8 +188,9 @@ def captum_attributions(explainer, e, game_prob_live, model, tok, t_ig: float, t
     lig = LayerIntegratedGradients(forward, model.get_input_embeddings())
     tok_attr = lig.attribute(ids, ref, additional_forward_args=(mask,), n_steps=50).sum(-1)[0]
     words = np.array([float(tok_attr[enc.token_word == w].sum()) for w in range(W)])
-    out.append({"method": "Captum LayerIntegratedGradients (50 steps)", "time_s": time.perf_counter() - t0,
-                "scores": words})
+    out.append(
+        {"method": "Captum LayerIntegratedGradients (50 steps)", "time_s": time.perf_counter() - t0, "scores": words}
+    )
     logit_game = Game(explainer, e)
 
     def word_forward(c):
@@ -188,10 +199,20 @@ def captum_attributions(explainer, e, game_prob_live, model, tok, t_ig: float, t
     ones, zeros = torch.ones(1, W), torch.zeros(1, W)
     n_samples = max(1, int(round(t_ig / (t_row * (W + 1)))))
     t0 = time.perf_counter()
-    svs = ShapleyValueSampling(word_forward).attribute(ones, baselines=zeros, n_samples=n_samples,
-                                                        perturbations_per_eval=64)[0].numpy().astype(float)
-    out.append({"method": f"Captum ShapleyValueSampling ({n_samples} samples)", "time_s": time.perf_counter() - t0,
-                "scores": svs, "n_samples": n_samples})
+    svs = (
+        ShapleyValueSampling(word_forward)
+        .attribute(ones, baselines=zeros, n_samples=n_samples, perturbations_per_eval=64)[0]
+        .numpy()
+        .astype(float)
+    )
+    out.append(
+        {
+            "method": f"Captum ShapleyValueSampling ({n_samples} samples)",
+            "time_s": time.perf_counter() - t0,
+            "scores": svs,
+            "n_samples": n_samples,
+        }
+    )
     t0 = time.perf_counter()
     fa = FeatureAblation(word_forward).attribute(ones, baselines=zeros, perturbations_per_eval=64)[0].numpy()
     out.append({"method": "Captum FeatureAblation", "time_s": time.perf_counter() - t0, "scores": fa.astype(float)})
@@ -208,9 +229,15 @@ def attribution_row(method: str, scores, time_s: float, game_prob) -> dict:
 
     aopc = measure_aopc(game_prob, scores)
     curves = measure_curves(game_prob, scores)
-    return {"method": method, "time_s": time_s, "comprehensiveness": aopc.comprehensiveness,
-            "sufficiency": aopc.sufficiency, "deletion_auc": curves.deletion_auc,
-            "insertion_auc": curves.insertion_auc, "rationales": aopc.sizes}
+    return {
+        "method": method,
+        "time_s": time_s,
+        "comprehensiveness": aopc.comprehensiveness,
+        "sufficiency": aopc.sufficiency,
+        "deletion_auc": curves.deletion_auc,
+        "insertion_auc": curves.insertion_auc,
+        "rationales": aopc.sizes,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- one sentence
@@ -224,9 +251,19 @@ def run_sentence(explainer, model, tok, sentence: str, exhaustive: bool, cfg: di
     e_ig = explainer(sentence, interactions=False)
     t_ig = time.perf_counter() - t0
     W = len(e.words)
-    row = {"sentence": sentence, "words": W, "tokens": len(e.tokens), "exhaustive": exhaustive, "ih_time_s": t_ih,
-           "ih_steps": e.steps, "ig_time_s": t_ig, "ig_steps": e_ig.steps, "smoothing": e.smoothing,
-           "completeness_error": e.completeness_error, "f_delta": e.delta}
+    row = {
+        "sentence": sentence,
+        "words": W,
+        "tokens": len(e.tokens),
+        "exhaustive": exhaustive,
+        "ih_time_s": t_ih,
+        "ih_steps": e.steps,
+        "ig_time_s": t_ig,
+        "ig_steps": e_ig.steps,
+        "smoothing": e.smoothing,
+        "completeness_error": e.completeness_error,
+        "f_delta": e.delta,
+    }
     masks = random_coalitions(W, cfg["coalitions"], seed=cfg["seed"])
     if exhaustive:
         allm = all_masks(W)
@@ -245,16 +282,23 @@ def run_sentence(explainer, model, tok, sentence: str, exhaustive: bool, cfg: di
     row["t_row_s"] = t_row
     # ours: the library's own metric on the shared game
     ours = interaction_faithfulness(game, e, k=cfg["k"], coalitions=masks)
-    row["ours"] = {"r2": ours.r2_second_order, "r2_additive": ours.r2_additive,
-                   "pair_correlation": ours.pair_correlation, "sign_agreement": ours.sign_agreement,
-                   "time_s": t_ih}
+    row["ours"] = {
+        "r2": ours.r2_second_order,
+        "r2_additive": ours.r2_additive,
+        "pair_correlation": ours.pair_correlation,
+        "sign_agreement": ours.sign_agreement,
+        "time_s": t_ih,
+    }
     if ex is not None:
         from transformers_ih.evaluate import r_squared, second_order_surrogate
 
         row["ours"]["r2_all"] = r_squared(values, second_order_surrogate(allm, e.interactions, e.f_baseline))
         row["least_squares_ceiling"] = least_squares_ceiling(allm, values, masks)
-    common.log(NAME, f"{W} words: IH {t_ih:.1f} s, R2 {ours.r2_second_order:.3f} (additive {ours.r2_additive:.3f}), "
-                     f"pairs r {ours.pair_correlation:.2f}; t_row {1000 * t_row:.1f} ms")
+    common.log(
+        NAME,
+        f"{W} words: IH {t_ih:.1f} s, R2 {ours.r2_second_order:.3f} (additive {ours.r2_additive:.3f}), "
+        f"pairs r {ours.pair_correlation:.2f}; t_row {1000 * t_row:.1f} ms",
+    )
     # shapiq at our time and 2x / 4x (and the sweeps)
     b1 = max(1, int(t_ih / t_row))
     full = 2**W
@@ -281,23 +325,39 @@ def run_sentence(explainer, model, tok, sentence: str, exhaustive: bool, cfg: di
         cfg["_checked"] = True
         fresh = Game(explainer, e)
         t0 = time.perf_counter()
-        r = run_shapiq("FSII", min(max(int(cfg["live_check_factor"] * b1), 2 * W + 2), full), fresh, W, t_row,
-                       cfg["seed"])
-        row["live_check"] = {"index": "FSII", "budget": r["budget"], "wall_s": time.perf_counter() - t0,
-                             "charged_s": r["charged_s"]}
+        r = run_shapiq(
+            "FSII", min(max(int(cfg["live_check_factor"] * b1), 2 * W + 2), full), fresh, W, t_row, cfg["seed"]
+        )
+        row["live_check"] = {
+            "index": "FSII",
+            "budget": r["budget"],
+            "wall_s": time.perf_counter() - t0,
+            "charged_s": r["charged_s"],
+        }
     # attributions, in probability (ferret's unit)
     game_prob = Game(explainer, e_ig, output="probability")
     attrs = [attribution_row("ours: Integrated Gradients (adaptive)", e_ig.attributions, t_ig, game_prob)]
     for c in captum_attributions(explainer, e_ig, game_prob, model, tok, t_ig, t_row):
-        attrs.append({**attribution_row(c["method"], c["scores"], c["time_s"], game_prob),
-                      **({"n_samples": c["n_samples"]} if "n_samples" in c else {})})
+        attrs.append(
+            {
+                **attribution_row(c["method"], c["scores"], c["time_s"], game_prob),
+                **({"n_samples": c["n_samples"]} if "n_samples" in c else {}),
+            }
+        )
         if c["method"].startswith("Captum FeatureAblation"):
             fa = c["scores"]
         if c["method"].startswith("leave-one-out"):
             row["feature_ablation_vs_loo_max_diff"] = float(np.abs(fa - c["scores"]).max())
     row["attributions"] = attrs
-    common.log(NAME, "attributions: " + "; ".join(f"{a['method'].split(' (')[0]} comp {a['comprehensiveness']:.3f} "
-                                                   f"suff {a['sufficiency']:.3f} {a['time_s']:.2f} s" for a in attrs))
+    common.log(
+        NAME,
+        "attributions: "
+        + "; ".join(
+            f"{a['method'].split(' (')[0]} comp {a['comprehensiveness']:.3f} "
+            f"suff {a['sufficiency']:.3f} {a['time_s']:.2f} s"
+            for a in attrs
+        ),
+    )
     return row
 
 

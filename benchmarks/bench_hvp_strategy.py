@@ -105,7 +105,7 @@ def measure_length(explainer, tok, sentences, tokens: int, points: int, repeats:
     times = {name: [] for name in jobs}
     for r in range(repeats):
         order = list(jobs)
-        order = order[r % len(order):] + order[: r % len(order)]  # rotate: no job always runs first
+        order = order[r % len(order) :] + order[: r % len(order)]  # rotate: no job always runs first
         for name in order:
             times[name].append(jobs[name]())
     # CPU time of this process (primary: with one thread it is what the work costs, whatever else the shared
@@ -114,18 +114,31 @@ def measure_length(explainer, tok, sentences, tokens: int, points: int, repeats:
     med_wall = {name: _median([w for _, w in v]) for name, v in times.items()}
     grad_ms = 1000 * med["gradient_math"] / points
     grad_wall_ms = 1000 * med_wall["gradient_math"] / points
-    out = {"tokens": case.L, "words": case.W, "points": points, "products_per_point": per_point,
-           "gradient_math_ms": grad_ms, "gradient_ig_ms": 1000 * med["gradient_ig"] / points,
-           "gradient_math_wall_ms": grad_wall_ms, "gradient_ig_wall_ms": 1000 * med_wall["gradient_ig"] / points,
-           "times_s": {name: {"cpu": [c for c, _ in v], "wall": [w for _, w in v]} for name, v in times.items()},
-           "relative_difference_to_loop": agreement, "strategies": {},
-           "torch_threads": torch.get_num_threads(), "load_average": list(__import__("os").getloadavg())}
+    out = {
+        "tokens": case.L,
+        "words": case.W,
+        "points": points,
+        "products_per_point": per_point,
+        "gradient_math_ms": grad_ms,
+        "gradient_ig_ms": 1000 * med["gradient_ig"] / points,
+        "gradient_math_wall_ms": grad_wall_ms,
+        "gradient_ig_wall_ms": 1000 * med_wall["gradient_ig"] / points,
+        "times_s": {name: {"cpu": [c for c, _ in v], "wall": [w for _, w in v]} for name, v in times.items()},
+        "relative_difference_to_loop": agreement,
+        "strategies": {},
+        "torch_threads": torch.get_num_threads(),
+        "load_average": list(__import__("os").getloadavg()),
+    }
     for name in strategies:
         per_hvp = 1000 * med[f"hvp_{name}"] / (points * per_point)
         per_hvp_wall = 1000 * med_wall[f"hvp_{name}"] / (points * per_point)
-        out["strategies"][name] = {"per_hvp_ms": per_hvp, "ratio_to_gradient": per_hvp / grad_ms,
-                                   "ratio_to_ig_gradient": per_hvp / out["gradient_ig_ms"],
-                                   "per_hvp_wall_ms": per_hvp_wall, "wall_ratio_to_gradient": per_hvp_wall / grad_wall_ms}
+        out["strategies"][name] = {
+            "per_hvp_ms": per_hvp,
+            "ratio_to_gradient": per_hvp / grad_ms,
+            "ratio_to_ig_gradient": per_hvp / out["gradient_ig_ms"],
+            "per_hvp_wall_ms": per_hvp_wall,
+            "wall_ratio_to_gradient": per_hvp_wall / grad_wall_ms,
+        }
     auto = reduced().resolved_hvp_strategy()
     out["auto"] = auto
     return out
@@ -169,15 +182,23 @@ def child(payload: dict) -> dict:
     model, tok = common.load_real_model()
     explainer = SequenceClassificationInteractionExplainer(model, tok)
     text = common.long_text(tok, [s for _, s in common.dev_sentences()], payload["tokens"])
-    out = {"what": payload["what"], "tokens": payload["tokens"], "rss_after_load_mb": common.current_rss_mb(),
-           "torch_threads": torch.get_num_threads(),
-           "max_batch_elements": payload.get("max_batch_elements", "auto")}
+    out = {
+        "what": payload["what"],
+        "tokens": payload["tokens"],
+        "rss_after_load_mb": common.current_rss_mb(),
+        "torch_threads": torch.get_num_threads(),
+        "max_batch_elements": payload.get("max_batch_elements", "auto"),
+    }
     t0 = time.perf_counter()
     try:
         if payload["what"] == "attributions":
             e = explainer(text, interactions=False)
-            out.update(words=len(e.words), steps=e.steps, time_s=time.perf_counter() - t0,
-                       relative_completeness_error=e.completeness_error / abs(e.f_input - e.f_baseline))
+            out.update(
+                words=len(e.words),
+                steps=e.steps,
+                time_s=time.perf_counter() - t0,
+                relative_completeness_error=e.completeness_error / abs(e.f_input - e.f_baseline),
+            )
         else:  # the adaptive search, then the products at the first two path points (default strategy)
             case = common.Case(explainer, text)
             red = ReducedFunction(case.f, case.x, case.x_base, groups=case.token_word)
@@ -192,12 +213,17 @@ def child(payload: dict) -> dict:
 
             with case.engine_context(True):
                 try:
-                    integrated_hessians_reduced(red, PathSettings(), progress=Progress(),
-                                                rows=[list(range(payload["rows"]))])
+                    integrated_hessians_reduced(
+                        red, PathSettings(), progress=Progress(), rows=[list(range(payload["rows"]))]
+                    )
                 except _Stop:
                     pass
-            out.update(words=case.W, strategy=red.resolved_hvp_strategy(), hvps_done=red.hvp_count,
-                       time_s=time.perf_counter() - t0)
+            out.update(
+                words=case.W,
+                strategy=red.resolved_hvp_strategy(),
+                hvps_done=red.hvp_count,
+                time_s=time.perf_counter() - t0,
+            )
     except Exception as exc:  # noqa: BLE001 - an allocation failure is a result here
         out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
     out["peak_rss_mb"] = common.peak_rss_mb()
@@ -248,47 +274,82 @@ def part_adaptive(cfg: dict) -> dict:
             warnings.simplefilter("always")
             for name, options in rules.items():
                 kwargs = {"eps": float(torch.finfo(red.dtype).eps), **options}
-                ((rule, info),) = adaptive_rules(red.path_derivatives, 1, "log", rtol=explainer.rtol,
-                                                 atol=explainer.atol, max_nodes=explainer.max_nodes, panel_nodes=6,
-                                                 node_costs=[(red.num_groups + 1) / 2], **kwargs)
+                ((rule, info),) = adaptive_rules(
+                    red.path_derivatives,
+                    1,
+                    "log",
+                    rtol=explainer.rtol,
+                    atol=explainer.atol,
+                    max_nodes=explainer.max_nodes,
+                    panel_nodes=6,
+                    node_costs=[(red.num_groups + 1) / 2],
+                    **kwargs,
+                )
                 delta = info.f_input - info.f_baseline
-                out[name] = {"nodes": len(rule), "scalar_evaluations": info.scalar_evaluations, "delta": delta,
-                             "variation": info.variation, "tolerance": info.tolerance,
-                             "estimated_error": info.estimated_error, "completeness_error": info.completeness_error,
-                             "relative_completeness_error": info.completeness_error / abs(delta),
-                             "converged": bool(info.converged), "stagnated": bool(info.stagnated),
-                             "capped": bool(info.capped)}
+                out[name] = {
+                    "nodes": len(rule),
+                    "scalar_evaluations": info.scalar_evaluations,
+                    "delta": delta,
+                    "variation": info.variation,
+                    "tolerance": info.tolerance,
+                    "estimated_error": info.estimated_error,
+                    "completeness_error": info.completeness_error,
+                    "relative_completeness_error": info.completeness_error / abs(delta),
+                    "converged": bool(info.converged),
+                    "stagnated": bool(info.stagnated),
+                    "capped": bool(info.capped),
+                }
         out["warnings"] = sorted({w.category.__name__ for w in caught})
         return out
 
     def ig_call(sentence: str, target=None) -> dict:
         e = explainer(sentence, interactions=False, **({} if target is None else {"target": target}))
-        return {"nodes": e.steps, "scalar_evaluations": e.meta.get("scalar_evaluations"),
-                "delta": e.f_input - e.f_baseline, "completeness_error": e.completeness_error,
-                "converged": e.meta.get("converged")}
+        return {
+            "nodes": e.steps,
+            "scalar_evaluations": e.meta.get("scalar_evaluations"),
+            "delta": e.f_input - e.f_baseline,
+            "completeness_error": e.completeness_error,
+            "converged": e.meta.get("converged"),
+        }
 
     ih, ig = [], []
     for i, s in enumerate(sentences):
         ih.append(ih_rules(s))
         ig.append(ig_call(s))
-        common.log(NAME, f"adaptive {i}: IH {ih[-1]['before']['nodes']} -> {ih[-1]['after']['nodes']} nodes, "
-                         f"IG {ig[-1]['nodes']}")
-    near = {"sentence": NEAR_ZERO_SENTENCE, "target": "POSITIVE",
-            "ih": ih_rules(NEAR_ZERO_SENTENCE, model.config.label2id["POSITIVE"]),
-            "ig": ig_call(NEAR_ZERO_SENTENCE, "POSITIVE")}
+        common.log(
+            NAME,
+            f"adaptive {i}: IH {ih[-1]['before']['nodes']} -> {ih[-1]['after']['nodes']} nodes, IG {ig[-1]['nodes']}",
+        )
+    near = {
+        "sentence": NEAR_ZERO_SENTENCE,
+        "target": "POSITIVE",
+        "ih": ih_rules(NEAR_ZERO_SENTENCE, model.config.label2id["POSITIVE"]),
+        "ig": ig_call(NEAR_ZERO_SENTENCE, "POSITIVE"),
+    }
     summary = {}
     for name in rules:
         nodes = [r[name]["nodes"] for r in ih]
-        summary[name] = {"nodes": common.summary(nodes), "near_zero_nodes": near["ih"][name]["nodes"],
-                         "max_over_median": max(nodes + [near["ih"][name]["nodes"]]) / float(np.median(nodes)),
-                         "scalar_evaluations": common.summary([r[name]["scalar_evaluations"] for r in ih]),
-                         "not_converged": sum(not r[name]["converged"] for r in ih),
-                         "max_relative_completeness_error_where_delta_not_tiny": max(
-                             [r[name]["relative_completeness_error"] for r in ih
-                              if abs(r[name]["delta"]) >= r[name]["variation"] / 10] or [0.0])}
+        summary[name] = {
+            "nodes": common.summary(nodes),
+            "near_zero_nodes": near["ih"][name]["nodes"],
+            "max_over_median": max(nodes + [near["ih"][name]["nodes"]]) / float(np.median(nodes)),
+            "scalar_evaluations": common.summary([r[name]["scalar_evaluations"] for r in ih]),
+            "not_converged": sum(not r[name]["converged"] for r in ih),
+            "max_relative_completeness_error_where_delta_not_tiny": max(
+                [
+                    r[name]["relative_completeness_error"]
+                    for r in ih
+                    if abs(r[name]["delta"]) >= r[name]["variation"] / 10
+                ]
+                or [0.0]
+            ),
+        }
     ig_nodes = [r["nodes"] for r in ig]
-    summary["ig"] = {"nodes": common.summary(ig_nodes), "near_zero_nodes": near["ig"]["nodes"],
-                     "max_over_median": max(ig_nodes + [near["ig"]["nodes"]]) / float(np.median(ig_nodes))}
+    summary["ig"] = {
+        "nodes": common.summary(ig_nodes),
+        "near_zero_nodes": near["ig"]["nodes"],
+        "max_over_median": max(ig_nodes + [near["ig"]["nodes"]]) / float(np.median(ig_nodes)),
+    }
     return {"sentences": len(sentences), "ih": ih, "ig": ig, "near_zero": near, "summary": summary}
 
 
@@ -328,8 +389,11 @@ def main(argv=None):
             rec[key] = previous[key]
     for part in args.parts or ["hvp", "memory", "adaptive"]:
         t0 = time.perf_counter()
-        rec[part] = {**globals()[f"part_{part}"](cfg), "wall_s": time.perf_counter() - t0,
-                     "machine": common.machine_info()}
+        rec[part] = {
+            **globals()[f"part_{part}"](cfg),
+            "wall_s": time.perf_counter() - t0,
+            "machine": common.machine_info(),
+        }
         rec.save()
 
 

@@ -32,17 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
 import common  # noqa: E402
+import numpy as np  # noqa: E402
 import path_explain_runner as per  # noqa: E402
+import torch  # noqa: E402
 
 NAME = "interactions_vs_path_explain"
 
 
-def ours_runs(case: common.Case, gauss_steps, repeats: int, engine: bool,
-              rtols=()) -> list[dict]:
+def ours_runs(case: common.Case, gauss_steps, repeats: int, engine: bool, rtols=()) -> list[dict]:
     """Our explainer (end to end) and engine at the default tolerance, looser tolerances and fixed Gauss rules.
     The first run is the default."""
     from transformers_ih import integrated_hessians
@@ -63,19 +61,44 @@ def ours_runs(case: common.Case, gauss_steps, repeats: int, engine: bool,
         te = re_ = None
         if engine:
             with case.engine_context():  # what the explainer runs its engine in on this model
-                te, re_ = common.timed(integrated_hessians, case.f, case.x, case.x_base, groups=case.token_word,
-                                       repeats=repeats, rtol=1e-3 if rtol is None else rtol, **kw)
-        runs.append({"setting": label, "time_s": t, "engine_time_s": te, "completeness_error": r.completeness_error,
-                     "engine_completeness_error": re_.completeness_error if re_ else None, "steps": r.steps,
-                     "scalar_evaluations": r.meta.get("scalar_evaluations"), "f_delta": r.f_input - r.f_baseline,
-                     "interactions": r.interactions})
-        common.log(NAME, f"  ours {label}: {t:.3f} s (engine {te}), error {r.completeness_error:.2e}, "
-                         f"{r.steps} points")
+                te, re_ = common.timed(
+                    integrated_hessians,
+                    case.f,
+                    case.x,
+                    case.x_base,
+                    groups=case.token_word,
+                    repeats=repeats,
+                    rtol=1e-3 if rtol is None else rtol,
+                    **kw,
+                )
+        runs.append(
+            {
+                "setting": label,
+                "time_s": t,
+                "engine_time_s": te,
+                "completeness_error": r.completeness_error,
+                "engine_completeness_error": re_.completeness_error if re_ else None,
+                "steps": r.steps,
+                "scalar_evaluations": r.meta.get("scalar_evaluations"),
+                "f_delta": r.f_input - r.f_baseline,
+                "interactions": r.interactions,
+            }
+        )
+        common.log(NAME, f"  ours {label}: {t:.3f} s (engine {te}), error {r.completeness_error:.2e}, {r.steps} points")
     return runs
 
 
-def theirs_runs(pe, case: common.Case, samples, *, flat_limit_s, word_limit_s,
-                probe_features: int, memory_limit_gb: float, probe_repeats: int = 2) -> list[dict]:
+def theirs_runs(
+    pe,
+    case: common.Case,
+    samples,
+    *,
+    flat_limit_s,
+    word_limit_s,
+    probe_features: int,
+    memory_limit_gb: float,
+    probe_repeats: int = 2,
+) -> list[dict]:
     runs = []
     xf, bf = case.flat_input()
     xw, bw = case.word_input()
@@ -88,23 +111,47 @@ def theirs_runs(pe, case: common.Case, samples, *, flat_limit_s, word_limit_s,
         formula, delta = case.completeness_errors(rules, "log")
         last_word = None  # (k, seconds) of the last word-coordinate run that finished
         for s in samples:
-            flat = per.measure(pe, case.flat_model, xf, bf, s, limit_s=flat_limit_s, memory_limit_gb=memory_limit_gb,
-                               probe_features=probe_features, probe_repeats=probe_repeats)
+            flat = per.measure(
+                pe,
+                case.flat_model,
+                xf,
+                bf,
+                s,
+                limit_s=flat_limit_s,
+                memory_limit_gb=memory_limit_gb,
+                probe_features=probe_features,
+                probe_repeats=probe_repeats,
+            )
             k = per.inner_k(s)
             scaled = None if last_word is None else last_word[1] * (k / last_word[0]) ** 2
             if scaled is not None and scaled > word_limit_s:
                 word = {"time_s": scaled, "status": f"extrapolated (k^2 scaling from k={last_word[0]})"}
             else:
-                word = per.measure(pe, case.word_model, xw, bw, s, limit_s=word_limit_s,
-                                   memory_limit_gb=memory_limit_gb, probe_features=probe_features,
-                                   probe_repeats=probe_repeats)
+                word = per.measure(
+                    pe,
+                    case.word_model,
+                    xw,
+                    bw,
+                    s,
+                    limit_s=word_limit_s,
+                    memory_limit_gb=memory_limit_gb,
+                    probe_features=probe_features,
+                    probe_repeats=probe_repeats,
+                )
                 if word["status"] == "measured":
                     last_word = (k, word["time_s"])
-            row = {"num_samples": s, "k": per.inner_k(s), "features": case.L * case.e,
-                   "time_s": flat["time_s"], "time_status": flat["status"],
-                   "probe": {k: v for k, v in flat.items() if k != "interactions"},
-                   "word_coordinates_time_s": word["time_s"], "word_coordinates_status": word["status"],
-                   "completeness_error_formula": formula[s], "f_delta": delta}
+            row = {
+                "num_samples": s,
+                "k": per.inner_k(s),
+                "features": case.L * case.e,
+                "time_s": flat["time_s"],
+                "time_status": flat["status"],
+                "probe": {k: v for k, v in flat.items() if k != "interactions"},
+                "word_coordinates_time_s": word["time_s"],
+                "word_coordinates_status": word["status"],
+                "completeness_error_formula": formula[s],
+                "f_delta": delta,
+            }
             if word["status"] == "measured":
                 row["completeness_error"] = abs(float(word["interactions"].sum()) - delta)
                 row["error_source"] = "their code on word coordinates"
@@ -120,9 +167,12 @@ def theirs_runs(pe, case: common.Case, samples, *, flat_limit_s, word_limit_s,
                     word_sums = M @ inter @ M.T
                     row["flat_vs_word_max_abs_diff"] = float((word_sums - word["interactions"]).abs().max())
             runs.append(row)
-            common.log(NAME, f"  path_explain num_samples={s}: flat {flat['time_s']:.2f} s ({flat['status']}), "
-                             f"word coords {word['time_s']:.2f} s ({word['status']}), error "
-                             f"{row['completeness_error']:.2e} (formula {formula[s]:.2e})")
+            common.log(
+                NAME,
+                f"  path_explain num_samples={s}: flat {flat['time_s']:.2f} s ({flat['status']}), "
+                f"word coords {word['time_s']:.2f} s ({word['status']}), error "
+                f"{row['completeness_error']:.2e} (formula {formula[s]:.2e})",
+            )
     return runs
 
 
@@ -137,23 +187,44 @@ def matched(ours: list[dict], theirs: list[dict]) -> list[dict]:
         best = min(ok, key=lambda o: o["time_s"])
         engine_ok = [o for o in ok if o["engine_time_s"] is not None]
         best_engine = min(engine_ok, key=lambda o: o["engine_time_s"]) if engine_ok else None
-        out.append({"num_samples": t["num_samples"], "their_time_s": t["time_s"], "their_time_status": t["time_status"],
-                    "their_error": t["completeness_error"], "ours": best["setting"], "our_time_s": best["time_s"],
-                    "our_error": best["completeness_error"], "time_ratio": t["time_s"] / best["time_s"],
-                    "engine_time_ratio": t["time_s"] / best_engine["engine_time_s"] if best_engine else None})
+        out.append(
+            {
+                "num_samples": t["num_samples"],
+                "their_time_s": t["time_s"],
+                "their_time_status": t["time_status"],
+                "their_error": t["completeness_error"],
+                "ours": best["setting"],
+                "our_time_s": best["time_s"],
+                "our_error": best["completeness_error"],
+                "time_ratio": t["time_s"] / best["time_s"],
+                "engine_time_ratio": t["time_s"] / best_engine["engine_time_s"] if best_engine else None,
+            }
+        )
     return out
 
 
 def run_case(pe, label: str, case: common.Case, cfg: dict, extra: dict) -> dict:
-    common.log(NAME, f"{label}: {case.W} words, {case.L} tokens, e={case.e}, {case.L * case.e} features, "
-                     f"{torch.get_num_threads()} torch threads: {case.sentence!r}")
-    started = {"torch_threads": torch.get_num_threads(), "load_average": list(__import__("os").getloadavg()),
-               "time": time.strftime("%Y-%m-%d %H:%M:%S")}
-    ours = ours_runs(case, cfg["gauss_steps"], cfg["repeats"], cfg.get("engine", True),
-                     cfg.get("rtols", ()))
-    theirs = theirs_runs(pe, case, cfg["samples"], flat_limit_s=cfg["flat_limit_s"],
-                         word_limit_s=cfg["word_limit_s"], probe_features=cfg["probe_features"],
-                         memory_limit_gb=cfg["memory_limit_gb"], probe_repeats=cfg["probe_repeats"])
+    common.log(
+        NAME,
+        f"{label}: {case.W} words, {case.L} tokens, e={case.e}, {case.L * case.e} features, "
+        f"{torch.get_num_threads()} torch threads: {case.sentence!r}",
+    )
+    started = {
+        "torch_threads": torch.get_num_threads(),
+        "load_average": list(__import__("os").getloadavg()),
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    ours = ours_runs(case, cfg["gauss_steps"], cfg["repeats"], cfg.get("engine", True), cfg.get("rtols", ()))
+    theirs = theirs_runs(
+        pe,
+        case,
+        cfg["samples"],
+        flat_limit_s=cfg["flat_limit_s"],
+        word_limit_s=cfg["word_limit_s"],
+        probe_features=cfg["probe_features"],
+        memory_limit_gb=cfg["memory_limit_gb"],
+        probe_repeats=cfg["probe_repeats"],
+    )
     # our default vs their word-coordinate matrices (how far apart the estimates are, not only their sums)
     default = ours[0]
     for t in theirs:
@@ -162,9 +233,20 @@ def run_case(pe, label: str, case: common.Case, cfg: dict, extra: dict) -> dict:
             t["max_abs_diff_to_our_default_matrix"] = float(diff.max())
     for o in ours:
         o.pop("interactions", None)
-    return {"label": label, **extra, "started": started, "sentence": case.sentence, "words": case.W, "tokens": case.L,
-            "embedding_size": case.e, "features": case.L * case.e, "target": case.target, "ours": ours,
-            "theirs": theirs, "matched": matched(ours, theirs)}
+    return {
+        "label": label,
+        **extra,
+        "started": started,
+        "sentence": case.sentence,
+        "words": case.W,
+        "tokens": case.L,
+        "embedding_size": case.e,
+        "features": case.L * case.e,
+        "target": case.target,
+        "ours": ours,
+        "theirs": theirs,
+        "matched": matched(ours, theirs),
+    }
 
 
 def main(argv=None):
@@ -225,8 +307,15 @@ def main(argv=None):
         model, tok = models[e]
         ex = SequenceClassificationInteractionExplainer(model, tok)
         case = common.Case(ex, common.sentence_with_words(tok, sentences, w))
-        cases.append(run_case(pe, f"tiny BERT e={e}, {case.W} words", case, cfg,
-                              {"model": f"tiny random BERT (2 layers, hidden {e}, GELU)", "kind": "tiny"}))
+        cases.append(
+            run_case(
+                pe,
+                f"tiny BERT e={e}, {case.W} words",
+                case,
+                cfg,
+                {"model": f"tiny random BERT (2 layers, hidden {e}, GELU)", "kind": "tiny"},
+            )
+        )
         rec["cases"] = cases
         rec.save()
 
@@ -240,25 +329,52 @@ def main(argv=None):
     # the real model: a short sentence through the whole sweep; the 23-word sentence as far as their code allows
     model, tok = common.load_real_model()
     ex = SequenceClassificationInteractionExplainer(model, tok)
-    short_cfg = dict(cfg, gauss_steps=cfg["real_short_gauss_steps"], repeats=1, engine=False, rtols=(),
-                     word_limit_s=cfg["real_short_word_limit_s"])
+    short_cfg = dict(
+        cfg,
+        gauss_steps=cfg["real_short_gauss_steps"],
+        repeats=1,
+        engine=False,
+        rtols=(),
+        word_limit_s=cfg["real_short_word_limit_s"],
+    )
     case = common.Case(ex, common.sentence_with_words(tok, sentences, cfg["real_short_words"]))
-    cases.append(run_case(pe, f"distilbert-mini-sst2, {case.W} words", case, short_cfg,
-                          {"model": "distilbert-mini-sst2", "kind": "real"}))
+    cases.append(
+        run_case(
+            pe,
+            f"distilbert-mini-sst2, {case.W} words",
+            case,
+            short_cfg,
+            {"model": "distilbert-mini-sst2", "kind": "real"},
+        )
+    )
     rec["cases"] = cases
     rec.save()
     if cfg["real_long_words"]:
         case = common.Case(ex, common.sentence_with_words(tok, sentences, cfg["real_long_words"]))
-        long_cfg = dict(cfg, gauss_steps=cfg["real_long_gauss_steps"], repeats=1, engine=False, rtols=(),
-                        samples=cfg["real_long_samples"], word_limit_s=cfg["real_long_word_limit_s"])
-        row = run_case(pe, f"distilbert-mini-sst2, {case.W} words", case, long_cfg,
-                       {"model": "distilbert-mini-sst2", "kind": "real", "target_sentence": True})
+        long_cfg = dict(
+            cfg,
+            gauss_steps=cfg["real_long_gauss_steps"],
+            repeats=1,
+            engine=False,
+            rtols=(),
+            samples=cfg["real_long_samples"],
+            word_limit_s=cfg["real_long_word_limit_s"],
+        )
+        row = run_case(
+            pe,
+            f"distilbert-mini-sst2, {case.W} words",
+            case,
+            long_cfg,
+            {"model": "distilbert-mini-sst2", "kind": "real", "target_sentence": True},
+        )
         row["search_breakdown"] = search_breakdown(case)
         cases.append(row)
     rec["cases"] = cases
-    rec.note("path_explain's time: 'measured' = their call ran to the end; 'extrapolated' = k*(A + n*B) from a probe "
-             "of their own code (A: inner IG per outer point, B: one per-feature backward pass); the probe's "
-             "prediction / measured ratio is recorded where both exist.")
+    rec.note(
+        "path_explain's time: 'measured' = their call ran to the end; 'extrapolated' = k*(A + n*B) from a probe "
+        "of their own code (A: inner IG per outer point, B: one per-feature backward pass); the probe's "
+        "prediction / measured ratio is recorded where both exist."
+    )
     rec.save()
 
 
@@ -286,8 +402,12 @@ def search_breakdown(case: common.Case) -> dict:
         t0 = time.perf_counter()
         rule, info = adaptive_rule(red.path_derivatives, "log")
         t = time.perf_counter() - t0
-    return {"search_s": t, "nodes": len(rule), "scalar_evaluations": info.scalar_evaluations,
-            "hessian_vector_products": len(rule) * case.W}
+    return {
+        "search_s": t,
+        "nodes": len(rule),
+        "scalar_evaluations": info.scalar_evaluations,
+        "hessian_vector_products": len(rule) * case.W,
+    }
 
 
 if __name__ == "__main__":

@@ -73,8 +73,15 @@ def sketch_screens(gamma, truth, k: int, probes=(4, 8, 16), draws: int = 200, se
             Y = gamma @ Z
             score = (Y**2).mean(axis=1) - ((Y * Z).mean(axis=1)) ** 2
             counts.append(held(truth, np.argsort(-score, kind="stable")[:k]))
-        out.append({"probes": p, "extra_products_per_point": p, "mean": float(np.mean(counts)),
-                    "min": int(np.min(counts)), "max": int(np.max(counts))})
+        out.append(
+            {
+                "probes": p,
+                "extra_products_per_point": p,
+                "mean": float(np.mean(counts)),
+                "min": int(np.min(counts)),
+                "max": int(np.max(counts)),
+            }
+        )
     return out
 
 
@@ -106,16 +113,29 @@ def dev_set_screens(min_words: int, folder: Path) -> dict:
         k = max(2, round(len(gamma) / 7.5))
         truth = top_pairs(gamma, 2 * k)
         norms = np.linalg.norm(gamma - np.diag(np.diag(gamma)), axis=1)
-        rows = {"attribution": np.argsort(-np.abs(phi), kind="stable")[:k], "residual": residual_screen(gamma, phi, k),
-                "oracle": np.argsort(-norms, kind="stable")[:k]}
+        rows = {
+            "attribution": np.argsort(-np.abs(phi), kind="stable")[:k],
+            "residual": residual_screen(gamma, phi, k),
+            "oracle": np.argsort(-norms, kind="stable")[:k],
+        }
         for name, chosen in rows.items():
             shares[name].append(held(truth, chosen) / len(truth))
         shares["sketch_8"].append(sketch_screens(gamma, truth, k, probes=(8,), draws=50)[0]["mean"] / len(truth))
-    return {"what": "screens", "sentences": len(found), "min_words": min_words,
-            "mean_words": float(np.mean([len(e.words) for e in found])) if found else None,
-            "screens": {name: {"mean": float(np.mean(v)), "min": float(np.min(v)),
-                               "at_least_90_percent": int(np.sum(np.asarray(v) >= 0.9 - 1e-12))}
-                        for name, v in shares.items() if v}}
+    return {
+        "what": "screens",
+        "sentences": len(found),
+        "min_words": min_words,
+        "mean_words": float(np.mean([len(e.words) for e in found])) if found else None,
+        "screens": {
+            name: {
+                "mean": float(np.mean(v)),
+                "min": float(np.min(v)),
+                "at_least_90_percent": int(np.sum(np.asarray(v) >= 0.9 - 1e-12)),
+            }
+            for name, v in shares.items()
+            if v
+        },
+    }
 
 
 def child(payload: dict) -> dict:
@@ -142,21 +162,37 @@ def child(payload: dict) -> dict:
             truth = top_pairs(full.interactions, k)
             got = set(map(tuple, np.argwhere(part.computed)))
             in_rows = [p for p in truth if p in got]
-            exact = [p for p in in_rows if abs(part.interactions[p] - full.interactions[p]) <= 1e-3 * abs(full.interactions[p]) + 1e-6]
+            exact = [
+                p
+                for p in in_rows
+                if abs(part.interactions[p] - full.interactions[p]) <= 1e-3 * abs(full.interactions[p]) + 1e-6
+            ]
             norms = np.linalg.norm(full.interactions - np.diag(np.diag(full.interactions)), axis=1)
             oracle = np.argsort(-norms)[: payload["rows"]].tolist()
             by_attribution = np.argsort(-np.abs(full.attributions), kind="stable")
             out["screens"] = {
-                "attribution": [{"rows": r, "held": held(truth, by_attribution[:r])}
-                                for r in range(payload["rows"], 2 * payload["rows"] + 1, 2)],
+                "attribution": [
+                    {"rows": r, "held": held(truth, by_attribution[:r])}
+                    for r in range(payload["rows"], 2 * payload["rows"] + 1, 2)
+                ],
                 "sketch": sketch_screens(full.interactions, truth, payload["rows"]),
             }
-            out.update(words=len(full.words), tokens=len(full.tokens), full_s=t_full, rows_s=t_rows,
-                       full_steps=full.steps, rows_steps=part.steps, rows=part.meta["rows"],
-                       full_hvps=full.steps * len(full.words), rows_hvps=part.steps * (len(part.meta["rows"]) + 1),
-                       top=k, top_pairs_in_rows=len(in_rows), top_pairs_exact=len(exact),
-                       top_pairs_in_oracle_rows=held(truth, oracle),
-                       relative_completeness_error=part.completeness_error / abs(part.f_input - part.f_baseline))
+            out.update(
+                words=len(full.words),
+                tokens=len(full.tokens),
+                full_s=t_full,
+                rows_s=t_rows,
+                full_steps=full.steps,
+                rows_steps=part.steps,
+                rows=part.meta["rows"],
+                full_hvps=full.steps * len(full.words),
+                rows_hvps=part.steps * (len(part.meta["rows"]) + 1),
+                top=k,
+                top_pairs_in_rows=len(in_rows),
+                top_pairs_exact=len(exact),
+                top_pairs_in_oracle_rows=held(truth, oracle),
+                relative_completeness_error=part.completeness_error / abs(part.f_input - part.f_baseline),
+            )
         else:
             text = common.long_text(tok, [s for _, s in common.dev_sentences()], payload["tokens"])
             t0 = time.perf_counter()
@@ -164,9 +200,15 @@ def child(payload: dict) -> dict:
                 e = explainer(text, features="sentence")
             else:
                 e = explainer(text, rows=payload["rows"])
-            out.update(time_s=time.perf_counter() - t0, tokens=len(e.tokens), features=len(e.words),
-                       level=e.level, steps=e.steps, rows=e.meta.get("rows"),
-                       relative_completeness_error=e.completeness_error / abs(e.f_input - e.f_baseline))
+            out.update(
+                time_s=time.perf_counter() - t0,
+                tokens=len(e.tokens),
+                features=len(e.words),
+                level=e.level,
+                steps=e.steps,
+                rows=e.meta.get("rows"),
+                relative_completeness_error=e.completeness_error / abs(e.f_input - e.f_baseline),
+            )
     except Exception as exc:  # noqa: BLE001 - an allocation failure is a result here
         out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
     out["peak_rss_mb"] = common.peak_rss_mb()
@@ -179,17 +221,28 @@ def main(argv=None):
         return
     args = common.parse_args(__doc__.splitlines()[0], argv, parts=PARTS)
     quick = args.quick
-    cfg = dict(review_words=20 if quick else 57, review_rows=4 if quick else 10, top=8 if quick else 20,
-               tokens=128 if quick else 512, document_rows=4 if quick else 16, address_space_cap_gb=12.0,
-               screen_min_words=22)
+    cfg = dict(
+        review_words=20 if quick else 57,
+        review_rows=4 if quick else 10,
+        top=8 if quick else 20,
+        tokens=128 if quick else 512,
+        document_rows=4 if quick else 16,
+        address_space_cap_gb=12.0,
+        screen_min_words=22,
+    )
     rec = common.Recorder(NAME, args, **cfg)
     go = common.ChildRuns(rec, THIS, address_space_gb=cfg["address_space_cap_gb"])
     go.keep_earlier(args.only)
-    for payload in ({"what": "review", "words": cfg["review_words"], "rows": cfg["review_rows"], "top": cfg["top"]},
-                    {"what": "sentences", "tokens": cfg["tokens"]},
-                    {"what": "rows", "tokens": cfg["tokens"], "rows": cfg["document_rows"]},
-                    {"what": "screens", "min_words": cfg["screen_min_words"],
-                     "folder": str(common.RESULTS / "corpus" / "dev-set-shards")}):
+    for payload in (
+        {"what": "review", "words": cfg["review_words"], "rows": cfg["review_rows"], "top": cfg["top"]},
+        {"what": "sentences", "tokens": cfg["tokens"]},
+        {"what": "rows", "tokens": cfg["tokens"], "rows": cfg["document_rows"]},
+        {
+            "what": "screens",
+            "min_words": cfg["screen_min_words"],
+            "folder": str(common.RESULTS / "corpus" / "dev-set-shards"),
+        },
+    ):
         if payload["what"] in args.only:
             go(payload)
 

@@ -63,15 +63,24 @@ def child(payload: dict) -> dict:
     explainer = SequenceClassificationInteractionExplainer(model, tok, internal_batch_size=ibs)
     text = common.long_text(tok, [s for _, s in common.dev_sentences()], payload["tokens"])
     rss0 = common.current_rss_mb()
-    out = {"what": payload["what"], "internal_batch_size": ibs, "torch_threads": torch.get_num_threads(),
-           "rss_after_load_mb": rss0}
+    out = {
+        "what": payload["what"],
+        "internal_batch_size": ibs,
+        "torch_threads": torch.get_num_threads(),
+        "rss_after_load_mb": rss0,
+    }
     try:
         if payload["what"] == "attributions":
             t0 = time.perf_counter()
             e = explainer(text, interactions=False)
-            out.update(time_s=time.perf_counter() - t0, tokens=len(e.tokens), words=len(e.words), steps=e.steps,
-                       scalar_evaluations=e.meta.get("scalar_evaluations"),
-                       relative_completeness_error=e.completeness_error / abs(e.f_input - e.f_baseline))
+            out.update(
+                time_s=time.perf_counter() - t0,
+                tokens=len(e.tokens),
+                words=len(e.words),
+                steps=e.steps,
+                scalar_evaluations=e.meta.get("scalar_evaluations"),
+                relative_completeness_error=e.completeness_error / abs(e.f_input - e.f_baseline),
+            )
         else:
             case = common.Case(explainer, text)
             probe = ProbeProgress(payload["probe_updates"], payload["probe_seconds"])
@@ -79,18 +88,32 @@ def child(payload: dict) -> dict:
             with case.engine_context():
                 t0 = time.perf_counter()
                 try:
-                    integrated_hessians(case.f, case.x, case.x_base, groups=case.token_word, internal_batch_size=ibs,
-                                        progress=probe, **kw)
+                    integrated_hessians(
+                        case.f,
+                        case.x,
+                        case.x_base,
+                        groups=case.token_word,
+                        internal_batch_size=ibs,
+                        progress=probe,
+                        **kw,
+                    )
                     finished = True
                 except _Stop:
                     finished = False
             ev = probe.events
             rate = (ev[-1][1] - ev[0][1]) / (ev[-1][0] - ev[0][0]) if len(ev) >= 2 else None
             first_batch = ev[0][1] if ev else None
-            out.update(tokens=case.L, words=case.W, finished=finished, hvps_done=probe.done,
-                       adaptive=payload["adaptive"], hvp_per_s=rate,
-                       seconds_to_first_update=(ev[0][0] - t0) if ev else None, first_update_hvps=first_batch,
-                       probe_seconds=(ev[-1][0] - t0) if ev else None)
+            out.update(
+                tokens=case.L,
+                words=case.W,
+                finished=finished,
+                hvps_done=probe.done,
+                adaptive=payload["adaptive"],
+                hvp_per_s=rate,
+                seconds_to_first_update=(ev[0][0] - t0) if ev else None,
+                first_update_hvps=first_batch,
+                probe_seconds=(ev[-1][0] - t0) if ev else None,
+            )
             if payload["adaptive"] and probe.total:
                 K = probe.total // case.W
                 # the search ends before the first chunk's forward/backward and first direction batch
@@ -122,11 +145,25 @@ def main(argv=None):
     runs = go.runs
     for ibs in cfg["attributions_batch_sizes"]:
         go({"what": "attributions", "internal_batch_size": ibs})
-    adaptive = go({"what": "interactions", "internal_batch_size": cfg["interactions_adaptive_batch_size"],
-                   "adaptive": True, "probe_updates": cfg["probe_updates"], "probe_seconds": cfg["probe_seconds"]})
+    adaptive = go(
+        {
+            "what": "interactions",
+            "internal_batch_size": cfg["interactions_adaptive_batch_size"],
+            "adaptive": True,
+            "probe_updates": cfg["probe_updates"],
+            "probe_seconds": cfg["probe_seconds"],
+        }
+    )
     for ibs in cfg["interactions_batch_sizes"]:
-        go({"what": "interactions", "internal_batch_size": ibs, "adaptive": False,
-            "probe_updates": cfg["probe_updates"], "probe_seconds": cfg["probe_seconds"]})
+        go(
+            {
+                "what": "interactions",
+                "internal_batch_size": ibs,
+                "adaptive": False,
+                "probe_updates": cfg["probe_updates"],
+                "probe_seconds": cfg["probe_seconds"],
+            }
+        )
     # extrapolated full interaction time per batch size: search (measured once) + K * W / rate
     K, W = adaptive.get("path_points"), adaptive.get("words")
     search = adaptive.get("search_s_estimate")

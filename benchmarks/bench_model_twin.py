@@ -54,24 +54,60 @@ def main(argv=None) -> int:
     shared = all(a.data_ptr() == b.data_ptr() for a, b in zip(model.parameters(), twin.parameters()))
     del twin
     times = _times(model, repeats)
-    cases = [{"model": "distilbert-mini-sst2 (real weights)", "parameters": sum(p.numel() for p in model.parameters()),
-              "modules": sum(1 for _ in model.modules()), "median_s": statistics.median(times), "max_s": max(times),
-              "rss_added_mb": added, "parameters_share_storage": shared}]
-    configs = [("Llama-2-7B tree (meta device)", LlamaForCausalLM,
-                LlamaConfig(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
-                            num_key_value_heads=32, vocab_size=32000))]
+    cases = [
+        {
+            "model": "distilbert-mini-sst2 (real weights)",
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "modules": sum(1 for _ in model.modules()),
+            "median_s": statistics.median(times),
+            "max_s": max(times),
+            "rss_added_mb": added,
+            "parameters_share_storage": shared,
+        }
+    ]
+    configs = [
+        (
+            "Llama-2-7B tree (meta device)",
+            LlamaForCausalLM,
+            LlamaConfig(
+                hidden_size=4096,
+                intermediate_size=11008,
+                num_hidden_layers=32,
+                num_attention_heads=32,
+                num_key_value_heads=32,
+                vocab_size=32000,
+            ),
+        )
+    ]
     if not args.quick:
-        configs.append(("Mixtral-8x7B tree (meta device)", MixtralForCausalLM,
-                        MixtralConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-                                      num_attention_heads=32, num_key_value_heads=8, num_local_experts=8,
-                                      vocab_size=32000)))
+        configs.append(
+            (
+                "Mixtral-8x7B tree (meta device)",
+                MixtralForCausalLM,
+                MixtralConfig(
+                    hidden_size=4096,
+                    intermediate_size=14336,
+                    num_hidden_layers=32,
+                    num_attention_heads=32,
+                    num_key_value_heads=8,
+                    num_local_experts=8,
+                    vocab_size=32000,
+                ),
+            )
+        )
     for name, cls, config in configs:
         with torch.device("meta"):
             big = cls(config)
         times = _times(big, repeats)
-        cases.append({"model": name, "parameters": sum(p.numel() for p in big.parameters()),
-                      "modules": sum(1 for _ in big.modules()), "median_s": statistics.median(times),
-                      "max_s": max(times)})
+        cases.append(
+            {
+                "model": name,
+                "parameters": sum(p.numel() for p in big.parameters()),
+                "modules": sum(1 for _ in big.modules()),
+                "median_s": statistics.median(times),
+                "max_s": max(times),
+            }
+        )
         common.log(NAME, f"{name}: median {statistics.median(times):.4f} s")
         del big
     rec["cases"] = cases

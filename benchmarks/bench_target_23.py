@@ -25,9 +25,16 @@ def timed_explanation(explainer, sentence: str, repeats: int) -> dict:
         t0 = time.perf_counter()
         e = explainer(sentence)
         times.append(time.perf_counter() - t0)
-    return {"time_s": statistics.median(times), "times_s": times, "path_points": e.steps,
-            "scalar_evaluations": e.meta["scalar_evaluations"], "words": len(e.words), "tokens": len(e.tokens),
-            "completeness_error": e.completeness_error, "relative_error": e.completeness_error / abs(e.delta)}
+    return {
+        "time_s": statistics.median(times),
+        "times_s": times,
+        "path_points": e.steps,
+        "scalar_evaluations": e.meta["scalar_evaluations"],
+        "words": len(e.words),
+        "tokens": len(e.tokens),
+        "completeness_error": e.completeness_error,
+        "relative_error": e.completeness_error / abs(e.delta),
+    }
 
 
 def main(argv=None):

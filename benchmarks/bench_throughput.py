@@ -55,8 +55,11 @@ def child(payload: dict) -> dict:
     from transformers_ih import SequenceClassificationInteractionExplainer
 
     model, tok = common.load_real_model()
-    explainer = SequenceClassificationInteractionExplainer(model, tok, progress=False) \
-        if "progress" in _init_params() else SequenceClassificationInteractionExplainer(model, tok)
+    explainer = (
+        SequenceClassificationInteractionExplainer(model, tok, progress=False)
+        if "progress" in _init_params()
+        else SequenceClassificationInteractionExplainer(model, tok)
+    )
     texts = select([s for _, s in common.dev_sentences()], tok, payload["sentences"])
     half = (len(texts) + 1) // 2
     texts = texts[:half] if payload["half"] == 0 else texts[half:]
@@ -71,11 +74,20 @@ def child(payload: dict) -> dict:
     errors = [e.completeness_error / max(abs(e.f_input - e.f_baseline), 1e-12) for e in out]
     words = [len(e.words) for e in out]
     steps = [e.steps for e in out]
-    return {"mode": payload["mode"], "interactions": payload["interactions"], "sentences": len(texts),
-            "time_s": t, "sentences_per_s": len(texts) / t, "rss_after_load_mb": rss0,
-            "peak_rss_mb": common.peak_rss_mb(), "mean_words": sum(words) / len(words),
-            "total_words": sum(words), "mean_steps": sum(steps) / len(steps),
-            "max_relative_completeness_error": max(errors), "torch_threads": torch.get_num_threads()}
+    return {
+        "mode": payload["mode"],
+        "interactions": payload["interactions"],
+        "sentences": len(texts),
+        "time_s": t,
+        "sentences_per_s": len(texts) / t,
+        "rss_after_load_mb": rss0,
+        "peak_rss_mb": common.peak_rss_mb(),
+        "mean_words": sum(words) / len(words),
+        "total_words": sum(words),
+        "mean_steps": sum(steps) / len(steps),
+        "max_relative_completeness_error": max(errors),
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 def _init_params():
@@ -134,11 +146,17 @@ def headroom(payload: dict) -> dict:
     rows = sum(b * n for b, n in calls.items())
     at_calls = sum(per_row[b] * b * n for b, n in calls.items())
     best = min(per_row.values())
-    return {"texts": len(texts), "median_tokens": lengths[len(lengths) // 2], "calls": dict(sorted(calls.items())),
-            "rows": rows, "per_row_ms": {b: 1e3 * v for b, v in per_row.items()},
-            "mean_rows_per_call": rows / sum(calls.values()),
-            "max_batching_speedup": at_calls / (best * rows),
-            "interactions": payload["interactions"], "selection": payload["sentences"]}
+    return {
+        "texts": len(texts),
+        "median_tokens": lengths[len(lengths) // 2],
+        "calls": dict(sorted(calls.items())),
+        "rows": rows,
+        "per_row_ms": {b: 1e3 * v for b, v in per_row.items()},
+        "mean_rows_per_call": rows / sum(calls.values()),
+        "max_batching_speedup": at_calls / (best * rows),
+        "interactions": payload["interactions"],
+        "selection": payload["sentences"],
+    }
 
 
 def dataset_column_check() -> dict:
@@ -149,8 +167,12 @@ def dataset_column_check() -> dict:
     column = common.dev_dataset().select(range(2))["sentence"]
     try:
         out = explainer(column, interactions=False, steps=2)
-        return {"accepted": True, "type": type(column).__name__, "returned": type(out).__name__,
-                "count": len(out) if isinstance(out, list) else None}
+        return {
+            "accepted": True,
+            "type": type(column).__name__,
+            "returned": type(out).__name__,
+            "count": len(out) if isinstance(out, list) else None,
+        }
     except Exception as exc:  # noqa: BLE001 - recorded
         return {"accepted": False, "type": type(column).__name__, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
@@ -162,10 +184,12 @@ def main(argv=None):
         return
     args = common.parse_args(__doc__.splitlines()[0], argv)
     quick = args.quick
-    cfg = dict(ig_sentences="random:8" if quick else "random:200",
-               ih_sentences="shortest:4" if quick else "shortest:40",
-               order=[("batched", 0), ("loop", 0), ("loop", 1), ("batched", 1)],
-               headroom_texts=4 if quick else 12)
+    cfg = dict(
+        ig_sentences="random:8" if quick else "random:200",
+        ih_sentences="shortest:4" if quick else "shortest:40",
+        order=[("batched", 0), ("loop", 0), ("loop", 1), ("batched", 1)],
+        headroom_texts=4 if quick else 12,
+    )
     rec = common.Recorder(NAME, args, **cfg)
     rec["dataset_column"] = dataset_column_check()
     common.log(NAME, f"datasets column accepted as is: {rec['dataset_column']}")
@@ -178,9 +202,15 @@ def main(argv=None):
             r.update({"what": what, "selection": spec, "half": half, "mode": mode})
             halves.append(r)
             runs.append(r)
-            common.log(NAME, f"{what} {mode} half {half} of {spec}: "
-                             + (f"{r['time_s']:.1f} s, {r['sentences_per_s']:.2f} sentences/s, peak "
-                                f"{r['peak_rss_mb']:.0f} MiB" if "error" not in r else r["error"]))
+            common.log(
+                NAME,
+                f"{what} {mode} half {half} of {spec}: "
+                + (
+                    f"{r['time_s']:.1f} s, {r['sentences_per_s']:.2f} sentences/s, peak {r['peak_rss_mb']:.0f} MiB"
+                    if "error" not in r
+                    else r["error"]
+                ),
+            )
             rec["runs"] = runs
             rec.save()
         for mode in ("batched", "loop"):
@@ -188,12 +218,21 @@ def main(argv=None):
             if len(mine) != 2:
                 continue
             n, t = sum(r["sentences"] for r in mine), sum(r["time_s"] for r in mine)
-            modes.append({"what": what, "mode": mode, "selection": spec, "sentences": n, "time_s": t,
-                          "sentences_per_s": n / t, "peak_rss_mb": max(r["peak_rss_mb"] for r in mine),
-                          "rss_after_load_mb": max(r["rss_after_load_mb"] for r in mine),
-                          "mean_words": sum(r["mean_words"] * r["sentences"] for r in mine) / n,
-                          "max_relative_completeness_error": max(r["max_relative_completeness_error"] for r in mine),
-                          "extrapolated_872_s": t / n * 872})
+            modes.append(
+                {
+                    "what": what,
+                    "mode": mode,
+                    "selection": spec,
+                    "sentences": n,
+                    "time_s": t,
+                    "sentences_per_s": n / t,
+                    "peak_rss_mb": max(r["peak_rss_mb"] for r in mine),
+                    "rss_after_load_mb": max(r["rss_after_load_mb"] for r in mine),
+                    "mean_words": sum(r["mean_words"] * r["sentences"] for r in mine) / n,
+                    "max_relative_completeness_error": max(r["max_relative_completeness_error"] for r in mine),
+                    "extrapolated_872_s": t / n * 872,
+                }
+            )
         rec["modes"] = modes
     ratios = {}
     for what in ("attributions (IG)", "interactions (IH)"):
@@ -205,8 +244,9 @@ def main(argv=None):
     rec.save()
     bounds = []
     for interactions, spec in ((False, cfg["ig_sentences"]), (True, cfg["ih_sentences"])):
-        r = common.run_child(THIS, {"headroom": True, "interactions": interactions, "sentences": spec,
-                                    "texts": cfg["headroom_texts"]})
+        r = common.run_child(
+            THIS, {"headroom": True, "interactions": interactions, "sentences": spec, "texts": cfg["headroom_texts"]}
+        )
         bounds.append(r)
         common.log(NAME, f"headroom ({'IH' if interactions else 'IG'}): {r}")
     rec["headroom"] = bounds

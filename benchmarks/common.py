@@ -90,8 +90,13 @@ def parse_args(description: str, argv=None, parts: tuple[str, ...] = ()) -> argp
     parser.add_argument("--quick", action="store_true", help="tiny settings (validation, about a minute)")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results[/quick])")
     if parts:
-        parser.add_argument("--only", nargs="+", choices=parts, default=list(parts),
-                            help="run only these parts; the results file keeps the others' earlier runs, marked")
+        parser.add_argument(
+            "--only",
+            nargs="+",
+            choices=parts,
+            default=list(parts),
+            help="run only these parts; the results file keeps the others' earlier runs, marked",
+        )
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = QUICK_RESULTS if args.quick else RESULTS
@@ -104,8 +109,13 @@ class Recorder:
     def __init__(self, name: str, args: argparse.Namespace, **settings):
         self.name = name
         self.path = Path(args.out) / f"{name}.json"
-        self.data = {"benchmark": name, "quick": bool(args.quick), "settings": settings,
-                     "machine_start": machine_info(), "notes": []}
+        self.data = {
+            "benchmark": name,
+            "quick": bool(args.quick),
+            "settings": settings,
+            "machine_start": machine_info(),
+            "notes": [],
+        }
         self.t0 = time.perf_counter()
 
     def __setitem__(self, key, value):
@@ -180,8 +190,9 @@ def loopback_only(cmd: list[str]) -> tuple[list[str], dict[str, str]]:
     return wrapped, {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": ""}
 
 
-def run_child(module_file: Path, payload: dict, timeout: float | None = None,
-              address_space_gb: float | None = None) -> dict:
+def run_child(
+    module_file: Path, payload: dict, timeout: float | None = None, address_space_gb: float | None = None
+) -> dict:
     """Run ``python module_file --child JSON`` in a fresh process (its own peak RSS) and return the JSON it
     prints on its last stdout line. ``address_space_gb`` caps the child's address space (an allocation over it
     fails with an out-of-memory error instead of endangering the shared machine)."""
@@ -234,8 +245,10 @@ class ChildRuns:
         self.runs.append(r)
         self.rec["runs"] = self.runs
         self.rec.save()
-        log(self.rec.name, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
-                                       if k != "stderr_tail"}))
+        log(
+            self.rec.name,
+            json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "stderr_tail"}),
+        )
         return r
 
 
@@ -274,10 +287,18 @@ def tiny_bert(hidden: int, seed: int = 0, layers: int = 2, heads: int = 4, max_p
 
     tokenizer = AutoTokenizer.from_pretrained(REAL_MODEL)
     tokenizer.model_max_length = max_positions
-    config = transformers.BertConfig(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
-                                     num_attention_heads=heads, intermediate_size=2 * hidden,
-                                     max_position_embeddings=max_positions, num_labels=2, initializer_range=0.2,
-                                     id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1})
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=max_positions,
+        num_labels=2,
+        initializer_range=0.2,
+        id2label={0: "NEGATIVE", 1: "POSITIVE"},
+        label2id={"NEGATIVE": 0, "POSITIVE": 1},
+    )
     torch.manual_seed(seed)
     model = transformers.BertForSequenceClassification(config)
     model.eval()
@@ -301,20 +322,23 @@ def load_path_explainer_torch():
 NEGATIONS = ("never", "no", "nor", "not", "nothing", "n't")
 
 
-def corpus_pairs(corpus, *, min_count: int, partner_min_count: int, top: int = 15, signed: int = 10,
-                 partners: int = 5) -> dict:
+def corpus_pairs(
+    corpus, *, min_count: int, partner_min_count: int, top: int = 15, signed: int = 10, partners: int = 5
+) -> dict:
     """What the corpus benchmarks record of a ``CorpusInteractions``: its size, the ``top`` pairs by mean
     |interaction| and the ``signed`` most positive / negative by mean (pairs seen at least ``min_count`` times), and
     each negation word's ``partners`` strongest partners (seen at least ``partner_min_count`` times), one list."""
     return {
         "corpus_summary": {"texts": corpus.num_texts, "word_types": len(corpus.words), "pairs": corpus.num_pairs},
         "top_pairs": [s.__dict__ for s in corpus.top_pairs(top, min_count=min_count)],
-        "top_positive": [s.__dict__ for s in corpus.top_pairs(signed, by="mean", sign="positive",
-                                                              min_count=min_count)],
-        "top_negative": [s.__dict__ for s in corpus.top_pairs(signed, by="mean", sign="negative",
-                                                              min_count=min_count)],
-        "negation_pairs": [s.__dict__ for w in NEGATIONS if w in corpus
-                           for s in corpus.partners(w, partners, min_count=partner_min_count)],
+        "top_positive": [s.__dict__ for s in corpus.top_pairs(signed, by="mean", sign="positive", min_count=min_count)],
+        "top_negative": [s.__dict__ for s in corpus.top_pairs(signed, by="mean", sign="negative", min_count=min_count)],
+        "negation_pairs": [
+            s.__dict__
+            for w in NEGATIONS
+            if w in corpus
+            for s in corpus.partners(w, partners, min_count=partner_min_count)
+        ],
     }
 
 
@@ -343,8 +367,14 @@ def summary(values) -> dict:
     v = np.asarray([x for x in values if x is not None], dtype=float)
     if v.size == 0:
         return {"n": 0}
-    return {"n": int(v.size), "median": float(np.median(v)), "mean": float(v.mean()), "min": float(v.min()),
-            "max": float(v.max()), "p90": float(np.percentile(v, 90))}
+    return {
+        "n": int(v.size),
+        "median": float(np.median(v)),
+        "mean": float(v.mean()),
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "p90": float(np.percentile(v, 90)),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- one explained input
@@ -374,16 +404,21 @@ class Case:
         self.target = int(explainer.forward(self.enc).logits[0].argmax())
         self.select = class_selector(self.target, "logit")
         self.f = explainer.scalar_function(self.enc, self.select)
-        self.delta_words = torch.stack([torch.where((self.token_word == w)[:, None], self.x - self.x_base,
-                                                    torch.zeros_like(self.x)) for w in range(self.W)])
+        self.delta_words = torch.stack(
+            [
+                torch.where((self.token_word == w)[:, None], self.x - self.x_base, torch.zeros_like(self.x))
+                for w in range(self.W)
+            ]
+        )
 
     @contextlib.contextmanager
     def engine_context(self, interactions: bool = True):
         """What the explainer runs its engine in on this input (differentiable attention for ``interactions``, the
         smoothing its ``smoothing="auto"`` resolves to on this model), entered on ``with``; yields the smoothing's
         description (``None`` without smoothing)."""
-        context, smoothing = self.explainer.engine_context(self.enc, self.select, interactions=interactions,
-                                                           function=self.f)
+        context, smoothing = self.explainer.engine_context(
+            self.enc, self.select, interactions=interactions, function=self.f
+        )
         with context:
             yield smoothing
 

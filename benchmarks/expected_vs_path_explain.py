@@ -63,12 +63,18 @@ def train_model():
 
     torch.manual_seed(0)
     data = load_breast_cancer()
-    X_train, X_test, y_train, y_test = train_test_split(data.data, data.target, test_size=0.25, random_state=0,
-                                                        stratify=data.target)
+    X_train, X_test, y_train, y_test = train_test_split(
+        data.data, data.target, test_size=0.25, random_state=0, stratify=data.target
+    )
     mean, std = X_train.mean(axis=0), X_train.std(axis=0)
     standardise = lambda X: torch.tensor((X - mean) / std, dtype=torch.float32)
-    model = torch.nn.Sequential(torch.nn.Linear(30, 32), torch.nn.Softplus(), torch.nn.Linear(32, 16),
-                                torch.nn.Softplus(), torch.nn.Linear(16, 1))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(30, 32),
+        torch.nn.Softplus(),
+        torch.nn.Linear(32, 16),
+        torch.nn.Softplus(),
+        torch.nn.Linear(16, 1),
+    )
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-2)
     inputs, labels = standardise(X_train), torch.tensor(y_train, dtype=torch.float32)
     for _ in range(200):
@@ -148,8 +154,9 @@ def run_path_explain(explainer_cls, model, rows, background, budget, rep, intera
     index = torch.zeros(len(rows), dtype=torch.long)
     start = time.perf_counter()
     if interactions:
-        out = explainer.interactions(x, background, num_samples=budget, use_expectation=True, output_indices=index,
-                                     verbose=False)
+        out = explainer.interactions(
+            x, background, num_samples=budget, use_expectation=True, output_indices=index, verbose=False
+        )
         points = round(np.sqrt(budget)) ** 2
     else:
         out = explainer.attributions(x, background, num_samples=budget, use_expectation=True, output_indices=index)
@@ -165,12 +172,23 @@ def scenario(model, background, rows, compat, shipped: bool) -> dict:
     ref_g = expected_gradients(f, rows, background, samples=M, steps=32, internal_batch_size=8192)
     reference_seconds = time.perf_counter() - start
     assert ref_h.exact and float(np.max(ref_h.quadrature_error)) < 1e-9
-    out = {"background_size": M, "reference": {"path_points_per_row": M * 32, "seconds": reference_seconds,
-                                               "max_quadrature_error": float(np.max(ref_h.quadrature_error))}}
+    out = {
+        "background_size": M,
+        "reference": {
+            "path_points_per_row": M * 32,
+            "seconds": reference_seconds,
+            "max_quadrature_error": float(np.max(ref_h.quadrature_error)),
+        },
+    }
 
     def record(curve, budget, points, estimates, seconds, reference, interactions, **extra):
-        entry = {"points_per_row": points, "budget": budget, "seconds": seconds / REPEATS[budget],
-                 "repeats": REPEATS[budget], **extra}
+        entry = {
+            "points_per_row": points,
+            "budget": budget,
+            "seconds": seconds / REPEATS[budget],
+            "repeats": REPEATS[budget],
+            **extra,
+        }
         errors = [e for est in estimates for e in relative_error(est, reference)]
         entry["rms_relative_error"] = rms(errors)
         if interactions:
@@ -178,8 +196,10 @@ def scenario(model, background, rows, compat, shipped: bool) -> dict:
             entry["rms_relative_error_off_diagonal"] = rms(off)
         curve.append(entry)
 
-    for kind, fn, reference in (("interactions", expected_hessians, ref_h.interactions),
-                                ("attributions", expected_gradients, ref_g.attributions)):
+    for kind, fn, reference in (
+        ("interactions", expected_hessians, ref_h.interactions),
+        ("attributions", expected_gradients, ref_g.attributions),
+    ):
         interactions = kind == "interactions"
         curves = {}
         for mode, label in (("auto", "ours (auto)"), ("stratified", "ours (stratified)"), ("paper", "paper estimator")):
@@ -221,9 +241,9 @@ def scenario(model, background, rows, compat, shipped: bool) -> dict:
             "max_abs_attribution": float(np.abs(eh.sum(axis=2)).max()),
             "seconds": time.perf_counter() - start,
             "note": "path_explain 0.0.7's PyTorch interactions() draws the inner baselines independently of the "
-                    "outer one: its estimand differs from E_{x'}[IH(x; x')] (the paper's, and its TensorFlow "
-                    "explainer's); the row sums agree (IG is antisymmetric in its endpoints, so "
-                    "E_{x', x''}[IG(x'; x'')] = 0) but the off-diagonal interactions do not.",
+            "outer one: its estimand differs from E_{x'}[IH(x; x')] (the paper's, and its TensorFlow "
+            "explainer's); the row sums agree (IG is antisymmetric in its endpoints, so "
+            "E_{x', x''}[IG(x'; x'')] = 0) but the off-diagonal interactions do not.",
         }
     return out
 
@@ -247,14 +267,23 @@ def summarise(result: dict) -> dict:
     for sc in result["scenarios"]:
         M = sc["background_size"]
         for kind, theirs_label, key in (
-                ("interactions", "path_explain torch (tied)", "rms_relative_error_off_diagonal"),
-                ("attributions", "path_explain torch", "rms_relative_error")):
+            ("interactions", "path_explain torch (tied)", "rms_relative_error_off_diagonal"),
+            ("attributions", "path_explain torch", "rms_relative_error"),
+        ):
             ours, theirs = sc[kind]["ours (auto)"], sc[kind][theirs_label]
-            at_equal = [{"budget": o["budget"], "ours_points": o["points_per_row"], "ours": o[key],
-                         "path_explain_points": t["points_per_row"], "path_explain": t[key],
-                         "ratio": t[key] / max(o[key], 1e-300),
-                         "ours_seconds": o["seconds"], "path_explain_seconds": t["seconds"]}
-                        for o, t in zip(ours, theirs)]
+            at_equal = [
+                {
+                    "budget": o["budget"],
+                    "ours_points": o["points_per_row"],
+                    "ours": o[key],
+                    "path_explain_points": t["points_per_row"],
+                    "path_explain": t[key],
+                    "ratio": t[key] / max(o[key], 1e-300),
+                    "ours_seconds": o["seconds"],
+                    "path_explain_seconds": t["seconds"],
+                }
+                for o, t in zip(ours, theirs)
+            ]
             target = theirs[-1][key]
             need = evaluations_to_reach(ours, target, key)
             summary[f"{kind}, background {M}"] = {
@@ -277,14 +306,22 @@ def main() -> None:
     model, background, train, test = train_model()
     rows = test[:ROWS]
     result = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+        },
         "versions": {"torch": torch.__version__, "path_explain": version("path-explain"), "numpy": np.__version__},
-        "setup": {"model": "softplus MLP 30-32-16-1 on breast cancer (float64), as in the tabular notebook",
-                  "rows": ROWS, "features": 30, "budgets_points_per_row": list(BUDGETS), "repeats_per_budget": {str(k): v for k, v in REPEATS.items()},
-                  "error": "relative Frobenius error vs the exact expectation over the background, RMS over "
-                           "rows and repeats"},
+        "setup": {
+            "model": "softplus MLP 30-32-16-1 on breast cancer (float64), as in the tabular notebook",
+            "rows": ROWS,
+            "features": 30,
+            "budgets_points_per_row": list(BUDGETS),
+            "repeats_per_budget": {str(k): v for k, v in REPEATS.items()},
+            "error": "relative Frobenius error vs the exact expectation over the background, RMS over rows and repeats",
+        },
         "scenarios": [],
     }
     for bg, shipped in ((background, True), (train, False)):
@@ -297,16 +334,22 @@ def main() -> None:
     for name, summ in result["summary"].items():
         print(f"{name} ({summ['metric']})")
         for row in summ["at_equal_budget"]:
-            print(f"  budget {row['budget']:>5}: ours {row['ours']:.2e} ({row['ours_points']:.0f} points)  path_explain "
-                  f"{row['path_explain']:.2e} ({row['path_explain_points']} points)  ratio {row['ratio']:.1f}x")
+            print(
+                f"  budget {row['budget']:>5}: ours {row['ours']:.2e} ({row['ours_points']:.0f} points)  path_explain "
+                f"{row['path_explain']:.2e} ({row['path_explain_points']} points)  ratio {row['ratio']:.1f}x"
+            )
         need = summ["ours_points_for_that_error"]
-        print(f"  path_explain at {summ['path_explain_points_at_max_budget']} points: "
-              f"{summ['path_explain_error_at_max_budget']:.2e}; ours reaches it with "
-              f"{'-' if need is None else f'{need:.0f}'} points")
+        print(
+            f"  path_explain at {summ['path_explain_points_at_max_budget']} points: "
+            f"{summ['path_explain_error_at_max_budget']:.2e}; ours reaches it with "
+            f"{'-' if need is None else f'{need:.0f}'} points"
+        )
     shipped = result["scenarios"][0].get("shipped_estimand")
     if shipped:
-        print("shipped torch estimand vs Expected Hessians (relative, off-diagonal):",
-              [f"{v:.2f}" for v in shipped["relative_difference_off_diagonal"]])
+        print(
+            "shipped torch estimand vs Expected Hessians (relative, off-diagonal):",
+            [f"{v:.2f}" for v in shipped["relative_difference_off_diagonal"]],
+        )
     print(f"total {result['total_seconds']:.0f}s -> {OUT}")
 
 

@@ -59,8 +59,15 @@ class _SmallInteractionTensor:
         return torch.zeros(shape, **kwargs)
 
 
-def probe(pe_module, model_fn, x_flat: torch.Tensor, base_flat: torch.Tensor, num_samples: int,
-          probe_features: int = 8, small_tensor: bool = False) -> dict:
+def probe(
+    pe_module,
+    model_fn,
+    x_flat: torch.Tensor,
+    base_flat: torch.Tensor,
+    num_samples: int,
+    probe_features: int = 8,
+    small_tensor: bool = False,
+) -> dict:
     """Time ``A`` and ``B`` of their ``interactions`` call (see module doc) without running it to the end.
 
     ``small_tensor``: do not allocate their ``(B, k, n, n)`` tensor (too big for this machine); ``A`` then leaves
@@ -90,8 +97,9 @@ def probe(pe_module, model_fn, x_flat: torch.Tensor, base_flat: torch.Tensor, nu
         inp = x_flat.detach().clone().requires_grad_(True)
         t0 = time.perf_counter()
         try:
-            explainer.interactions(inp, base_flat.detach(), num_samples=num_samples, use_expectation=False,
-                                   verbose=False)
+            explainer.interactions(
+                inp, base_flat.detach(), num_samples=num_samples, use_expectation=False, verbose=False
+            )
         except _StopProbe:
             pass
     finally:
@@ -100,22 +108,41 @@ def probe(pe_module, model_fn, x_flat: torch.Tensor, base_flat: torch.Tensor, nu
     times = state["feature_times"]
     A = state["first_feature"] - t0
     B = float(np.median(times[1:] if len(times) > 2 else times))
-    return {"num_samples": num_samples, "k": k, "features": n, "A_s": A, "B_s": B,
-            "probe_features": len(times), "predicted_s": k * (A + n * B),
-            "interaction_tensor_gb": k * n * n * 4 / 2**30, "tensor_allocated_in_probe": not small_tensor}
+    return {
+        "num_samples": num_samples,
+        "k": k,
+        "features": n,
+        "A_s": A,
+        "B_s": B,
+        "probe_features": len(times),
+        "predicted_s": k * (A + n * B),
+        "interaction_tensor_gb": k * n * n * 4 / 2**30,
+        "tensor_allocated_in_probe": not small_tensor,
+    }
 
 
-def run_full(pe_module, model_fn, x_flat: torch.Tensor, base_flat: torch.Tensor, num_samples: int) -> tuple[float, torch.Tensor]:
+def run_full(
+    pe_module, model_fn, x_flat: torch.Tensor, base_flat: torch.Tensor, num_samples: int
+) -> tuple[float, torch.Tensor]:
     explainer = pe_module.PathExplainerTorch(model_fn)
     inp = x_flat.detach().clone().requires_grad_(True)
     t0 = time.perf_counter()
-    out = explainer.interactions(inp, base_flat.detach(), num_samples=num_samples, use_expectation=False,
-                                 verbose=False)
+    out = explainer.interactions(inp, base_flat.detach(), num_samples=num_samples, use_expectation=False, verbose=False)
     return time.perf_counter() - t0, out.detach()[0].double()
 
 
-def measure(pe_module, model_fn, x_flat, base_flat, num_samples: int, *, limit_s: float,
-            memory_limit_gb: float = 4.0, probe_features: int = 8, probe_repeats: int = 2) -> dict:
+def measure(
+    pe_module,
+    model_fn,
+    x_flat,
+    base_flat,
+    num_samples: int,
+    *,
+    limit_s: float,
+    memory_limit_gb: float = 4.0,
+    probe_features: int = 8,
+    probe_repeats: int = 2,
+) -> dict:
     """Probe, then run to the end if predicted under ``limit_s`` (and its ``(k, n, n)`` tensor under
     ``memory_limit_gb``). Returns the probe, ``time_s`` and ``status`` ("measured" / "extrapolated") and, when
     measured, ``interactions`` (``(n, n)`` float64)."""
@@ -134,8 +161,15 @@ def measure(pe_module, model_fn, x_flat, base_flat, num_samples: int, *, limit_s
         t, inter = run_full(pe_module, model_fn, x_flat, base_flat, num_samples)
         info.update(time_s=t, status="measured", interactions=inter)
     else:
-        info.update(time_s=info["predicted_s"], status="extrapolated",
-                    why=("predicted time over the limit" if info["predicted_s"] > limit_s else "")
-                    + ("" if fits else f"; their (k, n, n) float32 tensors (3 x {info['interaction_tensor_gb']:.1f} GB) "
-                                       f"over the {memory_limit_gb:g} GB limit"))
+        info.update(
+            time_s=info["predicted_s"],
+            status="extrapolated",
+            why=("predicted time over the limit" if info["predicted_s"] > limit_s else "")
+            + (
+                ""
+                if fits
+                else f"; their (k, n, n) float32 tensors (3 x {info['interaction_tensor_gb']:.1f} GB) "
+                f"over the {memory_limit_gb:g} GB limit"
+            ),
+        )
     return info

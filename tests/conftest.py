@@ -34,8 +34,9 @@ def tiny_task_model(tmp_path_factory):
     def make(arch: str, head: str = "sequence-classification", labels=None, problem_type=None):
         key = (arch, head, tuple(labels or ()), problem_type)
         if key not in cache:
-            cache[key] = build_task_model(arch, head, tmp_path_factory.mktemp(f"tiny-{arch}-{head}"), labels=labels,
-                                          problem_type=problem_type)
+            cache[key] = build_task_model(
+                arch, head, tmp_path_factory.mktemp(f"tiny-{arch}-{head}"), labels=labels, problem_type=problem_type
+            )
         return cache[key]
 
     return make

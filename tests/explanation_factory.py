@@ -55,11 +55,24 @@ def make_explanation(
     interactions = consistent_interactions(attr, seed) if with_interactions else None
     f_baseline = 0.25
     values: dict[str, Any] = dict(
-        text=text, words=list(words), offsets=offsets, tokens=["[CLS]", *words, "[SEP]"], attributions=attr,
-        interactions=interactions, target="POSITIVE", target_index=1, predicted_label="POSITIVE",
-        predicted_probability=0.9731, f_input=f_baseline + float(attr.sum()), f_baseline=f_baseline,
-        completeness_error=3.2e-6, steps=64, smoothing="softplus(beta=20)", model_value=1.5,
-        word_groups=word_groups, separator=separator,
+        text=text,
+        words=list(words),
+        offsets=offsets,
+        tokens=["[CLS]", *words, "[SEP]"],
+        attributions=attr,
+        interactions=interactions,
+        target="POSITIVE",
+        target_index=1,
+        predicted_label="POSITIVE",
+        predicted_probability=0.9731,
+        f_input=f_baseline + float(attr.sum()),
+        f_baseline=f_baseline,
+        completeness_error=3.2e-6,
+        steps=64,
+        smoothing="softplus(beta=20)",
+        model_value=1.5,
+        word_groups=word_groups,
+        separator=separator,
     )
     values.update(fields)
     return Explanation(**values)
@@ -103,22 +116,25 @@ def make_partial(explanation: Explanation, rows: int | list[int], *, mask: bool 
     return partial
 
 
-def make_long_explanation(n_words: int, rows: int | list[int] | None = None, *, seed: int = 0, mask: bool = True,
-                          **kwargs: Any) -> Explanation:
+def make_long_explanation(
+    n_words: int, rows: int | list[int] | None = None, *, seed: int = 0, mask: bool = True, **kwargs: Any
+) -> Explanation:
     """A consistent explanation of ``n_words`` review-like words (:func:`long_words`); ``rows``: make it partial
     (:func:`make_partial`), else the full matrix. ``kwargs`` go to :func:`make_explanation`."""
     explanation = make_explanation(long_words(n_words), seed=seed, **kwargs)
     return explanation if rows is None else make_partial(explanation, rows, mask=mask)
 
 
-def make_sentence_explanation(n_sentences: int, words_per_sentence: int = 10, *, seed: int = 0,
-                              **kwargs: Any) -> Explanation:
+def make_sentence_explanation(
+    n_sentences: int, words_per_sentence: int = 10, *, seed: int = 0, **kwargs: Any
+) -> Explanation:
     """Sentence-level features: ``n_sentences`` sentences of ``words_per_sentence`` words each (so the text has
     ``n_sentences * words_per_sentence`` words), each sentence one feature spanning its text; ``level="sentence"``
     when :class:`Explanation` has that field."""
     words = long_words(n_sentences * words_per_sentence)
-    sentences = [" ".join(words[k:k + words_per_sentence]).capitalize() + "."
-                 for k in range(0, len(words), words_per_sentence)]
+    sentences = [
+        " ".join(words[k : k + words_per_sentence]).capitalize() + "." for k in range(0, len(words), words_per_sentence)
+    ]
     if "level" in {f.name for f in dataclasses.fields(Explanation)}:
         kwargs.setdefault("level", "sentence")
     return make_explanation(sentences, seed=seed, **kwargs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import torch
@@ -25,43 +25,60 @@ MAX_TOKENS = 256
 LLAMA3_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
     "{{ message['content'] | trim }}<|eot_id|>{% endfor %}"
-    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}")
+    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
+)
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
 # Mistral's [INST] format: a system message goes into the first user turn, before its content
 MISTRAL_TEMPLATE = (
     "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set system = messages[0]['content'] + '\\n\\n' %}"
     "{% set rest = messages[1:] %}{% else %}{% set system = '' %}{% set rest = messages %}{% endif %}"
     "{% for message in rest %}{% if message['role'] == 'user' %}[INST] {{ system if loop.first else '' }}"
-    "{{ message['content'] }} [/INST]{% else %}{{ message['content'] }}{{ eos_token }}{% endif %}{% endfor %}")
+    "{{ message['content'] }} [/INST]{% else %}{{ message['content'] }}{{ eos_token }}{% endif %}{% endfor %}"
+)
 GEMMA_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}{% set role = 'model' if message['role'] == 'assistant' else "
     "message['role'] %}<start_of_turn>{{ role }}\n{{ message['content'] | trim }}<end_of_turn>\n{% endfor %}"
-    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
 PHI3_TEMPLATE = (
     "{% for message in messages %}<|{{ message['role'] }}|>\n{{ message['content'] }}<|end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>\n{% else %}{{ eos_token }}{% endif %}")
+    "{% if add_generation_prompt %}<|assistant|>\n{% else %}{{ eos_token }}{% endif %}"
+)
 
 #: architecture -> (tokenizer kind, chat template, special tokens)
 FAMILIES = {
-    "llama": ("bytelevel-llama3", LLAMA3_TEMPLATE,
-              ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]),
+    "llama": (
+        "bytelevel-llama3",
+        LLAMA3_TEMPLATE,
+        ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
+    ),
     "qwen2": ("qwen2", CHATML_TEMPLATE, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]),
     "qwen2_moe": ("qwen2", CHATML_TEMPLATE, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]),
     "mistral": ("sentencepiece", MISTRAL_TEMPLATE, ["<unk>", "<s>", "</s>"]),
     "mixtral": ("sentencepiece", MISTRAL_TEMPLATE, ["<unk>", "<s>", "</s>"]),
-    "phi3": ("sentencepiece", PHI3_TEMPLATE, ["<unk>", "<s>", "</s>", "<|endoftext|>", "<|system|>", "<|user|>",
-                                              "<|assistant|>", "<|end|>"]),
-    "gemma2": ("gemma", GEMMA_TEMPLATE, ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>",
-                                         "<end_of_turn>"]),
-    "gemma3": ("gemma", GEMMA_TEMPLATE, ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>",
-                                         "<end_of_turn>"]),
+    "phi3": (
+        "sentencepiece",
+        PHI3_TEMPLATE,
+        ["<unk>", "<s>", "</s>", "<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"],
+    ),
+    "gemma2": (
+        "gemma",
+        GEMMA_TEMPLATE,
+        ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>"],
+    ),
+    "gemma3": (
+        "gemma",
+        GEMMA_TEMPLATE,
+        ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>"],
+    ),
 }
 ARCHS = tuple(FAMILIES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vocab_merges(kind: str, specials: tuple[str, ...], vocab_size: int = 700) -> tuple[dict, list]:
     """(vocabulary, merges) trained on 1,500 SST-2 sentences, ``specials`` first: byte-level BPE, or
     SentencePiece-style BPE (``▁`` for spaces)."""
@@ -71,8 +88,14 @@ def _vocab_merges(kind: str, specials: tuple[str, ...], vocab_size: int = 700) -
         trainer, alphabet = SentencePieceBPETokenizer(), dict(initial_alphabet=list(string.printable.strip() + "\n"))
     else:
         trainer, alphabet = ByteLevelBPETokenizer(), {}
-    trainer.train_from_iterator(sst2_sentences(n=1500), vocab_size=vocab_size, min_frequency=2,
-                                special_tokens=list(specials), show_progress=False, **alphabet)
+    trainer.train_from_iterator(
+        sst2_sentences(n=1500),
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=list(specials),
+        show_progress=False,
+        **alphabet,
+    )
     model = json.loads(trainer._tokenizer.to_str())["model"]
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
     return dict(model["vocab"]), merges
@@ -91,27 +114,33 @@ def chat_tokenizer(arch: str, directory: Path):
         obj = Tokenizer(models.BPE(vocab=vocab, merges=merges))
         obj.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         obj.decoder = decoders.ByteLevel()
-        obj.post_processor = processors.TemplateProcessing(single="<|begin_of_text|> $A",
-                                                           special_tokens=[("<|begin_of_text|>", vocab["<|begin_of_text|>"])])
+        obj.post_processor = processors.TemplateProcessing(
+            single="<|begin_of_text|> $A", special_tokens=[("<|begin_of_text|>", vocab["<|begin_of_text|>"])]
+        )
         obj.add_special_tokens(specials)
-        tok = transformers.PreTrainedTokenizerFast(tokenizer_object=obj, bos_token="<|begin_of_text|>",
-                                                   eos_token="<|eot_id|>", **kw)
+        tok = transformers.PreTrainedTokenizerFast(
+            tokenizer_object=obj, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>", **kw
+        )
     elif kind == "qwen2":
         vocab, merges = _vocab_merges("bytelevel", tuple(specials))
-        tok = transformers.Qwen2Tokenizer(vocab=vocab, merges=merges, eos_token="<|im_end|>",
-                                          pad_token="<|endoftext|>", **kw)
+        tok = transformers.Qwen2Tokenizer(
+            vocab=vocab, merges=merges, eos_token="<|im_end|>", pad_token="<|endoftext|>", **kw
+        )
         tok.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
     elif kind == "sentencepiece":
         vocab, merges = _vocab_merges("sentencepiece", tuple(specials))
         eos = "<|end|>" if arch == "phi3" else "</s>"
-        tok = transformers.LlamaTokenizer(vocab=vocab, merges=merges, bos_token="<s>", eos_token=eos, add_bos_token=True,
-                                          **kw)
+        tok = transformers.LlamaTokenizer(
+            vocab=vocab, merges=merges, bos_token="<s>", eos_token=eos, add_bos_token=True, **kw
+        )
         extra = [s for s in specials if s not in ("<unk>", "<s>", "</s>")]
         if extra:
             tok.add_special_tokens({"additional_special_tokens": extra})
     elif kind == "gemma":
         vocab, merges = _vocab_merges("sentencepiece", tuple(specials))
-        tok = transformers.GemmaTokenizer(vocab=vocab, merges=merges, eos_token="<end_of_turn>", add_bos_token=True, **kw)
+        tok = transformers.GemmaTokenizer(
+            vocab=vocab, merges=merges, eos_token="<end_of_turn>", add_bos_token=True, **kw
+        )
         tok.add_special_tokens({"additional_special_tokens": ["<start_of_turn>", "<end_of_turn>"]})
     else:
         raise ValueError(arch)
@@ -122,10 +151,19 @@ def chat_tokenizer(arch: str, directory: Path):
 
 def llm_config(arch: str, tok):
     """A tiny config (hidden 32, 2 layers, grouped-query attention) for ``arch``, with the tokenizer's ids."""
-    common = dict(vocab_size=len(tok), hidden_size=H, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
-                  intermediate_size=INTERMEDIATE, max_position_embeddings=MAX_TOKENS, initializer_range=0.2,
-                  pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                  tie_word_embeddings=False)
+    common = dict(
+        vocab_size=len(tok),
+        hidden_size=H,
+        num_hidden_layers=LAYERS,
+        num_attention_heads=HEADS,
+        intermediate_size=INTERMEDIATE,
+        max_position_embeddings=MAX_TOKENS,
+        initializer_range=0.2,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=False,
+    )
     kv = dict(num_key_value_heads=KV_HEADS)
     if arch == "llama":
         return transformers.LlamaConfig(**common, **kv)
@@ -136,16 +174,30 @@ def llm_config(arch: str, tok):
     if arch == "phi3":
         return transformers.Phi3Config(**common, **kv)
     if arch == "gemma2":
-        return transformers.Gemma2Config(**common, **kv, head_dim=H // HEADS, sliding_window=8, query_pre_attn_scalar=8,
-                                         final_logit_softcapping=30.0, attn_logit_softcapping=50.0)
+        return transformers.Gemma2Config(
+            **common,
+            **kv,
+            head_dim=H // HEADS,
+            sliding_window=8,
+            query_pre_attn_scalar=8,
+            final_logit_softcapping=30.0,
+            attn_logit_softcapping=50.0,
+        )
     if arch == "gemma3":
-        return transformers.Gemma3TextConfig(**common, **kv, head_dim=H // HEADS, sliding_window=8,
-                                             query_pre_attn_scalar=8)
+        return transformers.Gemma3TextConfig(
+            **common, **kv, head_dim=H // HEADS, sliding_window=8, query_pre_attn_scalar=8
+        )
     if arch == "mixtral":  # top-2 of 4 experts
         return transformers.MixtralConfig(**common, **kv, num_local_experts=4, num_experts_per_tok=2)
     if arch == "qwen2_moe":  # top-2 of 4 experts and a shared expert
-        return transformers.Qwen2MoeConfig(**common, **kv, num_experts=4, num_experts_per_tok=2,
-                                           moe_intermediate_size=INTERMEDIATE, shared_expert_intermediate_size=INTERMEDIATE)
+        return transformers.Qwen2MoeConfig(
+            **common,
+            **kv,
+            num_experts=4,
+            num_experts_per_tok=2,
+            moe_intermediate_size=INTERMEDIATE,
+            shared_expert_intermediate_size=INTERMEDIATE,
+        )
     raise ValueError(arch)
 
 
@@ -178,7 +230,7 @@ def _root() -> Path:
     return _DIRECTORY
 
 
-@lru_cache(maxsize=None)
+@cache
 def tiny_llm(arch: str):
     """``(model, tokenizer)`` of :func:`build_chat_llm`, built once per test session (float32, on ``DEVICE``)."""
     return build_chat_llm(arch, _root() / arch)

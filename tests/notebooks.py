@@ -57,8 +57,13 @@ def execute_notebook(path: Path, monkeypatch, timeout: float, **env: str) -> Exe
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, startup_timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        startup_timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.monotonic()
     client.execute()  # raises CellExecutionError on the first failing cell
     seconds = time.monotonic() - start

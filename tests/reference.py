@@ -12,8 +12,8 @@ Integrated Hessians summed over the entries of each feature.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -111,7 +111,9 @@ def brute_force_interactions(model, ref: Reference, steps: int) -> np.ndarray:
     return (S @ gamma_entries @ S.T).numpy()
 
 
-def assert_matches_reference(gamma: np.ndarray, reference: np.ndarray, rel: float = 2e-3, rel_off: float = 2e-2) -> None:
+def assert_matches_reference(
+    gamma: np.ndarray, reference: np.ndarray, rel: float = 2e-3, rel_off: float = 2e-2
+) -> None:
     """Every entry within ``rel`` of the largest, and the off-diagonal entries within ``rel_off`` of the largest
     off-diagonal one (some tiny random models interact weakly: their pairs must still be right): a wrong sign, a
     factor of two or two swapped features fail."""

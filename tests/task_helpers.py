@@ -18,8 +18,11 @@ ENCODERS = ["bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra",
 def arch_param(arch: str):
     """``arch`` as a pytest param, skipped when the installed transformers lacks it (ModernBERT before 4.48)."""
     needed = {"modernbert": "ModernBertConfig", "deberta-v2": "DebertaV2Config"}.get(arch)
-    marks = [pytest.mark.skip(reason=f"transformers {transformers.__version__} has no {needed}")] \
-        if needed and not hasattr(transformers, needed) else []
+    marks = (
+        [pytest.mark.skip(reason=f"transformers {transformers.__version__} has no {needed}")]
+        if needed and not hasattr(transformers, needed)
+        else []
+    )
     return pytest.param(arch, marks=marks, id=arch)
 
 
@@ -44,8 +47,11 @@ def check_axioms(e: Explanation, rel: float = 1e-3) -> None:
 
 
 def model_state(model):
-    return ([m.training for m in model.modules()], [p.requires_grad for p in model.parameters()],
-            getattr(model.config, "_attn_implementation", None))
+    return (
+        [m.training for m in model.modules()],
+        [p.requires_grad for p in model.parameters()],
+        getattr(model.config, "_attn_implementation", None),
+    )
 
 
 @contextlib.contextmanager

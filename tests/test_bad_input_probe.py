@@ -62,7 +62,9 @@ def test_non_finite_model_output_is_refused(tiny_task_model):
 
 def test_mixed_and_unequal_inputs(tiny_task_model):
     ex = PairClassificationInteractionExplainer(*tiny_task_model("bert"))
-    with pytest.raises(TypeError, match=r"all be strings \(one input\) or all sequences.*got text: list, text_pair: str"):
+    with pytest.raises(
+        TypeError, match=r"all be strings \(one input\) or all sequences.*got text: list, text_pair: str"
+    ):
         ex(["a", "b"], "c")
     with pytest.raises(ValueError, match="same length.*lengths"):
         ex(["a", "b"], ["c"])
@@ -80,10 +82,31 @@ def test_mixed_and_unequal_inputs(tiny_task_model):
 UNICODE = st.lists(
     st.one_of(
         st.characters(codec="utf-8"),  # anything, control characters and NUL included
-        st.sampled_from(["\u200b", "\u200d", "\u200f", "\u202e", "\u0301", "\u0308", "\x00", "\t", "\n",
-                         "\U0001f600", "\U0001f44d\U0001f3fd", "é", "ß", "中", "ا", "good", " not ", "bad"]),
+        st.sampled_from(
+            [
+                "\u200b",
+                "\u200d",
+                "\u200f",
+                "\u202e",
+                "\u0301",
+                "\u0308",
+                "\x00",
+                "\t",
+                "\n",
+                "\U0001f600",
+                "\U0001f44d\U0001f3fd",
+                "é",
+                "ß",
+                "中",
+                "ا",
+                "good",
+                " not ",
+                "bad",
+            ]
+        ),
     ),
-    min_size=0, max_size=24,
+    min_size=0,
+    max_size=24,
 ).map("".join)
 
 

@@ -42,8 +42,10 @@ def target(section, prefix: str):
 
 def captum_met(d: dict) -> bool:
     """Recomputed: ours no slower than Captum at matched error (median time ratio theirs/ours >= 1)."""
-    return statistics.median(m["time_ratio"] for r in d["sentences"] for m in r["matched_captum"]
-                             if m.get("time_ratio")) >= 1
+    return (
+        statistics.median(m["time_ratio"] for r in d["sentences"] for m in r["matched_captum"] if m.get("time_ratio"))
+        >= 1
+    )
 
 
 def test_every_benchmark_has_a_section(data, tmp_path):
@@ -55,8 +57,10 @@ def test_every_benchmark_has_a_section(data, tmp_path):
         assert f"\n## {i}. {s.title}\n" in text
         assert s.text and s.text != "No results."
         for t in s.targets:  # each target in the table, with its verdict
-            assert f"| {t.name} | {t.threshold} | {t.measured} | {({True: 'yes', False: 'no', None: '-'})[t.met]} |" \
+            assert (
+                f"| {t.name} | {t.threshold} | {t.measured} | {({True: 'yes', False: 'no', None: '-'})[t.met]} |"
                 in text
+            )
     assert (tmp_path / "accuracy_per_evaluation.html").exists()
     assert "](accuracy_per_evaluation.html)" in text  # linked relative to the report
 
@@ -66,7 +70,8 @@ def test_targets_are_decided_from_the_results(data, tmp_path):
     t23 = data["target_23_words"]
     assert target(got["target_23_words"], "23-word").met == (t23["default"]["time_s"] < 20)
     assert target(got["attributions_vs_captum"], "Attributions vs Captum").met == captum_met(
-        data["attributions_vs_captum"])
+        data["attributions_vs_captum"]
+    )
     for what, ratio in data["throughput"]["batched_speedup"].items():
         assert target(got["throughput"], f"Throughput, {what}").met == (ratio >= 1.5)
 
@@ -85,8 +90,11 @@ def test_results_that_miss_a_target_flip_it(data, tmp_path):
     before, after, faster = sections(data, tmp_path), sections(slow, tmp_path), sections(fast, tmp_path)
     assert target(after["target_23_words"], "23-word").met is False
     assert target(faster["target_23_words"], "23-word").met is True
-    assert target(after["attributions_vs_captum"], "Attributions vs Captum").met is captum_met(
-        slow["attributions_vs_captum"]) is False
+    assert (
+        target(after["attributions_vs_captum"], "Attributions vs Captum").met
+        is captum_met(slow["attributions_vs_captum"])
+        is False
+    )
     assert all(t.met for t in faster["throughput"].targets)
     assert "| no |" in report.assemble(slow, [], after)
     assert before["target_23_words"].targets != after["target_23_words"].targets
@@ -100,11 +108,16 @@ def test_a_skipped_part_keeps_its_earlier_results_and_says_when_they_were_measur
     bench = _module("bench_corpus")
     common = bench.common
     args = argparse.Namespace(out=tmp_path, quick=False)
-    earlier = {"benchmark": "corpus", "settings": {"ig_texts": 32, "ih_texts": 4, "ih_corpus": 24, "ig_corpus": 200},
-               "machine_start": {"time": "2026-12-02 02:08:44 UTC", "load_average": [6.84, 6.68, 7.34]},
-               "modes": [{"mode": "old"}], "ratios_vs_local": {"old": 1.0},
-               "corpus_runs": [{"mode": "local", "texts": 24}], "top_pairs": [{"a": "good", "b": "no"}],
-               "corpus_summary": {"texts": 24}}
+    earlier = {
+        "benchmark": "corpus",
+        "settings": {"ig_texts": 32, "ih_texts": 4, "ih_corpus": 24, "ig_corpus": 200},
+        "machine_start": {"time": "2026-12-02 02:08:44 UTC", "load_average": [6.84, 6.68, 7.34]},
+        "modes": [{"mode": "old"}],
+        "ratios_vs_local": {"old": 1.0},
+        "corpus_runs": [{"mode": "local", "texts": 24}],
+        "top_pairs": [{"a": "good", "b": "no"}],
+        "corpus_summary": {"texts": 24},
+    }
     (tmp_path / "corpus.json").write_text(json.dumps(earlier))
     for _ in range(2):  # a second engines-only re-run carries the same earlier corpus run
         rec = common.Recorder("corpus", args, ig_texts=64, ih_texts=8, ih_corpus=64, ig_corpus=None)
@@ -116,7 +129,10 @@ def test_a_skipped_part_keeps_its_earlier_results_and_says_when_they_were_measur
         assert saved["corpus_runs"] == earlier["corpus_runs"] and saved["top_pairs"] == earlier["top_pairs"]
         assert saved["settings"]["ih_corpus"] == 24 and saved["settings"]["ig_corpus"] == 200
         assert saved["settings"]["ig_texts"] == 64
-        assert saved["carried_from"] == {"corpus": {"time": "2026-12-02 02:08:44 UTC",
-                                                    "load_average": [6.84, 6.68, 7.34]}}
-        assert saved["notes"] == ["the corpus part was not re-run: its results are those of the run of "
-                                  "2026-12-02 02:08:44 UTC (load average then 6.8, 6.7, 7.3)"]
+        assert saved["carried_from"] == {
+            "corpus": {"time": "2026-12-02 02:08:44 UTC", "load_average": [6.84, 6.68, 7.34]}
+        }
+        assert saved["notes"] == [
+            "the corpus part was not re-run: its results are those of the run of "
+            "2026-12-02 02:08:44 UTC (load average then 6.8, 6.7, 7.3)"
+        ]

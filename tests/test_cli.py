@@ -33,8 +33,9 @@ def test_cli_bad_label_is_a_clear_error(tiny_classifier, tmp_path):
 
 def test_default_model_offline_names_the_model_option(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "empty-cache")}
-    proc = subprocess.run([sys.executable, "-m", "transformers_ih", "a fine film"], capture_output=True, text=True,
-                          env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "transformers_ih", "a fine film"], capture_output=True, text=True, env=env, timeout=300
+    )
     assert proc.returncode != 0
     assert "distilbert-base-uncased-finetuned-sst-2-english" in proc.stderr and "--model PATH" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -23,14 +23,32 @@ def _explanation(words: list[str], seed: int, target: str = "POSITIVE") -> Expla
     for w in words:
         offsets.append((pos, pos + len(w)))
         pos += len(w) + 1
-    return Explanation(text=text, words=words, offsets=offsets, tokens=words, attributions=m.sum(1), interactions=m,
-                       target=target, target_index=1, predicted_label=target, predicted_probability=0.9,
-                       f_input=float(m.sum()), f_baseline=0.0, completeness_error=0.0, steps=4,
-                       meta={"model": "tiny-model"})
+    return Explanation(
+        text=text,
+        words=words,
+        offsets=offsets,
+        tokens=words,
+        attributions=m.sum(1),
+        interactions=m,
+        target=target,
+        target_index=1,
+        predicted_label=target,
+        predicted_probability=0.9,
+        f_input=float(m.sum()),
+        f_baseline=0.0,
+        completeness_error=0.0,
+        steps=4,
+        meta={"model": "tiny-model"},
+    )
 
 
-CORPUS = [["not", "bad", "at", "all"], ["Not", "good"], ["not", "bad", "not", "good"], ["a", "<b>bad</b>", "film"],
-          ["bad"]]
+CORPUS = [
+    ["not", "bad", "at", "all"],
+    ["Not", "good"],
+    ["not", "bad", "not", "good"],
+    ["a", "<b>bad</b>", "film"],
+    ["bad"],
+]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +103,7 @@ def test_rankings_partners_and_examples(explained):
     assert positive and all(s.mean > 0 for s in positive)
     assert [s.mean for s in positive] == sorted((s.mean for s in positive), reverse=True)
     negative = corpus.top_pairs(3, by="total", sign="negative")
-    assert [s.total for s in negative] == sorted(s.total for s in negative)[:len(negative)]
+    assert [s.total for s in negative] == sorted(s.total for s in negative)[: len(negative)]
     assert corpus.top_pairs(1, by="count")[0].count == max(s.count for s in everything)
     partners = corpus.partners("not", None)
     assert all(s.a == "not" for s in partners)
@@ -125,8 +143,9 @@ def test_json_round_trip_is_exact(explained, tmp_path):
     corpus.to_json(path)
     back = CorpusInteractions.from_json(path)
     assert back == corpus and back.to_dict() == json.loads(path.read_text())
-    assert back.pair("not", "bad") == corpus.pair("not", "bad") and back.examples("not", "bad") == \
-        corpus.examples("not", "bad")
+    assert back.pair("not", "bad") == corpus.pair("not", "bad") and back.examples("not", "bad") == corpus.examples(
+        "not", "bad"
+    )
     with pytest.raises(ValueError, match="corpus interactions"):
         CorpusInteractions.from_json('{"pairs": 3}')
 

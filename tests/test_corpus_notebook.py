@@ -20,8 +20,14 @@ def test_committed_corpus_notebook_has_no_outputs():
 
 def test_corpus_notebook_reads_its_model_and_data_from_the_environment():
     source = "\n".join(cell.source for cell in code_cells(nbformat.read(NOTEBOOK, as_version=4)))
-    for needle in ['"TRANSFORMERS_IH_MODEL"', '"TRANSFORMERS_IH_SST2_DIR"', 'load_dataset("glue", "sst2"',
-                   "explain_dataset(", "CorpusInteractions.from_explanations(", "explanations("]:
+    for needle in [
+        '"TRANSFORMERS_IH_MODEL"',
+        '"TRANSFORMERS_IH_SST2_DIR"',
+        'load_dataset("glue", "sst2"',
+        "explain_dataset(",
+        "CorpusInteractions.from_explanations(",
+        "explanations(",
+    ]:
         assert needle in source
 
 

@@ -38,14 +38,31 @@ CHILD = textwrap.dedent("""
     print("done", flush=True)
 """)
 
-TEXTS = ["not bad at all", "a good film", "it is not good", "bad , bad acting", "never dull", "the plot is thin",
-         "a fine cast", "not my kind of movie", "surprisingly funny", "dull and long", "a mess"]
+TEXTS = [
+    "not bad at all",
+    "a good film",
+    "it is not good",
+    "bad , bad acting",
+    "never dull",
+    "the plot is thin",
+    "a fine cast",
+    "not my kind of movie",
+    "surprisingly funny",
+    "dull and long",
+    "a mess",
+]
 
 
 def _run(script: Path, args: list[str], **kwargs) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, str(script), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, str(script), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def test_killed_run_resumes_to_the_uninterrupted_result(tiny_classifier, tmp_path):

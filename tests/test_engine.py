@@ -5,11 +5,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from optional import require  # noqa: E402
 
 from transformers_ih.engine import NodeCapWarning, integrated_gradients, integrated_hessians
 from transformers_ih.engine.quadrature import gauss_legendre
-
-from optional import require  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("float64")  # the math in float64 for this module only (models stay float32)
 
@@ -23,7 +22,9 @@ def check_axioms(result, tol=1e-10):
     gamma = result.interactions
     np.testing.assert_allclose(gamma, gamma.T, atol=tol)
     np.testing.assert_allclose(gamma.sum(1), np.ravel(result.attributions), atol=tol)
-    assert abs(gamma.sum() - (result.f_input - result.f_baseline)) == pytest.approx(result.completeness_error, abs=1e-14)
+    assert abs(gamma.sum() - (result.f_input - result.f_baseline)) == pytest.approx(
+        result.completeness_error, abs=1e-14
+    )
 
 
 def test_quadratic_closed_form():

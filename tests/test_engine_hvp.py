@@ -80,8 +80,9 @@ def test_rows_per_call_stay_within_the_element_budget(strategy):
     sizes.clear()
     _, _, hess = red.hessians(ts[:3])
     assert max(sizes) <= 1000 // 240
-    unlimited = ReducedFunction(f, x, 0.0, groups, internal_batch_size=64, hvp_strategy=strategy,
-                                max_batch_elements=None)
+    unlimited = ReducedFunction(
+        f, x, 0.0, groups, internal_batch_size=64, hvp_strategy=strategy, max_batch_elements=None
+    )
     sizes.clear()
     unlimited.gradients(ts)
     assert max(sizes) == 20

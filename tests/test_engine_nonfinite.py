@@ -23,8 +23,11 @@ def smooth(X: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize("method", METHODS)
 def test_nan_baseline(method):
     baseline = torch.tensor([0.0, float("nan"), float("nan")], dtype=torch.float64)
-    with pytest.raises(ValueError, match=r"the baseline has 2 non-finite entries \(NaN or inf\): 2 NaN; first at "
-                                         r"index \(1,\).*replace NaN/inf .*or choose another baseline"):
+    with pytest.raises(
+        ValueError,
+        match=r"the baseline has 2 non-finite entries \(NaN or inf\): 2 NaN; first at "
+        r"index \(1,\).*replace NaN/inf .*or choose another baseline",
+    ):
         method(smooth, X, baseline)
     with pytest.raises(ValueError, match="the baseline has 3 non-finite entries .*3 inf"):
         method(smooth, X, float("inf"))
@@ -33,8 +36,11 @@ def test_nan_baseline(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_inf_input(method):
     x = torch.tensor([[0.1, float("inf")], [float("-inf"), float("nan")]], dtype=torch.float64)
-    with pytest.raises(ValueError, match=r"the input x has 3 non-finite entries \(NaN or inf\): 1 NaN, 2 inf; "
-                                         r"first at index \(0, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"the input x has 3 non-finite entries \(NaN or inf\): 1 NaN, 2 inf; "
+        r"first at index \(0, 1\)",
+    ):
         method(lambda X: X.sum((-1, -2)), x)
 
 
@@ -47,7 +53,7 @@ def test_held_entries_of_the_baseline_are_not_checked():
 def nan_for_part_of_the_path(X: torch.Tensor) -> torch.Tensor:
     """Finite on the half of the path near the input, NaN (log of a negative number) on the rest."""
     s = X.sum(-1)
-    return torch.log(s - 0.6) + s ** 2
+    return torch.log(s - 0.6) + s**2
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -87,12 +93,16 @@ def test_singular_derivative_at_the_baseline_itself_is_allowed(method):
 def test_reduced_function_multi_names_the_problem():
     xs = torch.tensor([[0.3, 0.4], [-0.5, -0.6]], dtype=torch.float64)
     reduced = ReducedFunction(lambda X, p: torch.log(X.sum(-1)), xs, 1.0, [None, None], multi=True)
-    with pytest.raises(ValueError, match=r"f is not finite at t=1 \(the input\) on the path from the baseline to "
-                                         r"the input of problem 1 \(nan\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"f is not finite at t=1 \(the input\) on the path from the baseline to "
+        r"the input of problem 1 \(nan\)",
+    ):
         reduced.gradients(np.array([0.5, 1.0]), np.array([0, 1]))
     with pytest.raises(ValueError, match=r"problem 1, index \(0,\)"):
-        ReducedFunction(lambda X, p: X.sum(-1), xs, torch.tensor([[0.0, 0.0], [float("nan"), 0.0]]), [None, None],
-                        multi=True)
+        ReducedFunction(
+            lambda X, p: X.sum(-1), xs, torch.tensor([[0.0, 0.0], [float("nan"), 0.0]]), [None, None], multi=True
+        )
 
 
 def test_finite_inputs_whose_difference_overflows():
@@ -108,8 +118,11 @@ BACKGROUND = torch.tensor([[0.0, 0.1, 0.2], [0.2, 0.1, 0.0], [0.1, 0.1, 0.1]], d
 def test_expected_with_nan_background_row(method):
     background = BACKGROUND.clone()
     background[1, 2] = float("nan")
-    with pytest.raises(ValueError, match=r"background row 1 has 1 non-finite entry \(NaN or inf: 1 NaN, 0 inf\).*"
-                                         r"replace NaN/inf"):
+    with pytest.raises(
+        ValueError,
+        match=r"background row 1 has 1 non-finite entry \(NaN or inf: 1 NaN, 0 inf\).*"
+        r"replace NaN/inf",
+    ):
         method(smooth, X, background)
     # an entry held at the input's value is not used
     result = method(smooth, X, background, groups=torch.tensor([0, 1, -1]))
@@ -131,8 +144,11 @@ def test_expected_f_not_finite():
     # finite at every baseline and at the input, NaN in between
     f = lambda X: torch.sqrt((X.sum(-1) - 0.6) ** 2 - 0.01)  # noqa: E731
     background = torch.tensor([[0.0, 0.0, 0.0], [0.05, 0.0, 0.0]], dtype=torch.float64)
-    with pytest.raises(ValueError, match=r"f is not finite at t=0\.\d+ on the path from the baseline to the input "
-                                         r"\(background row \d\) \(nan"):
+    with pytest.raises(
+        ValueError,
+        match=r"f is not finite at t=0\.\d+ on the path from the baseline to the input "
+        r"\(background row \d\) \(nan",
+    ):
         expected_hessians(f, X, background, steps=8)
 
 

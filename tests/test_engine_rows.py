@@ -51,8 +51,9 @@ def assert_rows_of(sel, full, rows, atol):
     np.testing.assert_allclose(sel.attributions, full.attributions, rtol=0, atol=atol)  # every group, exactly
     # each computed row sums to its attribution; completeness through the attributions
     np.testing.assert_allclose(sel.interactions[rows].sum(axis=1), sel.attributions[rows], rtol=0, atol=atol)
-    assert sel.completeness_error == pytest.approx(abs(sel.attributions.sum() - (sel.f_input - sel.f_baseline)),
-                                                   abs=1e-15)
+    assert sel.completeness_error == pytest.approx(
+        abs(sel.attributions.sum() - (sel.f_input - sel.f_baseline)), abs=1e-15
+    )
     assert sel.completeness_error == pytest.approx(full.completeness_error, abs=atol)
 
 
@@ -121,8 +122,18 @@ def test_node_cost_counts_the_products_computed():
     from transformers_ih.engine.adaptive import adaptive_rule
 
     x = torch.ones(12, dtype=torch.float64)
-    f = lambda X: torch.tanh(40 * (X[:, :4].mean(-1) - 0.6)) + torch.tanh(X[:, 4:] @ torch.linspace(-0.5, 0.5, 8,  # noqa: E731
-                                                                                                     dtype=X.dtype))
+    f = lambda X: (
+        torch.tanh(40 * (X[:, :4].mean(-1) - 0.6))
+        + torch.tanh(
+            X[:, 4:]
+            @ torch.linspace(
+                -0.5,
+                0.5,
+                8,  # noqa: E731
+                dtype=X.dtype,
+            )
+        )
+    )
     red = ReducedFunction(f, x, torch.zeros(12, dtype=torch.float64))
     path = dict(rtol=1e-4, atol=1e-12)
     plain, _ = adaptive_rule(red.path_derivatives, "log", **path)
@@ -164,9 +175,9 @@ def test_tiny_bert_rows_equal_the_full_matrix_rows(tiny_classifier):
         rows = [1, 3, 6]
         (sel,) = integrated_hessians_reduced(red, PathSettings(steps=6), rows=[rows])
         assert red.hvp_count == 6 * (len(rows) + 1)
-        (batched,) = integrated_hessians_reduced(ReducedFunction(f, x, xb, groups=enc.token_word,
-                                                                  hvp_strategy="batched"), PathSettings(steps=6),
-                                                 rows=[rows])
+        (batched,) = integrated_hessians_reduced(
+            ReducedFunction(f, x, xb, groups=enc.token_word, hvp_strategy="batched"), PathSettings(steps=6), rows=[rows]
+        )
     scale = np.abs(full.interactions).max()
     assert_rows_of(sel, full, rows, atol=1e-5 * scale)
     np.testing.assert_allclose(batched.interactions[sel.computed], sel.interactions[sel.computed], atol=1e-5 * scale)

@@ -46,15 +46,16 @@ def explanation_of(matrix, words=WORDS4, f_baseline=0.0, **fields):
     """An Explanation whose interactions are ``matrix`` (attributions its row sums, f(x) - f(x') its total)."""
     matrix = np.asarray(matrix, dtype=float)
     attr = matrix.sum(axis=1)
-    return make_explanation(list(words), attr, interactions=matrix, f_baseline=f_baseline,
-                            f_input=f_baseline + float(attr.sum()), **fields)
+    return make_explanation(
+        list(words), attr, interactions=matrix, f_baseline=f_baseline, f_input=f_baseline + float(attr.sum()), **fields
+    )
 
 
 # the exact decomposition of x0 x1 + x2: its Moebius coefficients (pair total 1 = M01 + M10; x2's main effect 1)
-MOEBIUS = np.array([[0, .5, 0, 0], [.5, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], dtype=float)
+MOEBIUS = np.array([[0, 0.5, 0, 0], [0.5, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], dtype=float)
 # Integrated Hessians of x0 x1 + x2 from 0 to 1 (Gamma = int (-ln t)[t H + diag(grad)] dt): the product's
 # interaction int -t ln t dt = 1/4 each way, and its main effects int (-ln t) t dt = 1/4 each
-IH_CLOSED_FORM = np.array([[.25, .25, 0, 0], [.25, .25, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], dtype=float)
+IH_CLOSED_FORM = np.array([[0.25, 0.25, 0, 0], [0.25, 0.25, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], dtype=float)
 
 
 # ------------------------------------------------------------------------------------------------ closed forms
@@ -176,8 +177,10 @@ def loop_pairs(game, matrix, k):
     full = [True] * n
     pred, abl = [], []
     for i, j in pairs:
+
         def drop(*idx):
             return [v and (m not in idx) for m, v in enumerate(full)]
+
         v = game(np.array([full, drop(i), drop(j), drop(i, j)]))
         abl.append(v[0] - v[1] - v[2] + v[3])
         pred.append(matrix[i][j] + matrix[j][i])
@@ -231,8 +234,7 @@ def test_ferret_rules_ties_fractions_and_empty_rationales():
     # ties: the earlier word first; floor(q 4): 0,0,1,1,2,2,2,3,3,4
     assert [r.tolist() for _, r in rationales(scores)] == [[1], [1, 2], [0, 1, 2]]
     assert [q for q, _ in rationales(scores)] == [0.3, 0.5, 0.8]
-    assert [r.tolist() for _, r in rationales(scores, only_positive=False)] == [[1], [1, 2], [0, 1, 2],
-                                                                                  [0, 1, 2, 3]]
+    assert [r.tolist() for _, r in rationales(scores, only_positive=False)] == [[1], [1, 2], [0, 1, 2], [0, 1, 2, 3]]
     # no positive score: no rationale; comprehensiveness 0, sufficiency f(x) - f(x')
     game = lambda S: np.asarray(S, float) @ np.array([-1.0, -2.0]) + 5  # noqa: E731
     aopc = measure_aopc(game, np.array([-1.0, -2.0]))
@@ -275,11 +277,17 @@ def test_group_attribution_is_the_within_group_sum():
     assert m.group_attribution(np.array([1, 3, 4])) == pytest.approx(loop, rel=1e-12)
 
 
-@pytest.mark.parametrize("features, error, match", [
-    ([], ValueError, "empty"), ([0, 0], ValueError, "repeated"), ([4], ValueError, "out of range"),
-    (["not"], TypeError, "word positions"), ("not", TypeError, "sequence of word positions"),
-    ([True], TypeError, "word positions"),
-])
+@pytest.mark.parametrize(
+    "features, error, match",
+    [
+        ([], ValueError, "empty"),
+        ([0, 0], ValueError, "repeated"),
+        ([4], ValueError, "out of range"),
+        (["not"], TypeError, "word positions"),
+        ("not", TypeError, "sequence of word positions"),
+        ([True], TypeError, "word positions"),
+    ],
+)
 def test_group_attribution_bad_input(features, error, match):
     with pytest.raises(error, match=match):
         explanation_of(IH_CLOSED_FORM).group_attribution(features)
@@ -371,13 +379,19 @@ def test_results_serialise_and_render_escaped():
     for result in (attr, inter):
         back = json.loads(json.dumps(result.to_dict()))
         assert back["words"] == words
-    assert json.loads(json.dumps(inter.to_dict()))["fidelity"]["coalitions"] == \
-        inter.fidelity.coalitions.astype(int).tolist()
+    assert (
+        json.loads(json.dumps(inter.to_dict()))["fidelity"]["coalitions"]
+        == inter.fidelity.coalitions.astype(int).tolist()
+    )
     html = expl.to_html(evaluation=[attr, inter])
     for raw in ("<script>window.__xss", "<img src=x", '" onmouseover="', "<b>bold</b>"):
         assert raw not in html
-    for heading in ("How faithful is it? Attributions", "How faithful is it? Interactions", "Pair ablation",
-                    "Comprehensiveness and sufficiency"):
+    for heading in (
+        "How faithful is it? Attributions",
+        "How faithful is it? Interactions",
+        "Pair ablation",
+        "Comprehensiveness and sufficiency",
+    ):
         assert heading in html
     assert "AOPC comprehensiveness (higher is better)" in html and "coalition R² second order" in html
     figures = [attr.plot_curves(), attr.plot_aopc(theme="dark"), inter.plot_pairs(), inter.plot_coalitions()]

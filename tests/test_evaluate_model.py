@@ -52,8 +52,12 @@ def test_coalition_values_equal_a_loop_over_token_ids(classifier):
     W = len(e.words)
     masks = np.concatenate([np.ones((1, W), bool), np.zeros((1, W), bool), random_coalitions(W, 7, seed=1)])
     sizes = []
-    hook = model.register_forward_pre_hook(lambda module, args, kwargs: sizes.append(
-        next(v.shape[0] for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor))), with_kwargs=True)
+    hook = model.register_forward_pre_hook(
+        lambda module, args, kwargs: sizes.append(
+            next(v.shape[0] for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor))
+        ),
+        with_kwargs=True,
+    )
     try:
         values = explainer.coalition_values(e, masks)
     finally:
@@ -85,16 +89,16 @@ def test_recorded_call_survives_json_and_covers_pairs_expected_and_custom(tiny_t
     rmodel, rtok = tiny_task_model("roberta")
     pair = PairClassificationInteractionExplainer(rmodel, rtok, progress=False)
     p = pair("a man plays a guitar", "someone makes music", interactions=False)
-    masks = np.array([np.ones(len(p.words), bool), np.zeros(len(p.words), bool),
-                      np.arange(len(p.words)) % 2 == 0])
+    masks = np.array([np.ones(len(p.words), bool), np.zeros(len(p.words), bool), np.arange(len(p.words)) % 2 == 0])
     values = pair.coalition_values(p, masks)
     assert values[:2] == pytest.approx([p.f_input, p.f_baseline], abs=1e-5)
-    assert values[2] == pytest.approx(loop_values(rmodel, rtok, "a man plays a guitar", masks[2:], p.target_index,
-                                                  pair="someone makes music")[0], abs=1e-5)
+    assert values[2] == pytest.approx(
+        loop_values(rmodel, rtok, "a man plays a guitar", masks[2:], p.target_index, pair="someone makes music")[0],
+        abs=1e-5,
+    )
     # expected baselines: the mean over the explanation's own K seeded baselines
     model, tok, _, _ = classifier
-    expected = SequenceClassificationInteractionExplainer(model, tok, baseline="expected", background=3,
-                                                          progress=False)
+    expected = SequenceClassificationInteractionExplainer(model, tok, baseline="expected", background=3, progress=False)
     x = expected([TEXT, "awful"])[0]  # (interactions=False with expected baselines fails in expected_baseline.py)
     ends = expected.coalition_values(x, np.array([np.ones(len(x.words)), np.zeros(len(x.words))], dtype=bool))
     assert ends == pytest.approx([x.f_input, x.f_baseline], abs=1e-5)
@@ -142,15 +146,17 @@ def test_faithfulness_of_a_model_explanation_and_its_report(classifier):
     np.testing.assert_allclose(attr.curves.deletion[0], attr.f_input) and attr.curves.insertion[-1] == attr.f_input
     inter = interaction_faithfulness(explainer, e, k=3, coalitions=25, seed=2)
     assert inter.evaluations <= 1 + W + 3 + 25 and inter.output == "logit"
-    np.testing.assert_allclose(inter.fidelity.values, explainer.coalition_values(e, inter.fidelity.coalitions),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        inter.fidelity.values, explainer.coalition_values(e, inter.fidelity.coalitions), atol=1e-9
+    )
     np.testing.assert_array_equal(inter.fidelity.coalitions, random_coalitions(W, 25, seed=2))
     # exact at the ends: the surrogates reproduce f(x') and f(x) (completeness)
     ends = np.array([np.zeros(W), np.ones(W)], dtype=bool)
     from transformers_ih.evaluate import second_order_surrogate
 
     assert second_order_surrogate(ends, e.interactions, e.f_baseline) == pytest.approx(
-        [e.f_baseline, e.f_input], abs=5 * e.completeness_error + 1e-9)
+        [e.f_baseline, e.f_input], abs=5 * e.completeness_error + 1e-9
+    )
     html = e.to_html(evaluation=[attr, inter])
     assert "How faithful is it? Attributions" in html and "How faithful is it? Interactions" in html
     assert "<b>is</b>" not in html and "&lt;" in html  # the words "<", "b", ">" ... each escaped

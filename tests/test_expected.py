@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from optional import unavailable  # noqa: E402
 
 from transformers_ih.engine import integrated_gradients, integrated_hessians
 from transformers_ih.engine.expected import expected_gradients, expected_hessians
 from transformers_ih.engine.smoothing import ZeroHessianWarning, smooth_relu
-
-from optional import unavailable  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("float64")  # the math in float64 for this module only (models stay float32)
 
@@ -32,8 +31,9 @@ def known(X):
 
 
 def separable(x):
-    return torch.stack([torch.zeros(()), torch.zeros(()), torch.sin(x[2]), torch.zeros(()), torch.zeros(()),
-                        torch.exp(0.5 * x[5])])
+    return torch.stack(
+        [torch.zeros(()), torch.zeros(()), torch.sin(x[2]), torch.zeros(()), torch.zeros(()), torch.exp(0.5 * x[5])]
+    )
 
 
 def ih_closed(x, xb):
@@ -102,8 +102,10 @@ def test_standard_error_shrinks_like_one_over_sqrt_n(data):
 
 def test_without_replacement_uses_the_finite_population_factor(data):
     X, background, _, _ = data
-    se = [expected_gradients(known, X[:1], background, samples=n, path_samples="gauss", seed=4).attributions_se
-          for n in (200, 399)]
+    se = [
+        expected_gradients(known, X[:1], background, samples=n, path_samples="gauss", seed=4).attributions_se
+        for n in (200, 399)
+    ]
     # (M - n) / (M - 1) -> 0: at n = M - 1 the standard error is far below the with-replacement one
     assert np.all(se[1] < 0.1 * se[0])
 
@@ -128,8 +130,12 @@ def test_covering_the_background_is_exact(data):
 def test_unbiased_over_seeds(data, path_samples):
     """The mean of many small independent estimates converges to the estimand (no bias beyond MC error)."""
     X, background, eh, _ = data
-    runs = np.stack([expected_hessians(known, X[0], background, samples=4, path_samples=path_samples,
-                                       seed=s).interactions for s in range(300)])
+    runs = np.stack(
+        [
+            expected_hessians(known, X[0], background, samples=4, path_samples=path_samples, seed=s).interactions
+            for s in range(300)
+        ]
+    )
     se = runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
     within(runs.mean(axis=0), eh[0], se, k=4.5)
 
@@ -183,8 +189,9 @@ def test_model_evaluations_and_path_points_are_counted(data):
     assert r.model_evaluations == sum(rows) >= 3 + 50 + 3 * 50 * 8
     assert r.path_points == 3 * 50 * 8 and r.steps == 8
     rows.clear()
-    g = expected_gradients(lambda Z: (rows.append(len(Z)), known(Z))[1], X, background, samples=10, steps=1,
-                           path_samples="random")
+    g = expected_gradients(
+        lambda Z: (rows.append(len(Z)), known(Z))[1], X, background, samples=10, steps=1, path_samples="random"
+    )
     assert g.model_evaluations == sum(rows) == 3 + 400 + 3 * 10 and g.path_points == 30
 
 
@@ -194,14 +201,16 @@ def test_single_input_groups_and_held_entries(data):
     r = expected_hessians(known, X[0], background[:20], samples=20, groups=groups)
     assert r.interactions.shape == (3, 3) and isinstance(r.f_input, float) and r.baseline_indices.shape == (20,)
     # held entry 3 stays at the input in every baseline
-    expect = np.mean([integrated_hessians(known, X[0], b, groups=groups, steps=8).interactions for b in background[:20]],
-                     axis=0)
+    expect = np.mean(
+        [integrated_hessians(known, X[0], b, groups=groups, steps=8).interactions for b in background[:20]], axis=0
+    )
     np.testing.assert_allclose(r.interactions, expect, atol=1e-12)
     held_bg = torch.where(groups < 0, X[0], background[:20])
     assert r.f_background == pytest.approx(float(known(held_bg).mean()), abs=1e-12)
     assert abs(r.completeness_gap) < 1e-8
-    flat = expected_gradients(lambda Z: known(Z.reshape(len(Z), -1)), X.reshape(3, 2, 3), background.reshape(-1, 2, 3),
-                              samples=5)
+    flat = expected_gradients(
+        lambda Z: known(Z.reshape(len(Z), -1)), X.reshape(3, 2, 3), background.reshape(-1, 2, 3), samples=5
+    )
     assert flat.attributions.shape == (3, 2, 3)
 
 
@@ -279,8 +288,17 @@ def test_expected_gradients_agree_with_path_explain_torch(data):
         np.random.seed(rep)
         torch.manual_seed(rep)
         explainer = compat.PathExplainerTorch(net)
-        return explainer.attributions(X.clone().requires_grad_(True), bg, num_samples=400, use_expectation=True,
-                                      output_indices=torch.zeros(len(X), dtype=torch.long)).detach().numpy()
+        return (
+            explainer.attributions(
+                X.clone().requires_grad_(True),
+                bg,
+                num_samples=400,
+                use_expectation=True,
+                output_indices=torch.zeros(len(X), dtype=torch.long),
+            )
+            .detach()
+            .numpy()
+        )
 
     mean, se = repeated(theirs, 8)
     within(ours.attributions, mean, se, k=4.5, tol=1e-6)
@@ -299,8 +317,18 @@ def test_expected_hessians_agree_with_path_explain_torch(data):
         np.random.seed(rep)
         torch.manual_seed(rep)
         explainer = compat.TiedPathExplainerTorch(net)
-        return explainer.interactions(X[:2].clone().requires_grad_(True), bg, num_samples=800, use_expectation=True,
-                                      output_indices=torch.zeros(2, dtype=torch.long), verbose=False).detach().numpy()
+        return (
+            explainer.interactions(
+                X[:2].clone().requires_grad_(True),
+                bg,
+                num_samples=800,
+                use_expectation=True,
+                output_indices=torch.zeros(2, dtype=torch.long),
+                verbose=False,
+            )
+            .detach()
+            .numpy()
+        )
 
     runs = np.stack([theirs(rep) for rep in range(8)])
     mean, se = runs.mean(0), runs.std(0, ddof=1) / np.sqrt(len(runs))

@@ -338,7 +338,10 @@ def test_attributions_only_leave_the_attention_kernels_alone(tiny_classifier, mo
     ig = ex(TEXT, interactions=False, steps=8)
     assert routed == []
     ih = ex(TEXT, steps=8)
-    assert len(routed) > 0 and flags == (torch.backends.cuda.flash_sdp_enabled(), torch.backends.cuda.math_sdp_enabled())
+    assert len(routed) > 0 and flags == (
+        torch.backends.cuda.flash_sdp_enabled(),
+        torch.backends.cuda.math_sdp_enabled(),
+    )
     with sdpa_kernel([SDPBackend.MATH]):
         ig_math = ex(TEXT, interactions=False, steps=8)
     np.testing.assert_allclose(ig.attributions, ig_math.attributions, atol=1e-5)
@@ -350,5 +353,8 @@ def test_attributions_only_leave_the_attention_kernels_alone(tiny_classifier, mo
     mask[..., 0] = True
     with sdpa_kernel([SDPBackend.MATH]):
         for m in (mask, torch.randn(1, 1, 5, 5)):
-            np.testing.assert_allclose(real(q, k, v, attn_mask=m, scale=0.3), F.scaled_dot_product_attention(
-                q, k, v, attn_mask=m, scale=0.3), atol=1e-6)
+            np.testing.assert_allclose(
+                real(q, k, v, attn_mask=m, scale=0.3),
+                F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.3),
+                atol=1e-6,
+            )

@@ -16,11 +16,25 @@ def make(words=("not", "bad", "at", "all"), seed=0):
     for w in words:
         offsets.append((pos, pos + len(w)))
         pos += len(w) + 1
-    return Explanation(text=text, words=list(words), offsets=offsets, tokens=["[CLS]", *words, "[SEP]"],
-                       attributions=m.sum(1), interactions=m, target="POSITIVE", target_index=1,
-                       predicted_label="POSITIVE", predicted_probability=0.9, f_input=float(m.sum()) + 0.1,
-                       f_baseline=0.1, completeness_error=1e-17, steps=12, smoothing="softplus(beta=20)",
-                       model_value=0.3 + float(m.sum()), meta={"task": "test"})
+    return Explanation(
+        text=text,
+        words=list(words),
+        offsets=offsets,
+        tokens=["[CLS]", *words, "[SEP]"],
+        attributions=m.sum(1),
+        interactions=m,
+        target="POSITIVE",
+        target_index=1,
+        predicted_label="POSITIVE",
+        predicted_probability=0.9,
+        f_input=float(m.sum()) + 0.1,
+        f_baseline=0.1,
+        completeness_error=1e-17,
+        steps=12,
+        smoothing="softplus(beta=20)",
+        model_value=0.3 + float(m.sum()),
+        meta={"task": "test"},
+    )
 
 
 def test_json_round_trip_is_exact(tmp_path):

@@ -81,8 +81,10 @@ def test_bad_spans_are_refused_with_the_reason(tiny_task_model):
     with pytest.raises(ValueError, match=r"features='paragraph': expected one of"):
         ex(text, features="paragraph")
     with pytest.raises(ValueError, match="made by bad"):
+
         def bad(t):
             return [(0, 100)]
+
         ex(text, features=bad)
 
 
@@ -95,7 +97,8 @@ def test_pairs_take_spans_per_text_and_many_inputs_spans_per_input(tiny_task_mod
         ex(a, b, features=[(0, 7)])
     texts = ["good film", "a bad one"]
     many = SequenceClassificationInteractionExplainer(*tiny_task_model("bert"))(
-        texts, features=[[(0, 9)], [(0, 5), (6, 9)]], steps=6)
+        texts, features=[[(0, 9)], [(0, 5), (6, 9)]], steps=6
+    )
     assert [m.words for m in many] == [["good film"], ["a bad", "one"]]
     with pytest.raises(ValueError, match="one entry .spans. per input"):
         ex(texts, texts, features=[[(0, 4)]])

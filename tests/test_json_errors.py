@@ -17,14 +17,26 @@ def tabular() -> TabularExplanation:
     rng = np.random.default_rng(0)
     a = rng.normal(size=(n, d))
     return TabularExplanation(
-        feature_names=["a", "b", "c"], features=rng.normal(size=(n, d)), feature_values=rng.normal(size=(n, d)),
-        attributions=a, attributions_se=np.zeros((n, d)), interactions=None, interactions_se=None,
-        f_input=a.sum(axis=1), f_baseline=np.zeros(n), f_background=np.zeros(n), completeness_gap=np.zeros(n),
-        completeness_se=np.zeros(n), quadrature_error=np.zeros(n))
+        feature_names=["a", "b", "c"],
+        features=rng.normal(size=(n, d)),
+        feature_values=rng.normal(size=(n, d)),
+        attributions=a,
+        attributions_se=np.zeros((n, d)),
+        interactions=None,
+        interactions_se=None,
+        f_input=a.sum(axis=1),
+        f_baseline=np.zeros(n),
+        f_background=np.zeros(n),
+        completeness_gap=np.zeros(n),
+        completeness_se=np.zeros(n),
+        quadrature_error=np.zeros(n),
+    )
 
 
-RECORDS = [(Explanation, lambda: make_explanation(["not", "bad"]), "explanation"),
-           (TabularExplanation, tabular, "tabular explanation")]
+RECORDS = [
+    (Explanation, lambda: make_explanation(["not", "bad"]), "explanation"),
+    (TabularExplanation, tabular, "tabular explanation"),
+]
 
 
 @pytest.mark.parametrize("cls, make, kind", RECORDS)

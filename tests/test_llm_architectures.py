@@ -25,8 +25,16 @@ from transformers_ih.text.model_state import ComputeCopyWarning
 
 PROMPT, TARGET = "this film is not bad", " at all"
 MESSAGES = [{"role": "system", "content": "You are a critic."}, {"role": "user", "content": "Is this film good?"}]
-CONFIGS = {"llama": "LlamaConfig", "qwen2": "Qwen2Config", "qwen2_moe": "Qwen2MoeConfig", "mistral": "MistralConfig",
-           "mixtral": "MixtralConfig", "phi3": "Phi3Config", "gemma2": "Gemma2Config", "gemma3": "Gemma3TextConfig"}
+CONFIGS = {
+    "llama": "LlamaConfig",
+    "qwen2": "Qwen2Config",
+    "qwen2_moe": "Qwen2MoeConfig",
+    "mistral": "MistralConfig",
+    "mixtral": "MixtralConfig",
+    "phi3": "Phi3Config",
+    "gemma2": "Gemma2Config",
+    "gemma3": "Gemma3TextConfig",
+}
 MOE = ("mixtral", "qwen2_moe")
 FLOAT64_CHAT = ("gemma2",)  # soft-capped attention and logits: the chat explanation is run in float64
 
@@ -34,7 +42,9 @@ FLOAT64_CHAT = ("gemma2",)  # soft-capped attention and logits: the chat explana
 def arch_params():
     def marks(a):
         missing = not hasattr(transformers, CONFIGS[a])
-        return [pytest.mark.skip(reason=f"transformers {transformers.__version__} has no {CONFIGS[a]}")] if missing else []
+        return (
+            [pytest.mark.skip(reason=f"transformers {transformers.__version__} has no {CONFIGS[a]}")] if missing else []
+        )
 
     return [pytest.param(a, id=a, marks=marks(a)) for a in ARCHS]
 
@@ -56,15 +66,30 @@ def test_llm_continuation_chat_and_generated_answer(arch):
     with restored(model):
         g = explainer(messages=MESSAGES, max_new_tokens=3)
     ids = list(tok.apply_chat_template(MESSAGES, add_generation_prompt=True)["input_ids"])
-    assert g.tokens[:len(ids)] == tok.convert_ids_to_tokens(ids)
+    assert g.tokens[: len(ids)] == tok.convert_ids_to_tokens(ids)
     pad = {"pad_token_id": tok.eos_token_id} if tok.pad_token_id is None else {}
     with torch.no_grad():
-        out = model.generate(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-                             max_new_tokens=3, do_sample=False, **pad)
-    assert g.meta["target_token_ids"] == out[0, len(ids):].tolist()
+        out = model.generate(
+            input_ids=torch.tensor([ids]),
+            attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+            max_new_tokens=3,
+            do_sample=False,
+            **pad,
+        )
+    assert g.meta["target_token_ids"] == out[0, len(ids) :].tolist()
     assert g.model_value == pytest.approx(own_log_probability(model, ids, g.meta["target_token_ids"])[0], abs=1e-4)
     assert g.words == ["You", "are", "a", "critic.", "Is", "this", "film", "good?"] or g.words == [
-        "You", "are", "a", "critic", ".", "Is", "this", "film", "good", "?"]  # SentencePiece / byte-level words
+        "You",
+        "are",
+        "a",
+        "critic",
+        ".",
+        "Is",
+        "this",
+        "film",
+        "good",
+        "?",
+    ]  # SentencePiece / byte-level words
     check_axioms(g)
     if arch in MOE:
         assert e.meta["moe_routing"] == g.meta["moe_routing"] == "input"
@@ -121,8 +146,9 @@ def test_t5_heads_and_inputs_embeds(tiny_task_model):
     NotImplementedError): refused with that message. T5's token classification (encoder only) and question
     answering (the decoder reads the shifted input, as for BART) take them and are explained."""
     model, tok = tiny_task_model("t5", "sequence-classification")
-    with pytest.raises(NotImplementedError, match="input embeddings is currently not supported for "
-                                                  "T5ForSequenceClassification"):
+    with pytest.raises(
+        NotImplementedError, match="input embeddings is currently not supported for T5ForSequenceClassification"
+    ):
         SequenceClassificationInteractionExplainer(model, tok)("this film is not bad", steps=4)
     model, tok = tiny_task_model("t5", "token-classification")
     e = TokenClassificationInteractionExplainer(model, tok)("this film is not bad", word=1)

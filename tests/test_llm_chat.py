@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import torch
 import pytest
+import torch
 from llm_models import own_log_probability, tiny_llm
 from task_helpers import check_axioms, restored
 
@@ -103,8 +103,9 @@ def test_system_message_excluded_message_level_and_spans():
     two = [{"role": "user", "content": "Is this film good. It is not bad at all."}]
     sentences = explainer(messages=two, target="Yes", steps=8, features="sentence")
     assert sentences.words == ["Is this film good.", "It is not bad at all."] and sentences.level == "sentence"
-    called = explainer(messages=MESSAGES, target="Yes", steps=8, explain_messages="user",
-                       features=lambda content: [(0, 2), (8, 12)])
+    called = explainer(
+        messages=MESSAGES, target="Yes", steps=8, explain_messages="user", features=lambda content: [(0, 2), (8, 12)]
+    )
     assert called.words == ["Is", "film"] and called.meta["call"]["features"] is None  # a callable is not recorded
     values = explainer.coalition_values(called, np.array([[True, True], [False, False], [True, False]]))
     np.testing.assert_allclose(values[:2], [called.f_input, called.f_baseline], atol=1e-5)
@@ -118,8 +119,9 @@ def test_trimmed_content_keeps_spans_into_the_message():
     assert e.words == ["this", "film", "is", "not", "bad"]
     assert [messages[0]["content"][s:t] for _, s, t in e.meta["message_offsets"]] == e.words
     assert e.meta["message_offsets"][0] == [0, 2, 6]
-    spans = CausalLMInteractionExplainer(model, tok)(messages=messages, target="Yes", steps=8,
-                                                     features=[[(2, 6), (19, 22)]])
+    spans = CausalLMInteractionExplainer(model, tok)(
+        messages=messages, target="Yes", steps=8, features=[[(2, 6), (19, 22)]]
+    )
     assert spans.words == ["this", "bad"]
 
 
@@ -181,8 +183,9 @@ def test_chat_matches_brute_force_reference(arch):
 
     model, tok = tiny_llm(arch)
     messages = [MESSAGES[0], {"role": "user", "content": "Is this film not bad?"}]
-    e = CausalLMInteractionExplainer(model, tok, smoothing=None)(messages=messages, target="Yes", steps=4,
-                                                                 method="gauss", explain_messages="user")
+    e = CausalLMInteractionExplainer(model, tok, smoothing=None)(
+        messages=messages, target="Yes", steps=4, method="gauss", explain_messages="user"
+    )
     ids, target = chat_ids(tok, messages), tok("Yes", add_special_tokens=False)["input_ids"]
     enc = tok(e.text, add_special_tokens=False, return_offsets_mapping=True)
     content = messages[1]["content"]
@@ -198,14 +201,17 @@ def test_chat_matches_brute_force_reference(arch):
         key = enc.word_ids()[k] if arch == "llama" else e.text[start:s].count(" ")
         features.append(index.setdefault(key, len(index)))
     assert len(index) == len(e.words)
-    inputs = {"input_ids": torch.tensor([ids + target]), "attention_mask": torch.ones(1, len(ids) + len(target),
-                                                                                     dtype=torch.long)}
+    inputs = {
+        "input_ids": torch.tensor([ids + target]),
+        "attention_mask": torch.ones(1, len(ids) + len(target), dtype=torch.long),
+    }
 
     def log_probability(out):
         logp = torch.log_softmax(out.logits, -1)
         return sum(logp[:, len(ids) - 1 + k, i] for k, i in enumerate(target))
 
     base = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    reference = brute_force_interactions(model, Reference(inputs, features + [-1] * len(target), base,
-                                                          log_probability), 4)
+    reference = brute_force_interactions(
+        model, Reference(inputs, features + [-1] * len(target), base, log_probability), 4
+    )
     assert_matches_reference(e.interactions, reference)

@@ -22,7 +22,7 @@ def greedy(model, tok, prompt_ids, n, **kwargs):
     ids = torch.tensor([prompt_ids], device=model.device)
     with torch.no_grad():
         out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=n, **kwargs)
-    return out[0, len(prompt_ids):].tolist()
+    return out[0, len(prompt_ids) :].tolist()
 
 
 @pytest.mark.parametrize("arch", ["llama", "gemma2"])
@@ -35,7 +35,7 @@ def test_generated_continuation_is_generates_and_explained(arch):
     generated = greedy(model, tok, prompt_ids, 5)
     assert e.meta["target_token_ids"] == generated and e.meta["generated"]
     assert e.target == e.meta["generated_text"] == tok.decode(generated, skip_special_tokens=True)
-    assert e.tokens[-len(generated):] == tok.convert_ids_to_tokens(generated) == e.meta["target_tokens"]
+    assert e.tokens[-len(generated) :] == tok.convert_ids_to_tokens(generated) == e.meta["target_tokens"]
     expected, per_token = own_log_probability(model, prompt_ids, generated)
     assert e.model_value == pytest.approx(expected, abs=1e-4)
     np.testing.assert_allclose(e.meta["token_log_probabilities"], per_token, atol=1e-6)
@@ -94,7 +94,8 @@ def test_per_token_explanations():
     # per-token with a given target, and for many prompts: a list per prompt
     given = explainer([PROMPT, "a bad film"], target=" at all", per_token=True, steps=4)
     assert [len(x) for x in given] == [2, 2] and given[1][1].target == tok.decode(
-        tok(" at all", add_special_tokens=False)["input_ids"][1:])
+        tok(" at all", add_special_tokens=False)["input_ids"][1:]
+    )
 
 
 @pytest.mark.parametrize("arch", ["t5", "bart"])

@@ -18,8 +18,11 @@ def test_committed_notebook_has_no_outputs():
 
 def test_notebook_runs_and_shows_document_interactions(monkeypatch):
     printed = execute_notebook(NOTEBOOK, monkeypatch, TIME_LIMIT_S).printed
-    for line in ["document matrix: (5, 5) level: spans", "completeness holds: True",
-                 "they add up to the answer's: True",
-                 "model still torch.bfloat16"]:
+    for line in [
+        "document matrix: (5, 5) level: spans",
+        "completeness holds: True",
+        "they add up to the answer's: True",
+        "model still torch.bfloat16",
+    ]:
         assert line in printed, printed
     assert "['doc 1', 'doc 2', 'doc 3', 'doc 4', 'doc 5']" in printed

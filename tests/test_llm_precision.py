@@ -58,7 +58,7 @@ def test_bf16_with_compute_dtype_equals_the_float32_model(half_llama):
     ids = tok(PROMPT, return_tensors="pt")
     with torch.no_grad():
         own = half.generate(**ids, max_new_tokens=4, do_sample=False, pad_token_id=tok.eos_token_id)
-    assert generated == own[0, ids["input_ids"].shape[1]:].tolist()
+    assert generated == own[0, ids["input_ids"].shape[1] :].tolist()
     with pytest.raises(ValueError, match="compute_dtype=torch.bfloat16"):
         CausalLMInteractionExplainer(half, tok, compute_dtype=torch.bfloat16)
 
@@ -74,18 +74,36 @@ def test_float16_with_compute_dtype(half_llama):
     with warnings.catch_warnings():  # a float32 model needs no copy: no warning, the same result
         warnings.simplefilter("error")
         same = CausalLMInteractionExplainer(full, tok, compute_dtype=torch.float32)(PROMPT, target=TARGET, steps=8)
-    np.testing.assert_allclose(same.interactions, CausalLMInteractionExplainer(full, tok)(
-        PROMPT, target=TARGET, steps=8).interactions, atol=0)
+    np.testing.assert_allclose(
+        same.interactions, CausalLMInteractionExplainer(full, tok)(PROMPT, target=TARGET, steps=8).interactions, atol=0
+    )
 
 
 def _device_maps():
     maps = [("cpu", {})]
-    offload = {"model.embed_tokens": "cpu", "model.rotary_emb": "cpu", "model.layers.0": "cpu",
-               "model.layers.1": "disk", "model.norm": "cpu", "lm_head": "cpu"}
+    offload = {
+        "model.embed_tokens": "cpu",
+        "model.rotary_emb": "cpu",
+        "model.layers.0": "cpu",
+        "model.layers.1": "disk",
+        "model.norm": "cpu",
+        "lm_head": "cpu",
+    }
     maps.append((offload, {"offload": True}))
     if torch.cuda.is_available():  # layers on the GPU and on the CPU: outputs gathered from the last device
-        maps.append(({"model.embed_tokens": 0, "model.rotary_emb": 0, "model.layers.0": 0, "model.layers.1": "cpu",
-                      "model.norm": "cpu", "lm_head": "cpu"}, {}))
+        maps.append(
+            (
+                {
+                    "model.embed_tokens": 0,
+                    "model.rotary_emb": 0,
+                    "model.layers.0": 0,
+                    "model.layers.1": "cpu",
+                    "model.norm": "cpu",
+                    "lm_head": "cpu",
+                },
+                {},
+            )
+        )
     return [pytest.param(m, kw, id=("offload" if kw else "cpu" if m == "cpu" else "cuda+cpu")) for m, kw in maps]
 
 
@@ -98,8 +116,9 @@ def test_device_map(tmp_path, device_map, kw):
     reference_model, tok = tiny_llm("llama")
     reference = CausalLMInteractionExplainer(reference_model, tok)(PROMPT, target=TARGET)
     load = {"offload_folder": str(tmp_path / "offload")} if kw.get("offload") else {}
-    model = AutoModelForCausalLM.from_pretrained(llm_directory("llama"), dtype=torch.float32, device_map=device_map,
-                                                 **load)
+    model = AutoModelForCausalLM.from_pretrained(
+        llm_directory("llama"), dtype=torch.float32, device_map=device_map, **load
+    )
     placement = {n: p.device for n, p in model.named_parameters()}
     hooks = {n for n, m in model.named_modules() if hasattr(m, "_hf_hook")}
     if kw.get("offload"):
@@ -113,8 +132,12 @@ def test_device_map(tmp_path, device_map, kw):
     assert {n for n, m in model.named_modules() if hasattr(m, "_hf_hook")} == hooks
     # generated targets and chat prompts run through the same hooks
     generated = CausalLMInteractionExplainer(model, tok)(PROMPT, max_new_tokens=3, steps=4)
-    assert generated.meta["target_token_ids"] == CausalLMInteractionExplainer(reference_model, tok)(
-        PROMPT, max_new_tokens=3, steps=4).meta["target_token_ids"]
+    assert (
+        generated.meta["target_token_ids"]
+        == CausalLMInteractionExplainer(reference_model, tok)(PROMPT, max_new_tokens=3, steps=4).meta[
+            "target_token_ids"
+        ]
+    )
 
 
 def test_offloaded_bf16_with_compute_dtype(tmp_path, half_llama):
@@ -123,10 +146,17 @@ def test_offloaded_bf16_with_compute_dtype(tmp_path, half_llama):
     half, full, tok = half_llama
     directory = tmp_path / "bf16"
     half.save_pretrained(directory)
-    offload = {"model.embed_tokens": "cpu", "model.rotary_emb": "cpu", "model.layers.0": "disk",
-               "model.layers.1": "cpu", "model.norm": "cpu", "lm_head": "cpu"}
-    model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.bfloat16, device_map=offload,
-                                                 offload_folder=str(tmp_path / "offload"))
+    offload = {
+        "model.embed_tokens": "cpu",
+        "model.rotary_emb": "cpu",
+        "model.layers.0": "disk",
+        "model.layers.1": "cpu",
+        "model.norm": "cpu",
+        "lm_head": "cpu",
+    }
+    model = AutoModelForCausalLM.from_pretrained(
+        directory, dtype=torch.bfloat16, device_map=offload, offload_folder=str(tmp_path / "offload")
+    )
     with pytest.warns(ComputeCopyWarning):
         explainer = CausalLMInteractionExplainer(model, tok, compute_dtype=torch.float32)
     e = explainer(PROMPT, target=TARGET, steps=8)

@@ -16,8 +16,11 @@ DOCS = ["the film is not bad", "the plot is thin", "the actors are good", "it is
 
 
 def rag_prompt() -> PromptSegments:
-    segments = {"instruction": "Answer from the documents.", **{f"doc {i + 1}": d for i, d in enumerate(DOCS)},
-                "question": "Question: is the film good?\nAnswer:"}
+    segments = {
+        "instruction": "Answer from the documents.",
+        **{f"doc {i + 1}": d for i, d in enumerate(DOCS)},
+        "question": "Question: is the film good?\nAnswer:",
+    }
     return prompt_segments(segments, explain=[f"doc {i + 1}" for i in range(5)])
 
 
@@ -31,9 +34,14 @@ def test_prompt_segments_helper():
     p = rag_prompt()
     assert [p.text[a:b] for a, b in p.spans] == DOCS and p.names == [f"doc {i}" for i in range(1, 6)]
     assert p.text.startswith("Answer from the documents.\n\nthe film is not bad\n\n")
-    for bad, match in [(([], {}), "empty"), ((["a", "a"], {"explain": ["x"]}), "no segment named 'x'"),
-                       ((["a"], {"explain": [3]}), "out of range"), (([("a", "x"), ("a", "y")], {}), "repeat"),
-                       ((["a", "  "], {}), "empty"), (("text", {}), "must be a list")]:
+    for bad, match in [
+        (([], {}), "empty"),
+        ((["a", "a"], {"explain": ["x"]}), "no segment named 'x'"),
+        ((["a"], {"explain": [3]}), "out of range"),
+        (([("a", "x"), ("a", "y")], {}), "repeat"),
+        ((["a", "  "], {}), "empty"),
+        (("text", {}), "must be a list"),
+    ]:
         with pytest.raises((ValueError, TypeError), match=match):
             prompt_segments(bad[0], **bad[1])
 
@@ -46,7 +54,9 @@ def test_rag_document_interactions():
     p = rag_prompt()
     docs = explainer(p.text, target=" yes", features=p.spans)
     assert docs.words == DOCS and docs.level == "spans" and docs.interactions.shape == (5, 5)
-    expected, _ = own_log_probability(model, tok(p.text)["input_ids"], tok(" yes", add_special_tokens=False)["input_ids"])
+    expected, _ = own_log_probability(
+        model, tok(p.text)["input_ids"], tok(" yes", add_special_tokens=False)["input_ids"]
+    )
     assert docs.model_value == pytest.approx(expected, abs=1e-4)
     check_axioms(docs)
     # the same prompt at word level, only the documents' words moving, same path rule

@@ -15,8 +15,10 @@ from transformers_ih import PairClassificationInteractionExplainer, SequenceClas
 from transformers_ih.engine.reduction import ReducedFunction
 
 STEPS = 4
-CASES = [("bert", SequenceClassificationInteractionExplainer, ("not a good film",)),
-         ("roberta", PairClassificationInteractionExplainer, ("a man plays", "someone makes music"))]
+CASES = [
+    ("bert", SequenceClassificationInteractionExplainer, ("not a good film",)),
+    ("roberta", PairClassificationInteractionExplainer, ("a man plays", "someone makes music")),
+]
 
 
 def swap_two_features(monkeypatch):

@@ -20,9 +20,13 @@ def test_committed_notebook_has_no_outputs():
 
 def test_notebook_reads_its_model_and_data_from_the_environment():
     source = "\n".join(cell.source for cell in code_cells(nbformat.read(NOTEBOOK, as_version=4)))
-    for needle in ['"TRANSFORMERS_IH_MODEL"', '"distilbert-base-uncased-finetuned-sst-2-english"',
-                   '"TRANSFORMERS_IH_SST2_DIR"', 'load_dataset("glue", "sst2")',
-                   "from transformers_ih import SequenceClassificationInteractionExplainer"]:
+    for needle in [
+        '"TRANSFORMERS_IH_MODEL"',
+        '"distilbert-base-uncased-finetuned-sst-2-english"',
+        '"TRANSFORMERS_IH_SST2_DIR"',
+        'load_dataset("glue", "sst2")',
+        "from transformers_ih import SequenceClassificationInteractionExplainer",
+    ]:
         assert needle in source
 
 

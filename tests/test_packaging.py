@@ -22,7 +22,8 @@ PACKAGE = ROOT / "transformers_ih"
 
 def _package_files(root: Path) -> set[str]:
     return {
-        p.relative_to(root).as_posix() for p in (root / "transformers_ih").rglob("*")
+        p.relative_to(root).as_posix()
+        for p in (root / "transformers_ih").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}
     }
 
@@ -38,7 +39,10 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [sys.executable, "-c", f"import setuptools.build_meta as b; print(b.build_wheel({str(out)!r}))"],
-        cwd=source, capture_output=True, text=True, timeout=300,
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return zipfile.ZipFile(out / proc.stdout.strip().splitlines()[-1])

@@ -56,8 +56,12 @@ def test_fixed_rules_are_probability_measures(measure, method):
 
 
 def test_montecarlo_seed_reproducible():
-    assert np.array_equal(fixed_rule("log", 10, "montecarlo", seed=3).nodes, fixed_rule("log", 10, "montecarlo", seed=3).nodes)
-    assert not np.array_equal(fixed_rule("log", 10, "montecarlo", seed=3).nodes, fixed_rule("log", 10, "montecarlo", seed=4).nodes)
+    assert np.array_equal(
+        fixed_rule("log", 10, "montecarlo", seed=3).nodes, fixed_rule("log", 10, "montecarlo", seed=3).nodes
+    )
+    assert not np.array_equal(
+        fixed_rule("log", 10, "montecarlo", seed=3).nodes, fixed_rule("log", 10, "montecarlo", seed=4).nodes
+    )
 
 
 def test_bad_arguments():

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from optional import unavailable
+
 from transformers_ih.cli import main as cli_main
 from transformers_ih.corpus import explanations, read_output
 
@@ -50,8 +50,18 @@ CHILD = textwrap.dedent("""
     (out / "ray_stats.json").write_text(json.dumps(stats))
 """)
 
-TEXTS = ["not bad at all", "a good film", "it is not good", "bad , bad acting", "never dull", "the plot is thin",
-         "a fine cast", "not my kind of movie", "surprisingly funny", "dull and long"]
+TEXTS = [
+    "not bad at all",
+    "a good film",
+    "it is not good",
+    "bad , bad acting",
+    "never dull",
+    "the plot is thin",
+    "a fine cast",
+    "not my kind of movie",
+    "surprisingly funny",
+    "dull and long",
+]
 
 
 def _isolated(argv: list[str]) -> list[str]:
@@ -81,26 +91,39 @@ def ray_ready():
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
-            "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": ""}
+    return {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_ADDRESS": "",
+    }
 
 
 def test_ray_engine_matches_local_and_resumes(ray_ready, tiny_classifier, tmp_path):
     model, _ = tiny_classifier("bert")
     model_dir = model.config._name_or_path
     data = tmp_path / "texts.jsonl"
-    data.write_text("".join(json.dumps({"sentence": t, "idx": i}) + "\n" for i, t in enumerate(TEXTS)),
-                    encoding="utf-8")
+    data.write_text(
+        "".join(json.dumps({"sentence": t, "idx": i}) + "\n" for i, t in enumerate(TEXTS)), encoding="utf-8"
+    )
     script = tmp_path / "child.py"
     script.write_text(CHILD, encoding="utf-8")
-    proc = subprocess.run(_isolated([sys.executable, str(script), model_dir, str(data), str(tmp_path)]),
-                          capture_output=True, text=True, env=_env(), timeout=420)
+    proc = subprocess.run(
+        _isolated([sys.executable, str(script), model_dir, str(data), str(tmp_path)]),
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=420,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     local, ray_out = read_output(tmp_path / "local"), read_output(tmp_path / "ray")
     assert ray_out.column_names == local.column_names and ray_out["idx"] == list(range(len(TEXTS)))
-    assert sorted(p.name for p in (tmp_path / "ray" / "shards").iterdir()) == \
-        sorted(p.name for p in (tmp_path / "local" / "shards").iterdir())
+    assert sorted(p.name for p in (tmp_path / "ray" / "shards").iterdir()) == sorted(
+        p.name for p in (tmp_path / "local" / "shards").iterdir()
+    )
     for a, b in zip(explanations(local), explanations(ray_out)):
         assert a.words == b.words and a.target == b.target and a.steps == b.steps
         np.testing.assert_allclose(b.interactions, a.interactions, rtol=1e-6, atol=1e-9)
@@ -127,11 +150,38 @@ def test_cli_engine_ray_matches_the_local_cli(ray_ready, tiny_classifier, tmp_pa
     model, _ = tiny_classifier("bert")
     data = tmp_path / "texts.tsv"
     data.write_text("label\tsentence\n" + "".join(f"0\t{t}\n" for t in TEXTS), encoding="utf-8")
-    argv = ["--model", model.config._name_or_path, "--dataset", str(data), "--batch-size", "4", "--steps", "4",
-            "--min-count", "1"]
-    proc = subprocess.run(_isolated([sys.executable, "-m", "transformers_ih", *argv, "--output-dir",
-                                     str(tmp_path / "ray"), "--engine", "ray", "--workers", "2"]),
-                          capture_output=True, text=True, env=_env(), timeout=420)
+    argv = [
+        "--model",
+        model.config._name_or_path,
+        "--dataset",
+        str(data),
+        "--batch-size",
+        "4",
+        "--steps",
+        "4",
+        "--min-count",
+        "1",
+    ]
+    proc = subprocess.run(
+        _isolated(
+            [
+                sys.executable,
+                "-m",
+                "transformers_ih",
+                *argv,
+                "--output-dir",
+                str(tmp_path / "ray"),
+                "--engine",
+                "ray",
+                "--workers",
+                "2",
+            ]
+        ),
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=420,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"explained {len(TEXTS)} rows; results in {tmp_path / 'ray'}" in proc.stdout
     assert "engine: Ray, " in proc.stdout and "explained 3 new shard(s)" in proc.stdout  # 10 rows, 4 a shard
@@ -162,13 +212,18 @@ def test_missing_ray_names_the_extra(tiny_classifier, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_ray)
     model, tok = tiny_classifier("bert")
     with pytest.raises(ImportError, match=r'pip install "transformers-ih\[ray\]"'):
-        explain_dataset(SequenceClassificationInteractionExplainer(model, tok), {"sentence": ["fine"]},
-                        engine="ray", progress=False, steps=4)
+        explain_dataset(
+            SequenceClassificationInteractionExplainer(model, tok),
+            {"sentence": ["fine"]},
+            engine="ray",
+            progress=False,
+            steps=4,
+        )
 
 
 def test_ray_needs_a_model_path(tiny_classifier):
-    from transformers_ih.corpus.engines import ExplainerSpec
     from transformers_ih import SequenceClassificationInteractionExplainer
+    from transformers_ih.corpus.engines import ExplainerSpec
 
     model, tok = tiny_classifier("bert")
     import copy

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-
 from tiny_models import sst2_sentences
+
 from transformers_ih import SequenceClassificationInteractionExplainer
 from transformers_ih.engine.adaptive import adaptive_rule
 from transformers_ih.engine.reduction import ReducedFunction
@@ -41,7 +41,7 @@ def test_negation_example(explainer, real_model):
     assert 0 < e.meta["raw_asymmetry"] < 1e-4
     np.testing.assert_allclose(e.interactions.sum(1), e.attributions, atol=1e-10)
     # "not" x "bad" is the pair that flips the sentiment: the strongest interaction, pushing POSITIVE up
-    (a, b, value), = e.top_interactions(1)
+    ((a, b, value),) = e.top_interactions(1)
     assert {a, b} == {"not", "bad"} and value > 0 and e.target == "POSITIVE"
 
 

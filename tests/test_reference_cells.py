@@ -95,8 +95,13 @@ def test_question_answering(tiny_task_model, arch):
     for which, field in (("start", "start_logits"), ("end", "end_logits")):
         e = explanations[which]
         position = e.meta[f"{which}_token"]
-        check(model, e, Reference(dict(enc), word_features(enc), pad_id(tok),
-                                  lambda out, f=field, p=position: getattr(out, f)[:, p]))
+        check(
+            model,
+            e,
+            Reference(
+                dict(enc), word_features(enc), pad_id(tok), lambda out, f=field, p=position: getattr(out, f)[:, p]
+            ),
+        )
 
 
 @pytest.mark.parametrize("arch", params(ENCODERS))
@@ -136,5 +141,10 @@ def test_seq2seq_lm(tiny_task_model, arch):
     e = explain(Seq2SeqLMInteractionExplainer, model, tok, source, target=target)
     enc = tok(source, return_tensors="pt")
     labels = tok(text_target=target, return_tensors="pt")["input_ids"]
-    check(model, e, Reference({**enc, "labels": labels}, word_features(enc), pad_id(tok),
-                              lambda out: (-out.loss * labels.shape[1])[None]))
+    check(
+        model,
+        e,
+        Reference(
+            {**enc, "labels": labels}, word_features(enc), pad_id(tok), lambda out: (-out.loss * labels.shape[1])[None]
+        ),
+    )

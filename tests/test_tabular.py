@@ -10,8 +10,14 @@ import torch
 import torch.nn as nn
 
 from transformers_ih.engine.expected import expected_hessians
-from transformers_ih.tabular import (TabularExplanation, TabularInteractionExplainer, dependence_plot,
-                                     interaction_heatmap, summary_plot, top_pairs_plot)
+from transformers_ih.tabular import (
+    TabularExplanation,
+    TabularInteractionExplainer,
+    dependence_plot,
+    interaction_heatmap,
+    summary_plot,
+    top_pairs_plot,
+)
 
 pytestmark = pytest.mark.usefixtures("float64")  # the math in float64 for this module only (models stay float32)
 NAMES = ["age", "dose", "weight", "height"]
@@ -68,8 +74,14 @@ def test_sampled_rows_agree_with_the_engine_and_report_standard_errors(table):
     background, rows = table
     explainer = TabularInteractionExplainer(Known(), NAMES, background, samples=10, seed=3)
     e = explainer(torch.tensor(rows))
-    r = expected_hessians(lambda X: Known()(X)[:, 0], torch.tensor(rows), torch.tensor(background), samples=10,
-                          seed=3, internal_batch_size=4096)
+    r = expected_hessians(
+        lambda X: Known()(X)[:, 0],
+        torch.tensor(rows),
+        torch.tensor(background),
+        samples=10,
+        seed=3,
+        internal_batch_size=4096,
+    )
     np.testing.assert_allclose(e.interactions, r.interactions, atol=1e-12)
     np.testing.assert_allclose(e.interactions_se, r.interactions_se, atol=1e-12)
     assert not e.exact and e.samples == 10 and np.all(e.interactions_se[:, 0, 1] > 0)

@@ -34,10 +34,21 @@ def tabular_explanation(names, n=9, seed=0, **fields):
     features = rng.normal(size=(n, d))
     zeros = np.zeros(n)
     return TabularExplanation(
-        feature_names=names, features=features, feature_values=features * 3, attributions=attributions,
-        attributions_se=np.full((n, d), 0.01), interactions=interactions, interactions_se=np.full((n, d, d), 0.01),
-        f_input=attributions.sum(axis=1), f_baseline=zeros, f_background=zeros, completeness_gap=zeros,
-        completeness_se=zeros, quadrature_error=zeros, **fields)
+        feature_names=names,
+        features=features,
+        feature_values=features * 3,
+        attributions=attributions,
+        attributions_se=np.full((n, d), 0.01),
+        interactions=interactions,
+        interactions_se=np.full((n, d, d), 0.01),
+        f_input=attributions.sum(axis=1),
+        f_baseline=zeros,
+        f_background=zeros,
+        completeness_gap=zeros,
+        completeness_se=zeros,
+        quadrature_error=zeros,
+        **fields,
+    )
 
 
 @pytest.fixture(scope="module")

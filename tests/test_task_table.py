@@ -48,38 +48,93 @@ class Row:
     many_kwargs: dict = field(default_factory=dict)
 
     def model(self, factory):
-        return factory(self.arch, self.head, labels=list(self.labels) if self.labels else None,
-                       problem_type=self.problem_type)
+        return factory(
+            self.arch, self.head, labels=list(self.labels) if self.labels else None, problem_type=self.problem_type
+        )
 
 
 TABLE = [
-    Row("sequence", SequenceClassificationInteractionExplainer, "bert", labels=HOSTILE_LABELS,
-        single=(f"this film {HOSTILE_TEXT} is not bad",), many=(["good", "not a good film at all", "bad film"],)),
-    Row("pair", PairClassificationInteractionExplainer, "roberta", labels=HOSTILE_LABELS,
+    Row(
+        "sequence",
+        SequenceClassificationInteractionExplainer,
+        "bert",
+        labels=HOSTILE_LABELS,
+        single=(f"this film {HOSTILE_TEXT} is not bad",),
+        many=(["good", "not a good film at all", "bad film"],),
+    ),
+    Row(
+        "pair",
+        PairClassificationInteractionExplainer,
+        "roberta",
+        labels=HOSTILE_LABELS,
         single=(f"a man {HOSTILE_TEXT} plays", "someone makes music"),
-        many=(["a man plays a guitar", "good", "the film"], ["someone makes music", "bad", "was long and dull"])),
-    Row("multilabel", MultiLabelClassificationInteractionExplainer, "bert", labels=("toxic",) + HOSTILE_LABELS,
-        problem_type="multi_label_classification", single=(f"you are {HOSTILE_TEXT} bad",),
-        many=(["you are bad", "a fine film", "not good"],), kwargs={"labels": [0, 2]}),
-    Row("zero-shot", ZeroShotClassificationInteractionExplainer, "bert",
+        many=(["a man plays a guitar", "good", "the film"], ["someone makes music", "bad", "was long and dull"]),
+    ),
+    Row(
+        "multilabel",
+        MultiLabelClassificationInteractionExplainer,
+        "bert",
+        labels=("toxic",) + HOSTILE_LABELS,
+        problem_type="multi_label_classification",
+        single=(f"you are {HOSTILE_TEXT} bad",),
+        many=(["you are bad", "a fine film", "not good"],),
+        kwargs={"labels": [0, 2]},
+    ),
+    Row(
+        "zero-shot",
+        ZeroShotClassificationInteractionExplainer,
+        "bert",
         labels=("contradiction", HOSTILE_LABELS[0], "entailment"),
-        single=(f"the match {HOSTILE_TEXT} went to penalties",), kwargs={"labels": ["sports", "politics"]},
-        many=(["the match went to penalties", "a vote in parliament"],)),
-    Row("token", TokenClassificationInteractionExplainer, "bert", "token-classification",
-        labels=("O", HOSTILE_LABELS[0], "B-LOC"), single=(f"george {HOSTILE_TEXT} went to washington",),
-        many=(["george went to washington", "paris is big", "we saw a film"],), kwargs={"word": 0}),
-    Row("question-answering", QuestionAnsweringInteractionExplainer, "bert", "question-answering",
+        single=(f"the match {HOSTILE_TEXT} went to penalties",),
+        kwargs={"labels": ["sports", "politics"]},
+        many=(["the match went to penalties", "a vote in parliament"],),
+    ),
+    Row(
+        "token",
+        TokenClassificationInteractionExplainer,
+        "bert",
+        "token-classification",
+        labels=("O", HOSTILE_LABELS[0], "B-LOC"),
+        single=(f"george {HOSTILE_TEXT} went to washington",),
+        many=(["george went to washington", "paris is big", "we saw a film"],),
+        kwargs={"word": 0},
+    ),
+    Row(
+        "question-answering",
+        QuestionAnsweringInteractionExplainer,
+        "bert",
+        "question-answering",
         single=("who wrote it?", f"the film {HOSTILE_TEXT} was written by george"),
-        many=(["who wrote it?", "where is it?"], ["the film was written by george", "it is in paris , france"])),
-    Row("masked-lm", MaskedLMInteractionExplainer, "bert", "masked-lm",
+        many=(["who wrote it?", "where is it?"], ["the film was written by george", "it is in paris , france"]),
+    ),
+    Row(
+        "masked-lm",
+        MaskedLMInteractionExplainer,
+        "bert",
+        "masked-lm",
         single=(f"the film {HOSTILE_TEXT} is [MASK] good",),
-        many=(["the film is [MASK] good", "a [MASK] film", "it was [MASK] , really bad"],)),
-    Row("causal-lm", CausalLMInteractionExplainer, "gpt2", "causal-lm", single=(f"the film {HOSTILE_TEXT} was",),
-        kwargs={"target": " good"}, many=(["the film was", "a bad", "this movie is not"],),
-        many_kwargs={"target": [" good", " film at all", " bad"]}),
-    Row("seq2seq", Seq2SeqLMInteractionExplainer, "t5", "seq2seq-lm", single=(f"the film {HOSTILE_TEXT} was good",),
-        kwargs={"target": "great"}, many=(["the film was good", "a bad film"],),
-        many_kwargs={"target": ["great", "not good at all"]}),
+        many=(["the film is [MASK] good", "a [MASK] film", "it was [MASK] , really bad"],),
+    ),
+    Row(
+        "causal-lm",
+        CausalLMInteractionExplainer,
+        "gpt2",
+        "causal-lm",
+        single=(f"the film {HOSTILE_TEXT} was",),
+        kwargs={"target": " good"},
+        many=(["the film was", "a bad", "this movie is not"],),
+        many_kwargs={"target": [" good", " film at all", " bad"]},
+    ),
+    Row(
+        "seq2seq",
+        Seq2SeqLMInteractionExplainer,
+        "t5",
+        "seq2seq-lm",
+        single=(f"the film {HOSTILE_TEXT} was good",),
+        kwargs={"target": "great"},
+        many=(["the film was good", "a bad film"],),
+        many_kwargs={"target": ["great", "not good at all"]},
+    ),
 ]
 ROWS = [pytest.param(row, id=row.id) for row in TABLE]
 
@@ -91,16 +146,26 @@ def explanations_of(result) -> list[Explanation]:
 
 def snapshot(model) -> tuple:
     """Everything an explanation must leave as it was."""
-    return ([m.training for m in model.modules()], [p.requires_grad for p in model.parameters()],
-            [None if p.grad is None else p.grad.clone() for p in model.parameters()],
-            getattr(model.config, "_attn_implementation", None),
-            [float(p.detach().double().sum()) for p in model.parameters()])
+    return (
+        [m.training for m in model.modules()],
+        [p.requires_grad for p in model.parameters()],
+        [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+        getattr(model.config, "_attn_implementation", None),
+        [float(p.detach().double().sum()) for p in model.parameters()],
+    )
 
 
 def same_state(a, b) -> bool:
-    return (a[0] == b[0] and a[1] == b[1] and a[3] == b[3] and a[4] == b[4]
-            and all((x is None and y is None) or (x is not None and y is not None and torch.equal(x, y))
-                    for x, y in zip(a[2], b[2])))
+    return (
+        a[0] == b[0]
+        and a[1] == b[1]
+        and a[3] == b[3]
+        and a[4] == b[4]
+        and all(
+            (x is None and y is None) or (x is not None and y is not None and torch.equal(x, y))
+            for x, y in zip(a[2], b[2])
+        )
+    )
 
 
 def assert_same(a: Explanation, b: Explanation, rel: float = 1e-5) -> None:
@@ -210,8 +275,11 @@ def test_model_never_changed_by_calls_errors_and_threads(row, tiny_task_model, h
 
         def watch():
             while not stop.is_set():
-                state = ([m.training for m in model.modules()], [p.requires_grad for p in model.parameters()],
-                         getattr(model.config, "_attn_implementation", None))
+                state = (
+                    [m.training for m in model.modules()],
+                    [p.requires_grad for p in model.parameters()],
+                    getattr(model.config, "_attn_implementation", None),
+                )
                 if state != (before[0], before[1], before[3]):
                     changed.append(state)
 

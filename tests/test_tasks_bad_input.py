@@ -16,15 +16,18 @@ from transformers_ih import (
 NLI = ["contradiction", "neutral", "entailment"]
 
 
-@pytest.mark.parametrize("explainer, head, auto", [
-    (TokenClassificationInteractionExplainer, "masked-lm", "AutoModelForTokenClassification"),
-    (QuestionAnsweringInteractionExplainer, "sequence-classification", "AutoModelForQuestionAnswering"),
-    (MaskedLMInteractionExplainer, "token-classification", "AutoModelForMaskedLM"),
-    (PairClassificationInteractionExplainer, "question-answering", "AutoModelForSequenceClassification"),
-    (MultiLabelClassificationInteractionExplainer, "masked-lm", "AutoModelForSequenceClassification"),
-    (ZeroShotClassificationInteractionExplainer, "token-classification", "AutoModelForSequenceClassification"),
-    (CausalLMInteractionExplainer, "masked-lm", "AutoModelForCausalLM"),
-])
+@pytest.mark.parametrize(
+    "explainer, head, auto",
+    [
+        (TokenClassificationInteractionExplainer, "masked-lm", "AutoModelForTokenClassification"),
+        (QuestionAnsweringInteractionExplainer, "sequence-classification", "AutoModelForQuestionAnswering"),
+        (MaskedLMInteractionExplainer, "token-classification", "AutoModelForMaskedLM"),
+        (PairClassificationInteractionExplainer, "question-answering", "AutoModelForSequenceClassification"),
+        (MultiLabelClassificationInteractionExplainer, "masked-lm", "AutoModelForSequenceClassification"),
+        (ZeroShotClassificationInteractionExplainer, "token-classification", "AutoModelForSequenceClassification"),
+        (CausalLMInteractionExplainer, "masked-lm", "AutoModelForCausalLM"),
+    ],
+)
 def test_head_that_does_not_match_the_task(tiny_task_model, explainer, head, auto):
     model, tok = tiny_task_model("bert", head)
     with pytest.raises(TypeError, match=f"does not have a .* head.*{auto}"):
@@ -59,8 +62,9 @@ def test_multilabel_refuses_single_label_models_and_unknown_labels(tiny_task_mod
     model, tok = tiny_task_model("bert", problem_type="single_label_classification")
     with pytest.raises(TypeError, match="not independent sigmoids.*SequenceClassificationInteractionExplainer"):
         MultiLabelClassificationInteractionExplainer(model, tok)
-    ex = MultiLabelClassificationInteractionExplainer(*tiny_task_model("bert", labels=["a", "b"],
-                                                                       problem_type="multi_label_classification"))
+    ex = MultiLabelClassificationInteractionExplainer(
+        *tiny_task_model("bert", labels=["a", "b"], problem_type="multi_label_classification")
+    )
     with pytest.raises(ValueError, match="unknown label 'c'"):
         ex("text", ["c"])
     with pytest.raises(ValueError, match="labels is empty"):

@@ -20,8 +20,9 @@ NLI = ["contradiction", "neutral", "entailment"]
 
 
 # ---------------------------------------------------------------- sequence classification, more architectures
-@pytest.mark.parametrize("arch", params(["xlm-roberta", "albert", "electra", "deberta-v2", "mpnet", "modernbert",
-                                         "bart"]))
+@pytest.mark.parametrize(
+    "arch", params(["xlm-roberta", "albert", "electra", "deberta-v2", "mpnet", "modernbert", "bart"])
+)
 def test_sequence_classification_architectures(tiny_task_model, arch):
     model, tok = tiny_task_model(arch)
     with restored(model):

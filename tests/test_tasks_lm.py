@@ -29,7 +29,7 @@ def test_causal_lm_gpt2(tiny_task_model):
     assert e.meta["target_log_probability"] == pytest.approx(expected, abs=1e-6)
     assert e.words == PROMPT.split()  # only prompt words are features
     target_ids = tok(TARGET, add_special_tokens=False)["input_ids"]
-    assert e.tokens[-len(target_ids):] == tok.convert_ids_to_tokens(target_ids) == e.meta["target_tokens"]
+    assert e.tokens[-len(target_ids) :] == tok.convert_ids_to_tokens(target_ids) == e.meta["target_tokens"]
     assert e.baseline == "eos" and e.target == TARGET
     assert e.predicted_label == tok.decode([int(next_logp.argmax())])
     check_axioms(e)
@@ -42,7 +42,8 @@ def test_causal_lm_baseline_override_and_single_token(tiny_task_model):
     assert e.baseline == "zero" and len(e.meta["target_token_ids"]) == 1
     assert e.model_value == pytest.approx(continuation_log_probability(model, tok, PROMPT, " bad")[0], abs=1e-4)
     assert ex(PROMPT, " bad", baseline=tok.eos_token_id, steps=8).f_baseline == pytest.approx(
-        CausalLMInteractionExplainer(model, tok)(PROMPT, " bad", steps=8).f_baseline, abs=1e-6)
+        CausalLMInteractionExplainer(model, tok)(PROMPT, " bad", steps=8).f_baseline, abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("arch", params(["t5", "bart"]))

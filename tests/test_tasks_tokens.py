@@ -56,8 +56,9 @@ def test_token_classification_every_word_keyed_by_position(tiny_task_model):
     assert [o.predicted_label for o in out.values()] == out[0].meta["word_labels"]
     chosen = ex(SENTENCE, [3, 1], target="B-LOC", output="probability", steps=8)
     assert list(chosen) == [3, 1] and all(o.target == "B-LOC" for o in chosen.values())
-    assert chosen[1].f_input == pytest.approx(float(torch.softmax(logits[chosen[1].meta["token_index"]], -1)[3]),
-                                              abs=1e-6)
+    assert chosen[1].f_input == pytest.approx(
+        float(torch.softmax(logits[chosen[1].meta["token_index"]], -1)[3]), abs=1e-6
+    )
     assert ex(SENTENCE, word="george", steps=4).meta["word_index"] == 0
 
 
@@ -94,14 +95,14 @@ def test_question_answering(tiny_task_model, arch):
     context_positions = [p for p, sid in enumerate(seq) if sid == 1]
     s, e = best_span(start, end, context_positions)
     offsets = tok(QUESTION, CONTEXT, return_offsets_mapping=True)["offset_mapping"]
-    answer = CONTEXT[offsets[s][0]:offsets[e][1]].strip()
+    answer = CONTEXT[offsets[s][0] : offsets[e][1]].strip()
     assert set(out) == {"start", "end"}
     for which, position, logits in (("start", s, start), ("end", e, end)):
         x = out[which]
         assert x.target_index == position and x.meta[f"{which}_token"] == position
         assert x.model_value == pytest.approx(float(logits[position]), abs=1e-5)  # fixed position, own logit
         assert x.predicted_label.strip() == answer
-        assert CONTEXT[x.meta["answer_start"]:x.meta["answer_end"]] == x.meta["answer"]
+        assert CONTEXT[x.meta["answer_start"] : x.meta["answer_end"]] == x.meta["answer"]
         assert x.text == QUESTION + PAIR_SEPARATOR + CONTEXT
         n_q = len(QUESTION.split())
         assert x.words == QUESTION.split() + CONTEXT.split() and x.word_groups == [0] * n_q + [1] * len(CONTEXT.split())

@@ -68,8 +68,13 @@ def expl():
 
 def _xss_explanation():
     return make_explanation(
-        ["good", *XSS_WORDS, "movie"], seed=2, target=XSS_WORDS[0], predicted_label=XSS_WORDS[1],
-        smoothing=XSS_WORDS[2], baseline=XSS_WORDS[3], meta={"model": XSS_WORDS[0]},
+        ["good", *XSS_WORDS, "movie"],
+        seed=2,
+        target=XSS_WORDS[0],
+        predicted_label=XSS_WORDS[1],
+        smoothing=XSS_WORDS[2],
+        baseline=XSS_WORDS[3],
+        meta={"model": XSS_WORDS[0]},
     )
 
 
@@ -324,8 +329,13 @@ def test_report_escapes_every_piece_of_user_text():
 
 def test_plotly_strings_are_escaped():
     e = _xss_explanation()
-    figures = [visualize.plot_text(e), visualize.plot_interactions(e), visualize.plot_top_pairs(e),
-               visualize.plot_word_focus(e, 1, selector=True), visualize.plot_arcs(e, k=20)]
+    figures = [
+        visualize.plot_text(e),
+        visualize.plot_interactions(e),
+        visualize.plot_top_pairs(e),
+        visualize.plot_word_focus(e, 1, selector=True),
+        visualize.plot_arcs(e, k=20),
+    ]
     for fig in figures:
         payload = fig.to_json()
         assert "<script" not in payload and "<img" not in payload and "<b>bold" not in payload
@@ -416,7 +426,9 @@ def test_long_reports_stay_small():
         "full 100 words": (_bytes_besides_plotly(make_long_explanation(100).to_html()), 2_000_000),
         "400 words, rows=16": (_bytes_besides_plotly(make_long_explanation(400, rows=16).to_html()), 1_000_000),
         "400 words, rows=16, NaN only": (
-            _bytes_besides_plotly(make_long_explanation(400, rows=16, mask=False).to_html()), 1_000_000),
+            _bytes_besides_plotly(make_long_explanation(400, rows=16, mask=False).to_html()),
+            1_000_000,
+        ),
         "40 sentences (400 words)": (_bytes_besides_plotly(make_sentence_explanation(40).to_html()), 1_000_000),
     }
     assert all(size < limit for size, limit in sizes.values()), sizes
@@ -440,13 +452,16 @@ def test_report_holds_each_number_once_and_no_hover_string_per_cell():
     assert matrix["view"] == "matrix" and "z" not in matrix["figure"]["data"][0]
 
 
-@pytest.mark.parametrize("build", [
-    lambda e, theme: report._sections(expl=e)[0].build(e, theme),
-    lambda e, theme: visualize.plot_top_pairs(e, theme=theme),
-    lambda e, theme: report._sections(expl=e)[2].build(e, theme),
-    lambda e, theme: report._sections(expl=e)[3].build(e, theme),
-    lambda e, theme: visualize.plot_text(e, theme=theme),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda e, theme: report._sections(expl=e)[0].build(e, theme),
+        lambda e, theme: visualize.plot_top_pairs(e, theme=theme),
+        lambda e, theme: report._sections(expl=e)[2].build(e, theme),
+        lambda e, theme: report._sections(expl=e)[3].build(e, theme),
+        lambda e, theme: visualize.plot_text(e, theme=theme),
+    ],
+)
 def test_figures_are_sent_once_for_both_themes(build):
     e = make_long_explanation(80, rows=6, seed=2)
     per_theme = {theme: json.loads(build(e, theme).to_json()) for theme in THEMES}
@@ -477,10 +492,17 @@ def test_figures_are_sent_once_for_both_themes(build):
 
 
 def test_merge_themes_keeps_equal_parts_once():
-    merged = merge_themes({"light": {"a": [1, 2], "b": {"c": "#fff", "d": 3}, "e": ["#1", "#2"]},
-                           "dark": {"a": [1, 2], "b": {"c": "#000", "d": 3}, "e": ["#3", "#4"]}})
-    assert merged == {"a": [1, 2], "b": {"c": {THEME_KEY: {"light": "#fff", "dark": "#000"}}, "d": 3},
-                      "e": {THEME_KEY: {"light": ["#1", "#2"], "dark": ["#3", "#4"]}}}
+    merged = merge_themes(
+        {
+            "light": {"a": [1, 2], "b": {"c": "#fff", "d": 3}, "e": ["#1", "#2"]},
+            "dark": {"a": [1, 2], "b": {"c": "#000", "d": 3}, "e": ["#3", "#4"]},
+        }
+    )
+    assert merged == {
+        "a": [1, 2],
+        "b": {"c": {THEME_KEY: {"light": "#fff", "dark": "#000"}}, "d": 3},
+        "e": {THEME_KEY: {"light": ["#1", "#2"], "dark": ["#3", "#4"]}},
+    }
 
 
 @pytest.mark.parametrize("kind", ["symmetric", "asymmetric", "partial", "partial-asymmetric-mask"])
@@ -507,8 +529,24 @@ def test_payload_json_refuses_nan():
 
 
 # ---------------------------------------------------------------- one renderer: Python writes, the browser lays out
-EDGE_VALUES = [0.03125, -0.09375, 1e-05, -1.5e-07, 123456789.0, 1e16, -0.0, 0.1 + 0.2, 5e-324, 2.5e-05, 1.03125,
-               -1e-4, 0.00015, 12345.678, 1e22, -3.0]
+EDGE_VALUES = [
+    0.03125,
+    -0.09375,
+    1e-05,
+    -1.5e-07,
+    123456789.0,
+    1e16,
+    -0.0,
+    0.1 + 0.2,
+    5e-324,
+    2.5e-05,
+    1.03125,
+    -1e-4,
+    0.00015,
+    12345.678,
+    1e22,
+    -3.0,
+]
 """Values JavaScript writes differently from Python by default: ties at the 4th decimal (Python rounds half to
 even), tiny and huge exponents, negative zero, 0.1 + 0.2."""
 
@@ -542,7 +580,8 @@ def test_report_data_holds_every_text_the_views_show(rows):
         assert focus["bars"][k] == [j for j, _ in focus_bars(e, i)]
         palette = THEMES["light"]
         assert [palette.positive if c == "+" else palette.negative for c in focus["signs"][k]] == list(
-            shown.data[0].marker.color)
+            shown.data[0].marker.color
+        )
         assert focus["ticks"][k] in shown.data[0].x and focus["restLabel"] == shown.data[0].x[-1]
     rest = [(short(focus_bars(e, i)[-1][1]), exact(focus_bars(e, i)[-1][1])) for i in focus["rows"]]
     assert value_texts(focus["rest"]) == rest
@@ -554,8 +593,10 @@ def test_hover_templates_hold_only_plain_fields():
     """The script fills ``{name}`` fields as ``str.format`` does: no format specs, conversions or literal braces."""
     for template in TEMPLATES.values():
         fields = list(string.Formatter().parse(template))
-        assert all(spec in ("", None) and conversion is None and (name is None or name.isidentifier())
-                   for _, name, spec, conversion in fields), template
+        assert all(
+            spec in ("", None) and conversion is None and (name is None or name.isidentifier())
+            for _, name, spec, conversion in fields
+        ), template
         assert "{{" not in template and "}}" not in template
 
 
@@ -694,7 +735,8 @@ def test_strength_order_puts_exact_rows_first_within_blocks():
     with pytest.raises(ValueError, match="unknown order"):
         feature_order(full, "alphabetical")
     assert list(visualize.plot_interactions(full, order="strength").data[0].x) == [
-        f"{THIRTY_WORDS[i]} [{i}]" for i in order]
+        f"{THIRTY_WORDS[i]} [{i}]" for i in order
+    ]
 
 
 def test_long_matrices_keep_a_bounded_size():
@@ -742,7 +784,8 @@ def test_long_sentence_features_wrap_in_both_text_views():
         assert len(pieces) > 1 and " ".join(pieces) == word
     fig = visualize.plot_text(e)
     assert max(a.x for a in fig.layout.annotations) < 81 and all(
-        a.bgcolor for a in fig.layout.annotations if a.hovertext)
+        a.bgcolor for a in fig.layout.annotations if a.hovertext
+    )
     tips = [html.unescape(t) for t in re.findall(r'data-ih-tip="([^"]*)"', text_html(e))]
     assert len(tips) == 12 and all(len(t.split(" [", 1)[0]) <= TIP_CHARS for t in tips)
     assert "Each sentence coloured" in e.to_html(full_document=False) or getattr(e, "level", "word") == "word"

@@ -68,8 +68,15 @@ INSTALL_HINT = (
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1200,900",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1200,900",
 ]
 RENDER_TIMEOUT_S = 30.0
 
@@ -108,7 +115,7 @@ def browser():
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        _unavailable("selenium is not installed", "install the test extra: pip install -e \".[test]\"")
+        _unavailable("selenium is not installed", 'install the test extra: pip install -e ".[test]"')
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
@@ -175,7 +182,8 @@ def _screenshot(driver, name: str) -> Path:
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 12_000), "scale": 1}
     shot = driver.execute_cdp_cmd(
-        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
     path = ARTIFACTS / f"{name}.png"
     path.write_bytes(base64.b64decode(shot["data"]))
     assert path.stat().st_size > 10_000
@@ -192,8 +200,11 @@ def _rgb(css_color: str) -> str:
 
 def _hostile_explanation():
     return make_explanation(
-        ["this", "film", *XSS_WORDS, "is", "not", "bad"], seed=11, target=XSS_WORDS[0],
-        predicted_label=XSS_WORDS[1], smoothing=XSS_WORDS[2],
+        ["this", "film", *XSS_WORDS, "is", "not", "bad"],
+        seed=11,
+        target=XSS_WORDS[0],
+        predicted_label=XSS_WORDS[1],
+        smoothing=XSS_WORDS[2],
     )
 
 
@@ -201,8 +212,24 @@ def _edge_explanation():
     """Values JavaScript would write differently from Python: ties at the 4th decimal (Python rounds half to
     even), tiny and huge exponents, negative zero, the classic 0.1 + 0.2. The page shows the texts Python wrote."""
     e = make_explanation(["a", "b", "c", "d", "e", "f", "g"], seed=3)
-    values = [0.03125, -0.09375, 1e-05, -1.5e-07, 123456789.0, 1e16, -0.0, 0.1 + 0.2, 5e-324, 2.5e-05, 1.03125,
-              -1e-4, 0.00015, 12345.678, 1e22, -3.0]
+    values = [
+        0.03125,
+        -0.09375,
+        1e-05,
+        -1.5e-07,
+        123456789.0,
+        1e16,
+        -0.0,
+        0.1 + 0.2,
+        5e-324,
+        2.5e-05,
+        1.03125,
+        -1e-4,
+        0.00015,
+        12345.678,
+        1e22,
+        -3.0,
+    ]
     m = e.interactions.copy()
     for (i, j), v in zip(zip(*np.triu_indices(7, k=1)), values):
         m[i, j] = m[j, i] = v
@@ -253,13 +280,16 @@ def test_hover_shows_hostile_words_as_text_and_the_diagonal_toggles(browser, sav
     row = 2  # the "<script>" word
     hover_text = browser.execute_script(
         "var gd = arguments[0]; Plotly.Fx.hover(gd, {xval: 0, yval: arguments[1]});"
-        "return gd.querySelector('.hoverlayer').textContent;", matrix, row,
+        "return gd.querySelector('.hoverlayer').textContent;",
+        matrix,
+        row,
     )
     assert XSS_WORDS[0] in hover_text and "exact" in hover_text
     assert browser.execute_script("return arguments[0].data[0].z[0][0]", matrix) is None
     browser.execute_script(
         "var buttons = arguments[0].querySelectorAll('.updatemenu-button');"
-        "buttons[1].dispatchEvent(new MouseEvent('click', {bubbles: true}));", matrix,
+        "buttons[1].dispatchEvent(new MouseEvent('click', {bubbles: true}));",
+        matrix,
     )
     time.sleep(0.5)
     assert browser.execute_script("return arguments[0].data[0].z[0][0]", matrix) is not None
@@ -322,7 +352,10 @@ def _hover(driver, figure, column: int, row: int) -> str:
     time.sleep(0.06)  # plotly.js throttles hover events (50 ms)
     return driver.execute_script(
         "var gd = arguments[0]; Plotly.Fx.hover(gd, {xval: arguments[1], yval: arguments[2]});"
-        "return gd.querySelector('.hoverlayer').textContent;", figure, column, row,
+        "return gd.querySelector('.hoverlayer').textContent;",
+        figure,
+        column,
+        row,
     )
 
 
@@ -330,7 +363,9 @@ def _click(driver, figure, selector: str, index: int) -> None:
     driver.execute_script(
         "arguments[0].querySelectorAll(arguments[1])[arguments[2]]"
         ".dispatchEvent(new MouseEvent('click', {bubbles: true}));",
-        figure, selector, index,
+        figure,
+        selector,
+        index,
     )
     time.sleep(0.1)
 
@@ -340,7 +375,9 @@ def _rows_drawn(driver, figure, rows: list[int], trace: int = 0) -> dict:
     return driver.execute_script(
         "var t = arguments[0].data[arguments[2]];"
         "return {x: t.x, z: arguments[1].map(r => t.z[r]), text: arguments[1].map(r => t.text[r])};",
-        figure, rows, trace,
+        figure,
+        rows,
+        trace,
     )
 
 
@@ -354,11 +391,13 @@ def _assert_matrix_drawn_as_python(driver, figure, e, order: str, show_diagonal:
     drawn = _rows_drawn(driver, figure, rows)
     assert drawn["x"] == [word_labels(e)[i] for i in positions]
     shown = matrix_view._shown(e, known, hide_diagonal=not show_diagonal)
-    assert drawn["z"] == [[None if np.isnan(shown[positions[r], j]) else float(shown[positions[r], j])
-                           for j in positions] for r in rows]  # unknown and hidden cells: gaps, never 0
+    assert drawn["z"] == [
+        [None if np.isnan(shown[positions[r], j]) else float(shown[positions[r], j]) for j in positions] for r in rows
+    ]  # unknown and hidden cells: gaps, never 0
     expected = matrix_view._hover_texts(e, known, [positions[r] for r in rows], positions)
     assert [[html.unescape(t) for t in row] for row in drawn["text"]] == [
-        [html.unescape(t) for t in row] for row in expected]
+        [html.unescape(t) for t in row] for row in expected
+    ]
     if not known.all():  # the "not computed" trace
         unknown = _rows_drawn(driver, figure, rows, trace=1)
         assert unknown["z"] == [[None if known[positions[r], j] else 1 for j in positions] for r in rows]
@@ -391,12 +430,14 @@ def test_long_report_renders_offline_with_browser_built_hover(browser, long_repo
     focus = _figure(browser, "word-focus")
     shown = visualize.plot_word_focus(e)
     drawn = browser.execute_script(
-        "var t = arguments[0].data[0]; return [t.x, t.y, t.hovertext, arguments[0].layout.title.text]", focus)
+        "var t = arguments[0].data[0]; return [t.x, t.y, t.hovertext, arguments[0].layout.title.text]", focus
+    )
     assert drawn[:2] == [list(shown.data[0].x), list(shown.data[0].y)]
     assert [html.unescape(h) for h in drawn[2]] == [html.unescape(h) for h in shown.data[0].hovertext]
     assert drawn[3] == shown.layout.title.text
     assert browser.execute_script("return arguments[0].layout.updatemenus[0].buttons.length", focus) == (
-        16 if partial else 200)  # a partial matrix offers its exact rows only
+        16 if partial else 200
+    )  # a partial matrix offers its exact rows only
     _assert_no_javascript_errors(browser)
     _assert_no_injection(browser)
     if partial:
@@ -410,7 +451,8 @@ def _assert_switches_order_diagonal_focus_and_theme(browser, e):
     choices made."""
     matrix = _figure(browser, "matrix")
     buttons = browser.execute_script(
-        "return Array.from(arguments[0].querySelectorAll('.updatemenu-button')).map(b => b.textContent)", matrix)
+        "return Array.from(arguments[0].querySelectorAll('.updatemenu-button')).map(b => b.textContent)", matrix
+    )
     assert buttons == [HIDE_DIAGONAL_LABEL, SHOW_DIAGONAL_LABEL, TEXT_ORDER_LABEL, STRENGTH_ORDER_LABEL]
     _click(browser, matrix, ".updatemenu-button", 3)  # strongest first
     _assert_matrix_drawn_as_python(browser, matrix, e, "strength")
@@ -421,13 +463,15 @@ def _assert_switches_order_diagonal_focus_and_theme(browser, e):
     _click(browser, focus, ".updatemenu-header", 0)
     _click(browser, focus, ".updatemenu-dropdown-button", 150)
     drawn = browser.execute_script(
-        "var t = arguments[0].data[0]; return [t.x, t.y, arguments[0].layout.title.text]", focus)
+        "var t = arguments[0].data[0]; return [t.x, t.y, arguments[0].layout.title.text]", focus
+    )
     reference = visualize.plot_word_focus(e, 150)
     assert drawn == [list(reference.data[0].x), list(reference.data[0].y), reference.layout.title.text]
     assert sum(drawn[1]) == pytest.approx(e.attributions[150], abs=1e-12)
     # the theme changes live: figures redrawn in the dark palette, the choices kept, no second copy of the data
     browser.execute_cdp_cmd(
-        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    )
     deadline = time.monotonic() + 10
     while browser.execute_script("return document.querySelector('.ih-report').getAttribute('data-ih-theme')") != "dark":
         assert time.monotonic() < deadline, "the report did not switch to the dark theme"
@@ -437,7 +481,9 @@ def _assert_switches_order_diagonal_focus_and_theme(browser, e):
     _assert_matrix_drawn_as_python(browser, matrix, e, "strength", show_diagonal=True)
     assert browser.execute_script("return arguments[0].layout.title.text", focus) == reference.layout.title.text
     assert browser.execute_script("return arguments[0].data[0].marker.color[0]", focus) in (
-        THEMES["dark"].positive, THEMES["dark"].negative)
+        THEMES["dark"].positive,
+        THEMES["dark"].negative,
+    )
     _assert_no_javascript_errors(browser)
 
 
@@ -475,12 +521,16 @@ def saved_corpus_report(tmp_path_factory):
     """A corpus report (three charts: pairs, partners, a comparison) over explanations holding hostile words."""
     from transformers_ih import CorpusInteractions
 
-    texts = [["this", "film", *XSS_WORDS, "is", "not", "bad"], ["not", "bad", "at", "all", XSS_WORDS[0]],
-             ["a", "bad", "film", ",", "not", "good"]]
+    texts = [
+        ["this", "film", *XSS_WORDS, "is", "not", "bad"],
+        ["not", "bad", "at", "all", XSS_WORDS[0]],
+        ["a", "bad", "film", ",", "not", "good"],
+    ]
     ours = CorpusInteractions.from_explanations([make_explanation(w, seed=s) for s, w in enumerate(texts)])
     other = CorpusInteractions.from_explanations([make_explanation(w, seed=s + 7) for s, w in enumerate(texts)])
-    return ours.save_html(tmp_path_factory.mktemp("corpus") / "corpus.html", min_count=1,
-                          compare=ours.compare(other), title=XSS_WORDS[0])
+    return ours.save_html(
+        tmp_path_factory.mktemp("corpus") / "corpus.html", min_count=1, compare=ours.compare(other), title=XSS_WORDS[0]
+    )
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])

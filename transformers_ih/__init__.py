@@ -5,6 +5,9 @@
 """
 
 from .engine import expected_gradients, expected_hessians, integrated_gradients, integrated_hessians, smooth_relu
+from .evaluate import attribution_faithfulness, interaction_faithfulness
+from .results.explanation import Explanation
+from .tabular import TabularExplanation, TabularInteractionExplainer
 from .tasks import (
     CausalLMInteractionExplainer,
     MaskedLMInteractionExplainer,
@@ -19,9 +22,6 @@ from .tasks import (
     ZeroShotClassificationInteractionExplainer,
     prompt_segments,
 )
-from .evaluate import attribution_faithfulness, interaction_faithfulness
-from .results.explanation import Explanation
-from .tabular import TabularExplanation, TabularInteractionExplainer
 
 __version__ = "0.1.0"
 
@@ -36,6 +36,7 @@ def __getattr__(name):
 
         return getattr(corpus, name)
     raise AttributeError(f"module 'transformers_ih' has no attribute {name!r}")
+
 
 __all__ = [
     "CausalLMInteractionExplainer",

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from .results.explanation import Explanation
 
 DEFAULT_MODEL = "distilbert-base-uncased-finetuned-sst-2-english"
 
@@ -32,9 +36,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", metavar="PATH", help="also write the explanation as JSON")
     p.add_argument("--html", metavar="PATH", help="also write the HTML report (dataset mode: the corpus report)")
     d = p.add_argument_group("dataset mode", "explain every row of a dataset; run again to resume")
-    d.add_argument("--dataset", metavar="FILE_OR_HUB_ID",
-                   help="a .csv/.tsv/.json/.jsonl/.parquet/.arrow file, a save_to_disk folder, or a hub dataset id "
-                   "(a config as NAME:CONFIG, e.g. glue:sst2)")
+    d.add_argument(
+        "--dataset",
+        metavar="FILE_OR_HUB_ID",
+        help="a .csv/.tsv/.json/.jsonl/.parquet/.arrow file, a save_to_disk folder, or a hub dataset id "
+        "(a config as NAME:CONFIG, e.g. glue:sst2)",
+    )
     d.add_argument("--column", default="sentence", help="the text column (default: sentence)")
     d.add_argument("--split", default=None, help="the split of a hub dataset or DatasetDict (e.g. validation)")
     d.add_argument("--output-dir", metavar="DIR", help="where results are written, shard by shard (resumable)")
@@ -42,8 +49,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     d.add_argument("--batch-size", type=int, default=32, help="rows per shard (one explainer call, one file)")
     d.add_argument("--limit", type=int, default=None, help="only the first N rows")
     d.add_argument("--engine", default="local", choices=["local", "ray"], help="where to run (default: local)")
-    d.add_argument("--ray-address", default=None, help="Ray cluster to connect to (default: $RAY_ADDRESS, else a "
-                   "local cluster started here)")
+    d.add_argument(
+        "--ray-address",
+        default=None,
+        help="Ray cluster to connect to (default: $RAY_ADDRESS, else a local cluster started here)",
+    )
     d.add_argument("--workers", type=int, default=None, help="Ray actors (default: one per CPU, or per GPU)")
     d.add_argument("--min-count", type=int, default=2, help="corpus pairs: seen at least this many times")
     args = p.parse_args(argv)
@@ -77,20 +87,35 @@ def run_dataset(args, explainer, target) -> int:
     try:
         dataset = load_input(args.dataset, split=args.split)
         if args.limit is not None:
-            dataset = dataset.select(range(min(args.limit, len(dataset)))) if hasattr(dataset, "__len__") else \
-                dataset.take(args.limit)
+            dataset = (
+                dataset.select(range(min(args.limit, len(dataset))))
+                if hasattr(dataset, "__len__")
+                else dataset.take(args.limit)
+            )
         engine = RayEngine(args.ray_address, workers=args.workers) if args.engine == "ray" else "local"
         kwargs = {} if target is None else {"target": target}
-        out = explain_dataset(explainer, dataset, args.column, output_dir=args.output_dir, engine=engine,
-                              batch_size=args.batch_size, format=args.format, output=args.output, steps=args.steps,
-                              interactions=not args.no_interactions, **kwargs)
+        out = explain_dataset(
+            explainer,
+            dataset,
+            args.column,
+            output_dir=args.output_dir,
+            engine=engine,
+            batch_size=args.batch_size,
+            format=args.format,
+            output=args.output,
+            steps=args.steps,
+            interactions=not args.no_interactions,
+            **kwargs,
+        )
     except (ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as err:
         raise SystemExit(f"error: {err}") from None
-    print(f"explained {len(out)} rows; results in {args.output_dir} ({args.format} shards under "
-          f"{args.output_dir}/shards, manifest.json; load with transformers_ih.corpus.read_output)")
+    print(
+        f"explained {len(out)} rows; results in {args.output_dir} ({args.format} shards under "
+        f"{args.output_dir}/shards, manifest.json; load with transformers_ih.corpus.read_output)"
+    )
     if args.engine == "ray":
-        print(f"engine: Ray, {len({s['worker'] for s in engine.stats})} worker(s) explained {len(engine.stats)} "
-              f"new shard(s)")
+        stats = cast(RayEngine, engine).stats  # the Ray engine made above
+        print(f"engine: Ray, {len({s['worker'] for s in stats})} worker(s) explained {len(stats)} new shard(s)")
     if args.no_interactions:
         return 0
     corpus = CorpusInteractions.from_explanations(out)
@@ -111,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.dataset is not None:
         return run_dataset(args, explainer, target)
     try:
-        explanation = explainer(args.text, target, output=args.output, steps=args.steps,
-                                interactions=not args.no_interactions)
+        explanation = cast(
+            "Explanation",
+            explainer(args.text, target, output=args.output, steps=args.steps, interactions=not args.no_interactions),
+        )  # one text: one result
     except (ValueError, TypeError) as err:
         raise SystemExit(f"error: {err}") from None
     print(explanation.summary(args.top))

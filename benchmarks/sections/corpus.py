@@ -16,18 +16,32 @@ def _mode_rows(modes: list[dict]) -> list[list]:
             rows.append([m["what"], m["mode"], "-", "-", "-", "-", "-", "-", f"error: {m['error']}"])
             continue
         workers = m.get("worker_peak_rss_mb") or {}
-        memory = (", ".join(f"{v:.0f}" for v in sorted(workers.values())) + " (workers)") if workers else \
-            f"{m['peak_rss_mb']:.0f}"
-        rows.append([" ".join(m["what"].split()), m["mode"], m["texts"], f"{m['mean_words']:.1f}", fs(m["time_s"]),
-                     f"{m['texts_per_s']:.3g}", fs(m["cluster_start_s"]) if m.get("cluster_start_s") else "-",
-                     f"{m['max_steps']:.0f} / {m['median_steps']:.0f} = {fr(m['tail_ratio'])}", memory])
+        memory = (
+            (", ".join(f"{v:.0f}" for v in sorted(workers.values())) + " (workers)")
+            if workers
+            else f"{m['peak_rss_mb']:.0f}"
+        )
+        rows.append(
+            [
+                " ".join(m["what"].split()),
+                m["mode"],
+                m["texts"],
+                f"{m['mean_words']:.1f}",
+                fs(m["time_s"]),
+                f"{m['texts_per_s']:.3g}",
+                fs(m["cluster_start_s"]) if m.get("cluster_start_s") else "-",
+                f"{m['max_steps']:.0f} / {m['median_steps']:.0f} = {fr(m['tail_ratio'])}",
+                memory,
+            ]
+        )
     return rows
 
 
 def _pairs(pairs: list[dict]) -> str:
-    return table(["pair", "mean interaction", "mean abs", "occurrences", "texts"],
-                 [[f"{p['a']} × {p['b']}", f"{p['mean']:+.3f}", f"{p['mean_abs']:.3f}", p["count"], p["texts"]]
-                  for p in pairs])
+    return table(
+        ["pair", "mean interaction", "mean abs", "occurrences", "texts"],
+        [[f"{p['a']} × {p['b']}", f"{p['mean']:+.3f}", f"{p['mean_abs']:.3f}", p["count"], p["texts"]] for p in pairs],
+    )
 
 
 def targets(d: dict) -> list[Target]:
@@ -35,9 +49,14 @@ def targets(d: dict) -> list[Target]:
     for what, ratios in d.get("ratios_vs_local", {}).items():
         two = ratios.get("ray, 2 workers")
         if two is not None:
-            out.append(Target(f"Corpus, Ray 2 workers vs local, {what}",
-                              f">= {RAY_OVERHEAD_LIMIT:g}x the local rate on this 2-core CPU",
-                              f"{fr(two)} (1 worker: {fr(ratios.get('ray, 1 worker'))})", two >= RAY_OVERHEAD_LIMIT))
+            out.append(
+                Target(
+                    f"Corpus, Ray 2 workers vs local, {what}",
+                    f">= {RAY_OVERHEAD_LIMIT:g}x the local rate on this 2-core CPU",
+                    f"{fr(two)} (1 worker: {fr(ratios.get('ray, 1 worker'))})",
+                    two >= RAY_OVERHEAD_LIMIT,
+                )
+            )
     return out
 
 
@@ -46,8 +65,17 @@ def render(d: dict, out=None) -> Section:
     if not modes and not corpus_runs:
         return Section(TITLE, NO_RESULTS)
     s = d["settings"]
-    headers = ["what", "engine", "texts", "mean words", "time", "texts/s", "Ray start", "path points max / median",
-               "peak RSS MiB"]
+    headers = [
+        "what",
+        "engine",
+        "texts",
+        "mean words",
+        "time",
+        "texts/s",
+        "Ray start",
+        "path points max / median",
+        "peak RSS MiB",
+    ]
     lines = []
     if modes:
         lines += [
@@ -56,7 +84,7 @@ def render(d: dict, out=None) -> Section:
             "for the run (1 CPU and 1 torch thread per worker; the cluster in a network namespace with only "
             "loopback up). One torch thread per process everywhere, so that every process computes alike: the "
             "local engine then uses one of the two cores (with two torch threads it uses both: over the whole dev "
-            "set, section \"The whole SST-2 dev set with interactions\", it was within a few percent of Ray with "
+            'set, section "The whole SST-2 dev set with interactions", it was within a few percent of Ray with '
             "2 workers). The time includes the Ray workers loading the model (`from_pretrained` by path) but not "
             "the cluster's start (own column). Attributions: random dev sentences (seed 0), 8 per shard; "
             "interactions: random dev sentences of at most 12 words (seed 1), 2 per shard. Target: the POSITIVE "
@@ -65,26 +93,36 @@ def render(d: dict, out=None) -> Section:
             table(headers, _mode_rows(modes)),
             "",
         ]
-        ratio_rows = [[what, *(fr(r.get(m)) for m in ("ray, 1 worker", "ray, 2 workers"))]
-                      for what, r in d.get("ratios_vs_local", {}).items()]
+        ratio_rows = [
+            [what, *(fr(r.get(m)) for m in ("ray, 1 worker", "ray, 2 workers"))]
+            for what, r in d.get("ratios_vs_local", {}).items()
+        ]
         if ratio_rows:
-            lines += ["Rates relative to the local engine (same run):", "",
-                      table(["what", "ray, 1 worker", "ray, 2 workers"], ratio_rows), "",
-                      "The modes ran one after another, one process at a time, so load from other processes (see "
-                      "Machine: the load average at this run's start and end) would change between modes. Against "
-                      "the local engine, one Ray worker pays the driver's and the raylet's share of the CPU and each "
-                      "worker's model load (a few seconds); a second worker uses the second core.",
-                      ""]
+            lines += [
+                "Rates relative to the local engine (same run):",
+                "",
+                table(["what", "ray, 1 worker", "ray, 2 workers"], ratio_rows),
+                "",
+                "The modes ran one after another, one process at a time, so load from other processes (see "
+                "Machine: the load average at this run's start and end) would change between modes. Against "
+                "the local engine, one Ray worker pays the driver's and the raylet's share of the CPU and each "
+                "worker's model load (a few seconds); a second worker uses the second core.",
+                "",
+            ]
     if corpus_runs:
-        lines += ["**The corpus run** (local engine, shards written to an output folder and resumable):", "",
-                  table(headers, _mode_rows(corpus_runs)), ""]
+        lines += [
+            "**The corpus run** (local engine, shards written to an output folder and resumable):",
+            "",
+            table(headers, _mode_rows(corpus_runs)),
+            "",
+        ]
     summary = d.get("corpus_summary")
     if summary and d.get("top_pairs"):
         lines += [
             f"**Pairs over the negation subset** (`CorpusInteractions` over the first {summary['texts']} dev "
             f"sentences with a negation word only: {summary['word_types']} word types, {summary['pairs']} word-type "
             f"pairs; the aggregate is saved exactly in `benchmarks/results/corpus/sst2_dev_interactions.json`; the "
-            f"whole dev set's pairs are in \"The whole SST-2 dev set with interactions\"). "
+            f'whole dev set\'s pairs are in "The whole SST-2 dev set with interactions"). '
             "Mean interaction on the POSITIVE logit over a pair's occurrences (half the pair's total in a "
             "sentence), pairs seen at least 3 times, by mean |interaction|:",
             "",
@@ -96,13 +134,17 @@ def render(d: dict, out=None) -> Section:
             lines += ["Negation words' strongest partners (seen at least twice):", "", _pairs(negations), ""]
     limits = []
     if modes:
-        limits.append(f"- Corpus engines: attributions on {s['ig_texts']} and interactions on {s['ih_texts']} dev "
-                      "sentences per engine; rates on the whole dev set are not extrapolated from them. Two Ray "
-                      "workers on this 2-core machine share its cores with the driver and the raylet.")
+        limits.append(
+            f"- Corpus engines: attributions on {s['ig_texts']} and interactions on {s['ih_texts']} dev "
+            "sentences per engine; rates on the whole dev set are not extrapolated from them. Two Ray "
+            "workers on this 2-core machine share its cores with the driver and the raylet."
+        )
     if corpus_runs:
-        limits.append(f"- Corpus pairs here: interactions for the first {s['ih_corpus']} dev sentences with a "
-                      "negation word only, so these pairs are those of negated sentences; the whole dev set's pairs "
-                      "are in \"The whole SST-2 dev set with interactions\" (`bench_corpus_dev_set.py`, run in "
-                      "sittings). Attributions for "
-                      + (f"the first {s['ig_corpus']} dev sentences." if s.get("ig_corpus") else "the whole dev set."))
+        limits.append(
+            f"- Corpus pairs here: interactions for the first {s['ih_corpus']} dev sentences with a "
+            "negation word only, so these pairs are those of negated sentences; the whole dev set's pairs "
+            'are in "The whole SST-2 dev set with interactions" (`bench_corpus_dev_set.py`, run in '
+            "sittings). Attributions for "
+            + (f"the first {s['ig_corpus']} dev sentences." if s.get("ig_corpus") else "the whole dev set.")
+        )
     return Section(TITLE, "\n".join(lines).rstrip(), tuple(targets(d)), tuple(limits))

@@ -27,8 +27,11 @@ class Run:
 
     @property
     def label(self) -> str:
-        return f"{self.benchmark}: {self.cases} cases ({'re-run' if self.rerun else 'full run'})" if self.cases \
+        return (
+            f"{self.benchmark}: {self.cases} cases ({'re-run' if self.rerun else 'full run'})"
+            if self.cases
             else self.benchmark
+        )
 
     @property
     def busy(self) -> bool:
@@ -54,21 +57,54 @@ def runs(name: str, d: dict) -> list[Run]:
     if kept:  # a partial re-run: its own cases, and those kept from the earlier run
         mine = [c for c in cases if not c.get("run")]
         first = kept[0]["run"]
-        return [Run(name, first["machine_start"]["time"], None, _load(first["machine_start"]),
-                    _load(first.get("machine_end") or first["machine_start"]),
-                    (first["machine_start"]["torch_threads"],), _kinds(kept)),
-                Run(name, start["time"], d.get("wall_s"), _load(start), _load(end), _case_threads(mine), _kinds(mine),
-                    rerun=True)]
+        return [
+            Run(
+                name,
+                first["machine_start"]["time"],
+                None,
+                _load(first["machine_start"]),
+                _load(first.get("machine_end") or first["machine_start"]),
+                (first["machine_start"]["torch_threads"],),
+                _kinds(kept),
+            ),
+            Run(
+                name,
+                start["time"],
+                d.get("wall_s"),
+                _load(start),
+                _load(end),
+                _case_threads(mine),
+                _kinds(mine),
+                rerun=True,
+            ),
+        ]
     threads = _case_threads(cases) if cases and cases[0].get("started") else (start["torch_threads"],)
     earlier = [r for r in d.get("runs", []) if r.get("earlier_run")]
     if earlier:  # a partial re-run (``--only``): the parts it redid, and those kept from the earlier run
         first = earlier[0]["earlier_run"]
         load = (first.get("load_average") or [float("nan")])[0]
         redone = [r["what"] for r in d["runs"] if not r.get("earlier_run")]
-        return [Run(name, first.get("time") or "?", None, load, load, threads,
-                    ", ".join(sorted({r["what"] for r in earlier}))),
-                Run(name, start["time"], d.get("wall_s"), _load(start), _load(end), threads,
-                    ", ".join(sorted(set(redone))), rerun=True)]
+        return [
+            Run(
+                name,
+                first.get("time") or "?",
+                None,
+                load,
+                load,
+                threads,
+                ", ".join(sorted({r["what"] for r in earlier})),
+            ),
+            Run(
+                name,
+                start["time"],
+                d.get("wall_s"),
+                _load(start),
+                _load(end),
+                threads,
+                ", ".join(sorted(set(redone))),
+                rerun=True,
+            ),
+        ]
     return [Run(name, start["time"], d.get("wall_s"), _load(start), _load(end), threads)]
 
 
@@ -80,8 +116,9 @@ def gpu(data: dict) -> str:
     """What the runs recorded about a GPU."""
     infos = [d[k] for d in data.values() for k in ("machine_start", "machine_end") if k in d]
     if any(i.get("cuda_available") for i in infos):
-        return "CUDA was available to " + ", ".join(n for n, d in data.items()
-                                                     if d["machine_start"].get("cuda_available"))
+        return "CUDA was available to " + ", ".join(
+            n for n, d in data.items() if d["machine_start"].get("cuda_available")
+        )
     return "; ".join(sorted({i.get("gpu") or "none recorded" for i in infos}))
 
 
@@ -96,16 +133,24 @@ def _shared_note(first: dict, rows: list[Run]) -> str:
     threads = [t for r in busy for t in r.threads]
     rerun = ""
     if any(r.rerun for r in rows):
-        rerun = (", so " + "; ".join(f"the {r.cases} cases of {r.benchmark} were re-run with {_threads(r.threads)} "
-                                     "(both sides alike)" for r in rows if r.rerun)
-                 + f"; everything else ran with {_threads(t for r in rows if not r.cases for t in r.threads)}")
-    return (f"- **Shared CPU**: other processes shared this machine's {first['cores']} cores during "
-            f"{', '.join(r.label for r in busy)} (1-minute load average up to {peak:.1f}, where a benchmark's own "
-            f"{_threads(threads)} give about {_listed(threads)}; see the table). Absolute times there are inflated "
-            f"and noisy: with {_threads(threads)} on a shared {first['cores']}-core CPU, every parallel region stalls "
-            f"while another process holds a core, which hits small operations hardest{rerun}. Every comparison runs "
-            f"both sides in the same process within seconds of each other, so ratios are more reliable than absolute "
-            f"times.")
+        rerun = (
+            ", so "
+            + "; ".join(
+                f"the {r.cases} cases of {r.benchmark} were re-run with {_threads(r.threads)} (both sides alike)"
+                for r in rows
+                if r.rerun
+            )
+            + f"; everything else ran with {_threads(t for r in rows if not r.cases for t in r.threads)}"
+        )
+    return (
+        f"- **Shared CPU**: other processes shared this machine's {first['cores']} cores during "
+        f"{', '.join(r.label for r in busy)} (1-minute load average up to {peak:.1f}, where a benchmark's own "
+        f"{_threads(threads)} give about {_listed(threads)}; see the table). Absolute times there are inflated "
+        f"and noisy: with {_threads(threads)} on a shared {first['cores']}-core CPU, every parallel region stalls "
+        f"while another process holds a core, which hits small operations hardest{rerun}. Every comparison runs "
+        f"both sides in the same process within seconds of each other, so ratios are more reliable than absolute "
+        f"times."
+    )
 
 
 def render(data: dict) -> str:
@@ -123,7 +168,21 @@ def render(data: dict) -> str:
     ]
     if any(r.busy for r in rows):
         text.append(_shared_note(first, rows))
-    text += ["", table(["benchmark", "started", "wall time", "load avg at start", "load avg at end", "torch threads"],
-                       [[r.label, r.started, fs(r.wall_s), f"{r.load_start:.2f}", f"{r.load_end:.2f}",
-                         ", ".join(str(t) for t in r.threads)] for r in rows])]
+    text += [
+        "",
+        table(
+            ["benchmark", "started", "wall time", "load avg at start", "load avg at end", "torch threads"],
+            [
+                [
+                    r.label,
+                    r.started,
+                    fs(r.wall_s),
+                    f"{r.load_start:.2f}",
+                    f"{r.load_end:.2f}",
+                    ", ".join(str(t) for t in r.threads),
+                ]
+                for r in rows
+            ],
+        ),
+    ]
     return "\n".join(text)

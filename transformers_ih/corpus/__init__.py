@@ -12,10 +12,21 @@ import importlib
 
 # name -> module; loaded on first use (CorpusInteractions needs no pyarrow; the rest needs datasets and pyarrow)
 _NAMES = {
-    "EXPLANATION_COLUMNS": "columns", "explanation_from_row": "columns", "explanations": "columns",
-    "results": "columns", "explain_dataset": "dataset", "Engine": "engines", "LocalEngine": "engines",
-    "RayEngine": "engines", "CorpusComparison": "interactions", "CorpusInteractions": "interactions",
-    "PairStats": "interactions", "WordStats": "interactions", "read_output": "store",
+    "EXPLANATION_COLUMNS": "columns",
+    "explanation_from_row": "columns",
+    "explanations": "columns",
+    "results": "columns",
+    "explain_dataset": "dataset",
+    "Engine": "engines",
+    "LocalEngine": "engines",
+    "RayEngine": "engines",
+    "CorpusComparison": "interactions",
+    "CorpusInteractions": "interactions",
+    "PairStats": "records",
+    "WordStats": "records",
+    "PairTotals": "records",
+    "WordTotals": "records",
+    "read_output": "store",
 }
 MISSING = 'explain_dataset needs datasets and pyarrow: pip install "transformers-ih[datasets]"'
 
@@ -43,8 +54,10 @@ __all__ = [
     "Engine",
     "LocalEngine",
     "PairStats",
+    "PairTotals",
     "RayEngine",
     "WordStats",
+    "WordTotals",
     "explain_dataset",
     "explanation_from_row",
     "explanations",

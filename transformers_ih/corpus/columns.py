@@ -13,53 +13,89 @@ precision): a row turns back into an Explanation equal (``==``) to the one writt
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pyarrow as pa
 
 from ..results.explanation import Explanation
 
-__all__ = ["EXPLANATION_SCHEMA", "EXPLANATION_COLUMNS", "explanation_row", "explanation_from_row", "rows_table",
-           "explanations", "results", "key_to_text", "key_from_text"]
+__all__ = [
+    "EXPLANATION_SCHEMA",
+    "EXPLANATION_COLUMNS",
+    "explanation_row",
+    "explanation_from_row",
+    "rows_table",
+    "explanation_rows",
+    "explanations",
+    "results",
+    "key_to_text",
+    "key_from_text",
+]
 
 _F64 = pa.float64()
 _I64 = pa.int64()
 
-EXPLANATION_SCHEMA = pa.schema([
-    pa.field("input_row", _I64, nullable=False),
-    pa.field("explanation_key", pa.string()),
-    pa.field("explained_text", pa.string()),
-    pa.field("words", pa.list_(pa.string())),
-    pa.field("offsets", pa.list_(pa.list_(_I64))),
-    pa.field("tokens", pa.list_(pa.string())),
-    pa.field("attributions", pa.list_(_F64)),
-    pa.field("interactions", pa.list_(pa.list_(_F64))),
-    pa.field("target", pa.string()),
-    pa.field("target_index", _I64),
-    pa.field("target_kind", pa.string()),
-    pa.field("predicted_label", pa.string()),
-    pa.field("predicted_probability", _F64),
-    pa.field("f_input", _F64),
-    pa.field("f_baseline", _F64),
-    pa.field("completeness_error", _F64),
-    pa.field("steps", _I64),
-    pa.field("method", pa.string()),
-    pa.field("baseline", pa.string()),
-    pa.field("smoothing", pa.string()),
-    pa.field("model_value", _F64),
-    pa.field("output", pa.string()),
-    pa.field("word_groups", pa.list_(_I64)),
-    pa.field("separator", pa.string()),
-    pa.field("meta", pa.string()),
-])
+EXPLANATION_SCHEMA = pa.schema(
+    [
+        pa.field("input_row", _I64, nullable=False),
+        pa.field("explanation_key", pa.string()),
+        pa.field("explained_text", pa.string()),
+        pa.field("words", pa.list_(pa.string())),
+        pa.field("offsets", pa.list_(pa.list_(_I64))),
+        pa.field("tokens", pa.list_(pa.string())),
+        pa.field("attributions", pa.list_(_F64)),
+        pa.field("interactions", pa.list_(pa.list_(_F64))),
+        pa.field("target", pa.string()),
+        pa.field("target_index", _I64),
+        pa.field("target_kind", pa.string()),
+        pa.field("predicted_label", pa.string()),
+        pa.field("predicted_probability", _F64),
+        pa.field("f_input", _F64),
+        pa.field("f_baseline", _F64),
+        pa.field("completeness_error", _F64),
+        pa.field("steps", _I64),
+        pa.field("method", pa.string()),
+        pa.field("baseline", pa.string()),
+        pa.field("smoothing", pa.string()),
+        pa.field("model_value", _F64),
+        pa.field("output", pa.string()),
+        pa.field("word_groups", pa.list_(_I64)),
+        pa.field("separator", pa.string()),
+        pa.field("meta", pa.string()),
+    ]
+)
 EXPLANATION_COLUMNS = tuple(EXPLANATION_SCHEMA.names)
 
 # Explanation field -> column, where the names differ
 _RENAMED = {"text": "explained_text"}
-_COLUMN_OF = {f: _RENAMED.get(f, f) for f in (
-    "text", "words", "offsets", "tokens", "attributions", "interactions", "target", "target_index", "target_kind",
-    "predicted_label", "predicted_probability", "f_input", "f_baseline", "completeness_error", "steps", "method",
-    "baseline", "smoothing", "model_value", "output", "word_groups", "separator")}
+_COLUMN_OF = {
+    f: _RENAMED.get(f, f)
+    for f in (
+        "text",
+        "words",
+        "offsets",
+        "tokens",
+        "attributions",
+        "interactions",
+        "target",
+        "target_index",
+        "target_kind",
+        "predicted_label",
+        "predicted_probability",
+        "f_input",
+        "f_baseline",
+        "completeness_error",
+        "steps",
+        "method",
+        "baseline",
+        "smoothing",
+        "model_value",
+        "output",
+        "word_groups",
+        "separator",
+    )
+}
 
 
 def key_to_text(key: Any) -> str | None:
@@ -96,7 +132,11 @@ def rows_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=EXPLANATION_SCHEMA)
 
 
-def _row_dicts(dataset) -> Iterable[dict[str, Any]]:
+def explanation_rows(dataset) -> Iterable[dict[str, Any]]:
+    """The explanation columns of each row of an :func:`~transformers_ih.explain_dataset` output (a
+    ``datasets.Dataset``, an Arrow table, or an iterable of row dicts, passed through as they are), one dict per row,
+    in row order. A ``datasets.Dataset`` is read 256 rows at a time and only its explanation columns, so iterating
+    never holds a large output whole as Python objects; ``ValueError`` names the explanation columns it lacks."""
     if isinstance(dataset, pa.Table):
         yield from dataset.select(list(EXPLANATION_COLUMNS)).to_pylist()
         return
@@ -117,14 +157,14 @@ def _row_dicts(dataset) -> Iterable[dict[str, Any]]:
 def explanations(dataset) -> list[Explanation]:
     """Every row of an :func:`~transformers_ih.explain_dataset` output (a ``datasets.Dataset``, an Arrow table or an
     iterable of row dicts) as an :class:`~transformers_ih.Explanation`, in row order."""
-    return [explanation_from_row(row) for row in _row_dicts(dataset)]
+    return [explanation_from_row(row) for row in explanation_rows(dataset)]
 
 
 def results(dataset) -> list[Any]:
     """The explainer's own results, one per input row, as ``explainer(texts)`` returns them: an Explanation, or
     ``{key: Explanation}`` for tasks with several per input."""
     out: dict[int, Any] = {}
-    for row in _row_dicts(dataset):
+    for row in explanation_rows(dataset):
         e, key = explanation_from_row(row), key_from_text(row["explanation_key"])
         r = int(row["input_row"])
         if key is None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..text.requests import is_many
 from ..text.progress import progress_bar
+from ..text.requests import is_many
 from .columns import EXPLANATION_COLUMNS
 from .engines import get_engine
 from .fingerprint import run_config
@@ -21,10 +21,20 @@ __all__ = ["explain_dataset"]
 DEFAULT_BATCH_SIZE = 32
 
 
-def explain_dataset(explainer, dataset, column="sentence", *, output_dir: str | os.PathLike | None = None,
-                    engine="local", batch_size: int = DEFAULT_BATCH_SIZE, format: str = "parquet",
-                    split: str | None = None, overwrite: bool = False, progress: bool | None = None,
-                    **call_options: Any):
+def explain_dataset(
+    explainer,
+    dataset,
+    column="sentence",
+    *,
+    output_dir: str | os.PathLike | None = None,
+    engine="local",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    format: str = "parquet",
+    split: str | None = None,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    **call_options: Any,
+):
     """Explain every row of ``dataset`` with ``explainer``; returns a ``datasets.Dataset`` with the input's columns
     plus the explanation columns (see :mod:`.columns`; :func:`explanations` turns rows back into
     :class:`~transformers_ih.Explanation` objects, exactly).
@@ -62,9 +72,11 @@ def explain_dataset(explainer, dataset, column="sentence", *, output_dir: str | 
     shared = {}
     for name, value in call_options.items():
         if name in getattr(explainer, "per_input", ()) and is_many(value):
-            raise ValueError(f"{name} given once per row: name its column instead, column="
-                             f"{{{', '.join(repr(t) for t in explainer.texts)}: ..., {name!r}: 'your column'}} "
-                             f"(a single {name} for all rows may be passed as {name}=...)")
+            raise ValueError(
+                f"{name} given once per row: name its column instead, column="
+                f"{{{', '.join(repr(t) for t in explainer.texts)}: ..., {name!r}: 'your column'}} "
+                f"(a single {name} for all rows may be passed as {name}=...)"
+            )
         shared[name] = value
     if "progress" in shared:  # pragma: no cover - progress is this function's own argument
         raise TypeError("progress is explain_dataset's own argument")
@@ -77,8 +89,12 @@ def explain_dataset(explainer, dataset, column="sentence", *, output_dir: str | 
     explainer.resolve(_options_only(shared))  # bad option values fail here, before any work
     if not shards.streaming:  # every text checked before any work (an IterableDataset: shard by shard)
         text_columns = [c for a, c in columns.items() if a in explainer.texts]
-        check_texts(dataset.select_columns(text_columns).with_format("arrow")[:],
-                    {a: c for a, c in columns.items() if a in explainer.texts}, tuple(explainer.texts), 0)
+        check_texts(
+            dataset.select_columns(text_columns).with_format("arrow")[:],
+            {a: c for a, c in columns.items() if a in explainer.texts},
+            tuple(explainer.texts),
+            0,
+        )
     work = ShardWork(columns, shared)
     store = None
     if output_dir is not None:
@@ -101,8 +117,10 @@ def _options_only(call: dict[str, Any]):
 def _check_clash(names: list[str]) -> None:
     clash = [c for c in names if c in EXPLANATION_COLUMNS]
     if clash:
-        raise ValueError(f"the dataset's column(s) {clash} have the names of explanation columns; rename them first, "
-                         f"e.g. dataset.rename_column({clash[0]!r}, {clash[0] + '_input'!r})")
+        raise ValueError(
+            f"the dataset's column(s) {clash} have the names of explanation columns; rename them first, "
+            f"e.g. dataset.rename_column({clash[0]!r}, {clash[0] + '_input'!r})"
+        )
 
 
 def _run(explainer, engine, work: ShardWork, shards: InputShards, store: OutputStore | None, progress):
@@ -125,9 +143,11 @@ def _run(explainer, engine, work: ShardWork, shards: InputShards, store: OutputS
             if k in finished:
                 info = store.shard_info(k)
                 if info["input_digest"] != digest or info["first_row"] != first_row:
-                    raise ValueError(f"the input differs from the one {str(store.path)!r} was written from: rows "
-                                     f"{first_row}-{first_row + table.num_rows - 1} changed. Resume with the same "
-                                     f"dataset, or pick another output_dir, or pass overwrite=True")
+                    raise ValueError(
+                        f"the input differs from the one {str(store.path)!r} was written from: rows "
+                        f"{first_row}-{first_row + table.num_rows - 1} changed. Resume with the same "
+                        f"dataset, or pick another output_dir, or pass overwrite=True"
+                    )
                 continue
             if shards.streaming:
                 check_texts(table, work.columns, tuple(explainer.texts), first_row)
@@ -135,14 +155,15 @@ def _run(explainer, engine, work: ShardWork, shards: InputShards, store: OutputS
             yield k, first_row, table
 
     # the bar starts at the rows already written, so its rate and ETA are this run's
-    initial = sum(store.shard_info(k)["input_rows"] for k in finished) if store is not None else 0
+    initial = 0
+    if store is not None:
+        initial = sum(info["input_rows"] for info in map(store.shard_info, finished) if info is not None)
     show = progress is not False
     bar = progress_bar(total, initial=initial, desc="explaining", unit="text", smoothing=0.1) if show else None
     try:
         for k, out in engine.run(explainer, work, pending(), bar):
             if store is not None:
-                store.write_shard(k, out, first_row=k * shards.size, input_rows=input_rows[k],
-                                  input_digest=digests[k])
+                store.write_shard(k, out, first_row=k * shards.size, input_rows=input_rows[k], input_digest=digests[k])
             else:
                 results[k] = out
     finally:

@@ -15,8 +15,9 @@ import os
 import resource
 import socket
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -58,8 +59,10 @@ class LocalEngine(Engine):
 
 
 # ---------------------------------------------------------------------------------------------------- Ray
-RAY_MISSING = ("engine='ray' needs Ray with Ray Data, an optional extra of transformers-ih: "
-               "pip install \"transformers-ih[ray]\"  (or: pip install \"ray[data]\")")
+RAY_MISSING = (
+    "engine='ray' needs Ray with Ray Data, an optional extra of transformers-ih: "
+    'pip install "transformers-ih[ray]"  (or: pip install "ray[data]")'
+)
 
 
 def import_ray():
@@ -78,8 +81,8 @@ class ExplainerSpec:
     ``from_pretrained`` (never a pickled model), the tokenizer's path, the settings, and the digest of the weights
     the worker must find."""
 
-    explainer_class: type
-    model_class: type
+    explainer_class: type[Any]
+    model_class: type[Any]
     model_id: str
     tokenizer_id: str
     dtype: str
@@ -88,22 +91,35 @@ class ExplainerSpec:
     max_padding: float | None = None
 
     @classmethod
-    def of(cls, explainer, model_id: str | None = None, tokenizer_id: str | None = None) -> "ExplainerSpec":
+    def of(cls, explainer, model_id: str | None = None, tokenizer_id: str | None = None) -> ExplainerSpec:
         model, tokenizer = explainer.model, explainer.tokenizer
         model_id = model_id or getattr(getattr(model, "config", None), "_name_or_path", None)
         tokenizer_id = tokenizer_id or getattr(tokenizer, "name_or_path", None) or model_id
         if not model_id:
-            raise ValueError("engine='ray' ships the model to its workers as a path or hub id that each worker loads "
-                             "with from_pretrained, and this model has none (config._name_or_path is empty): save it "
-                             "with model.save_pretrained(path) and tokenizer.save_pretrained(path), load it from "
-                             "there, or pass RayEngine(model=path)")
+            raise ValueError(
+                "engine='ray' ships the model to its workers as a path or hub id that each worker loads "
+                "with from_pretrained, and this model has none (config._name_or_path is empty): save it "
+                "with model.save_pretrained(path) and tokenizer.save_pretrained(path), load it from "
+                "there, or pass RayEngine(model=path)"
+            )
         params = next(iter(model.parameters()))
         # every setting of the explainer (the task's own too), set on the worker's explainer after it is built
-        settings = {name: value for name, value in vars(explainer).items()
-                    if not name.startswith("_") and name not in ("model", "tokenizer")}
+        settings = {
+            name: value
+            for name, value in vars(explainer).items()
+            if not name.startswith("_") and name not in ("model", "tokenizer")
+        }
         settings["progress"] = False
-        return cls(type(explainer), type(model), str(model_id), str(tokenizer_id), str(params.dtype).split(".")[-1],
-                   model_digest(model), settings, explainer.max_padding)
+        return cls(
+            type(explainer),
+            type(model),
+            str(model_id),
+            str(tokenizer_id),
+            str(params.dtype).split(".")[-1],
+            model_digest(model),
+            settings,
+            explainer.max_padding,
+        )
 
     def build(self, device: str | None = None):
         import torch
@@ -116,7 +132,8 @@ class ExplainerSpec:
             raise RuntimeError(
                 f"the model a Ray worker loaded from {self.model_id!r} is not the explainer's model (its weights "
                 f"differ): workers load the model from its path or hub id, so save the model you explain there "
-                f"(model.save_pretrained) or pass RayEngine(model=path) pointing at it")
+                f"(model.save_pretrained) or pass RayEngine(model=path) pointing at it"
+            )
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         model = model.to(device)
@@ -148,7 +165,14 @@ class _RayWorker:
         self.loaded_rss_mb = _peak_rss_mb()
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        out = {"shard": [], "output": [], "worker": [], "seconds": [], "peak_rss_mb": [], "loaded_rss_mb": []}
+        out: dict[str, list[Any]] = {
+            "shard": [],
+            "output": [],
+            "worker": [],
+            "seconds": [],
+            "peak_rss_mb": [],
+            "loaded_rss_mb": [],
+        }
         shards, firsts, inputs = (batch.column(c).to_pylist() for c in ("shard", "first_row", "input"))
         for k, first_row, data in zip(shards, firsts, inputs):
             t0 = time.perf_counter()
@@ -190,10 +214,20 @@ class RayEngine(Engine):
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, *, workers: int | None = None, cpus_per_worker: float = 1,
-                 gpus_per_worker: float | None = None, model: str | None = None, tokenizer: str | None = None,
-                 num_cpus: int | None = None, object_store_memory: int | None = 256 * 2**20,
-                 init_kwargs: dict[str, Any] | None = None, window: int = 256):
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        workers: int | None = None,
+        cpus_per_worker: float = 1,
+        gpus_per_worker: float | None = None,
+        model: str | None = None,
+        tokenizer: str | None = None,
+        num_cpus: int | None = None,
+        object_store_memory: int | None = 256 * 2**20,
+        init_kwargs: dict[str, Any] | None = None,
+        window: int = 256,
+    ):
         self.address, self.workers = address, workers
         self.cpus_per_worker, self.gpus_per_worker = cpus_per_worker, gpus_per_worker
         self.model, self.tokenizer = model, tokenizer
@@ -204,8 +238,12 @@ class RayEngine(Engine):
         self.started_local = False
 
     def describe(self) -> dict[str, Any]:
-        return {"engine": self.name, "workers": self.workers, "cpus_per_worker": self.cpus_per_worker,
-                "gpus_per_worker": self.gpus_per_worker}
+        return {
+            "engine": self.name,
+            "workers": self.workers,
+            "cpus_per_worker": self.cpus_per_worker,
+            "gpus_per_worker": self.gpus_per_worker,
+        }
 
     def connect(self):
         """Connect to the cluster (or start a local one); returns the ``ray`` module."""
@@ -274,22 +312,37 @@ class RayEngine(Engine):
     def _execute(self, rd, pending, spec, work, workers, cpus, gpus, threads, bar):
         sizes = {k: table.num_rows for k, _, table in pending}
         # one block (and one map call) per shard, so each shard is one explainer call on exactly its rows
-        blocks = [pa.table({"shard": [k], "first_row": [first_row], "input": [table_to_bytes(table)]})
-                  for k, first_row, table in pending]
+        blocks = [
+            pa.table({"shard": [k], "first_row": [first_row], "input": [table_to_bytes(table)]})
+            for k, first_row, table in pending
+        ]
         ds = rd.from_arrow(blocks)
         remote = {"num_cpus": cpus}
         if gpus:
             remote["num_gpus"] = gpus
         mapped = ds.map_batches(
-            _RayWorker, fn_constructor_args=(spec, work, threads), batch_size=1, batch_format="pyarrow",
-            compute=rd.ActorPoolStrategy(size=min(workers, len(blocks))), zero_copy_batch=True, **remote)
+            _RayWorker,
+            fn_constructor_args=(spec, work, threads),
+            batch_size=1,
+            batch_format="pyarrow",
+            compute=rd.ActorPoolStrategy(size=min(workers, len(blocks))),
+            zero_copy_batch=True,
+            **remote,
+        )
         try:
             for batch in mapped.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0):
                 for row in batch.to_pylist():
                     k = int(row["shard"])
-                    self.stats.append({"shard": k, "rows": sizes[k], "worker": row["worker"],
-                                       "seconds": row["seconds"], "peak_rss_mb": row["peak_rss_mb"],
-                                       "loaded_rss_mb": row["loaded_rss_mb"]})
+                    self.stats.append(
+                        {
+                            "shard": k,
+                            "rows": sizes[k],
+                            "worker": row["worker"],
+                            "seconds": row["seconds"],
+                            "peak_rss_mb": row["peak_rss_mb"],
+                            "loaded_rss_mb": row["loaded_rss_mb"],
+                        }
+                    )
                     if bar is not None:
                         bar.update(sizes[k])
                     yield k, table_from_bytes(row["output"])
@@ -318,6 +371,6 @@ def get_engine(engine) -> Engine:
         return LocalEngine()
     if engine == "ray":
         return RayEngine()
-    raise ValueError(f"engine must be 'local', 'ray' or an engine object (LocalEngine(), RayEngine(...)); got "
-                     f"{engine!r}")
-
+    raise ValueError(
+        f"engine must be 'local', 'ray' or an engine object (LocalEngine(), RayEngine(...)); got {engine!r}"
+    )

@@ -3,8 +3,8 @@ configuration instead of mixing two into one output.
 
 Included: the task, the model's weights (a digest of every parameter and buffer), its class and dtype, the
 tokenizer (a digest of its fast tokenizer's JSON), the explainer's settings that change results (baseline,
-background, smoothing, rtol, atol, max_nodes, a task's own), the call's options and task arguments, the columns and the shard
-size. Not included (they change rounding at most, or nothing): the engine, ``internal_batch_size``,
+background, smoothing, rtol, atol, max_nodes, a task's own), the call's options and task arguments, the columns and
+the shard size. Not included (they change rounding at most, or nothing): the engine, ``internal_batch_size``,
 ``text_batch_size``, ``progress``.
 """
 
@@ -26,8 +26,11 @@ NOT_SETTINGS = ("model", "tokenizer", "internal_batch_size", "text_batch_size", 
 def explainer_settings(explainer) -> dict[str, Any]:
     """The explainer's own settings that change what is computed: its public attributes (baseline, background,
     smoothing, rtol, atol, max_nodes, and a task's own such as a causal LM's ``moe_routing``)."""
-    return {name: value for name, value in sorted(vars(explainer).items())
-            if not name.startswith("_") and name not in NOT_SETTINGS}
+    return {
+        name: value
+        for name, value in sorted(vars(explainer).items())
+        if not name.startswith("_") and name not in NOT_SETTINGS
+    }
 
 
 def _tensor_digest(t) -> str:
@@ -93,8 +96,9 @@ def describe_value(value: Any) -> Any:
     return {"repr": repr(value)}
 
 
-def run_config(explainer, *, columns: dict[str, str], call: dict[str, Any], batch_size: int,
-               model_id: str | None = None) -> dict[str, Any]:
+def run_config(
+    explainer, *, columns: dict[str, str], call: dict[str, Any], batch_size: int, model_id: str | None = None
+) -> dict[str, Any]:
     """The configuration of a corpus run, as JSON (see the module docstring)."""
     model = explainer.model
     params = next(iter(model.parameters()), None)

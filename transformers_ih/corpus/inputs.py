@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -56,13 +57,17 @@ def load_input(source, *, split: str | None = None):
             name, kwargs = builder
             return datasets.load_dataset(name, data_files=str(path), split=split or "train", **kwargs)
         if path.exists():
-            raise ValueError(f"{str(path)!r}: unknown file type {path.suffix!r}; use one of "
-                             f"{sorted(FILE_BUILDERS)} or a folder written by Dataset.save_to_disk")
+            raise ValueError(
+                f"{str(path)!r}: unknown file type {path.suffix!r}; use one of "
+                f"{sorted(FILE_BUILDERS)} or a folder written by Dataset.save_to_disk"
+            )
         name, _, config = str(source).partition(":")
         return _maybe_split(datasets.load_dataset(name, config or None, split=split), split)
-    raise TypeError(f"explain_dataset takes a datasets.Dataset / IterableDataset, a DatasetDict with split=, a "
-                    f"pandas DataFrame, a dict of columns, or a file path / hub dataset id; got "
-                    f"{type(source).__name__}")
+    raise TypeError(
+        f"explain_dataset takes a datasets.Dataset / IterableDataset, a DatasetDict with split=, a "
+        f"pandas DataFrame, a dict of columns, or a file path / hub dataset id; got "
+        f"{type(source).__name__}"
+    )
 
 
 def _maybe_split(d, split):
@@ -80,8 +85,10 @@ def _one_split(d, split):
         return d[split]
     if len(d) == 1:
         return next(iter(d.values()))
-    raise ValueError(f"the dataset has several splits {list(d)}: pick one, e.g. dataset[{next(iter(d))!r}] or "
-                     f"split={next(iter(d))!r}")
+    raise ValueError(
+        f"the dataset has several splits {list(d)}: pick one, e.g. dataset[{next(iter(d))!r}] or "
+        f"split={next(iter(d))!r}"
+    )
 
 
 def argument_columns(explainer, column) -> dict[str, str]:
@@ -93,8 +100,10 @@ def argument_columns(explainer, column) -> dict[str, str]:
     task = type(explainer).__name__
     if isinstance(column, str):
         if len(texts) != 1:
-            raise ValueError(f"{task} takes {len(texts)} texts per input ({', '.join(texts)}): pass one column each, "
-                             f"column=({', '.join(repr(t) for t in texts)}) with your column names, or a dict")
+            raise ValueError(
+                f"{task} takes {len(texts)} texts per input ({', '.join(texts)}): pass one column each, "
+                f"column=({', '.join(repr(t) for t in texts)}) with your column names, or a dict"
+            )
         return {texts[0]: column}
     if isinstance(column, dict):
         unknown = [a for a in column if a not in allowed]
@@ -106,17 +115,19 @@ def argument_columns(explainer, column) -> dict[str, str]:
         return {a: str(c) for a, c in column.items()}
     column = list(column)
     if len(column) != len(texts):
-        raise ValueError(f"{task} takes {len(texts)} text column(s) ({', '.join(texts)}), got {len(column)}: "
-                         f"{column}")
+        raise ValueError(f"{task} takes {len(texts)} text column(s) ({', '.join(texts)}), got {len(column)}: {column}")
     return dict(zip(texts, (str(c) for c in column)))
 
 
 def check_columns(columns: list[str], wanted: dict[str, str]) -> None:
     missing = [c for c in wanted.values() if c not in columns]
     if missing:
-        raise ValueError(f"the dataset has no column {', '.join(repr(c) for c in missing)}; its columns are "
-                         f"{columns}: pass column= (e.g. column={columns[0]!r})" if columns else
-                         f"the dataset has no columns (no column {missing[0]!r})")
+        raise ValueError(
+            f"the dataset has no column {', '.join(repr(c) for c in missing)}; its columns are "
+            f"{columns}: pass column= (e.g. column={columns[0]!r})"
+            if columns
+            else f"the dataset has no columns (no column {missing[0]!r})"
+        )
 
 
 def check_texts(table: pa.Table, wanted: dict[str, str], texts: tuple[str, ...], first_row: int) -> None:
@@ -127,13 +138,17 @@ def check_texts(table: pa.Table, wanted: dict[str, str], texts: tuple[str, ...],
             continue
         for i, value in enumerate(table.column(column).to_pylist()):
             if not isinstance(value, str):
-                raise TypeError(f"row {first_row + i} of column {column!r} is {type(value).__name__} ({value!r}), "
-                                f"not a string: every text must be a string (drop or fill such rows first, e.g. "
-                                f"dataset.filter(lambda r: isinstance(r[{column!r}], str)))")
+                raise TypeError(
+                    f"row {first_row + i} of column {column!r} is {type(value).__name__} ({value!r}), "
+                    f"not a string: every text must be a string (drop or fill such rows first, e.g. "
+                    f"dataset.filter(lambda r: isinstance(r[{column!r}], str)))"
+                )
             if not value.strip():
-                raise ValueError(f"row {first_row + i} of column {column!r} is empty ({value!r}): there are no "
-                                 f"words to explain (drop such rows first, e.g. dataset.filter(lambda r: "
-                                 f"r[{column!r}].strip()))")
+                raise ValueError(
+                    f"row {first_row + i} of column {column!r} is empty ({value!r}): there are no "
+                    f"words to explain (drop such rows first, e.g. dataset.filter(lambda r: "
+                    f"r[{column!r}].strip()))"
+                )
 
 
 def table_hash(table: pa.Table) -> str:
@@ -159,17 +174,18 @@ class InputShards:
         names = getattr(dataset, "column_names", None)
         self.column_names = list(names) if names is not None else (list(features) if features is not None else None)
         self.schema = features.arrow_schema if features is not None else None
-        self._arrow = None if self.streaming else dataset.with_format("arrow")
+        self._arrow: Any = None if self.streaming else dataset.with_format("arrow")
 
     @property
     def num_shards(self) -> int | None:
         return None if self.num_rows is None else -(-self.num_rows // self.size)
 
     def shards(self) -> Iterator[tuple[int, int, pa.Table]]:
-        if not self.streaming:
-            for k in range(self.num_shards):
+        num_rows, num_shards = self.num_rows, self.num_shards
+        if num_rows is not None and num_shards is not None:
+            for k in range(num_shards):
                 start = k * self.size
-                stop = min(start + self.size, self.num_rows)
+                stop = min(start + self.size, num_rows)
                 # (the arrow format keeps a selection's or filter's row order: not the raw table's slice)
                 yield k, start, self._arrow[start:stop]
             return

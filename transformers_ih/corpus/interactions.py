@@ -13,76 +13,45 @@ every text (``target="POSITIVE"``) to read a corpus-level sign, or keep one targ
 from __future__ import annotations
 
 import heapq
-import math
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..results.explanation import Explanation
 from ..results.json_record import JsonRecord
+from .records import PairExample, PairStats, PairTotals, WordStats, WordTotals
 
-__all__ = ["CorpusInteractions", "PairStats", "WordStats", "PairExample", "CorpusComparison", "ComparedPair"]
+__all__ = [
+    "CorpusInteractions",
+    "PairStats",
+    "WordStats",
+    "PairExample",
+    "PairTotals",
+    "WordTotals",
+    "CorpusComparison",
+    "ComparedPair",
+]
 
 RANKINGS = ("mean_abs", "mean", "total", "count")
 
 
-@dataclass(frozen=True)
-class PairStats:
-    """One word-type pair across the corpus (``a <= b``, or ``a`` the asked word for :meth:`partners`)."""
-
-    a: str
-    b: str
-    count: int
-    total: float
-    mean: float
-    mean_abs: float
-    std: float
-    texts: int
-
-    @property
-    def stderr(self) -> float:
-        """Standard error of the mean (``std / sqrt(count)``)."""
-        return self.std / math.sqrt(self.count) if self.count else float("nan")
-
-
-@dataclass(frozen=True)
-class WordStats:
-    """One word type across the corpus."""
-
-    word: str
-    count: int
-    mean_attribution: float
-    mean_main_effect: float
-    texts: int
-
-
-@dataclass(frozen=True)
-class PairExample:
-    """One occurrence of a pair: the text, the two words' positions and character spans, and the interaction."""
-
-    text: str
-    i: int
-    j: int
-    span_i: tuple[int, int]
-    span_j: tuple[int, int]
-    value: float
-    document: int
-    target: str
-    predicted_label: str
-
-    @property
-    def words(self) -> tuple[str, str]:
-        return self.text[self.span_i[0]:self.span_i[1]], self.text[self.span_j[0]:self.span_j[1]]
-
-
-class _Pair:
-    __slots__ = ("count", "total", "total_abs", "total_sq", "texts", "last", "examples")
+class _WordSums:
+    __slots__ = ("occurrences", "attribution", "main_effect", "texts", "last")
 
     def __init__(self):
-        self.count, self.total, self.total_abs, self.total_sq, self.texts, self.last = 0, 0.0, 0.0, 0.0, 0, -1
+        self.occurrences, self.attribution, self.main_effect, self.texts, self.last = 0, 0.0, 0.0, 0, -1
+
+
+class _PairSums:
+    __slots__ = ("occurrences", "total", "total_abs", "total_squared", "texts", "last", "examples")
+
+    def __init__(self):
+        self.occurrences, self.texts, self.last = 0, 0, -1
+        self.total, self.total_abs, self.total_squared = 0.0, 0.0, 0.0
         self.examples: list = []  # min-heap of (|value|, -document, -i, -j, value)
 
 
@@ -92,7 +61,7 @@ def _iter_explanations(source, target: str | None) -> Iterator[Explanation]:
     if isinstance(source, Explanation):
         source = [source]
     if hasattr(source, "column_names") or type(source).__name__ == "Table":
-        items: Iterable = (columns.explanation_from_row(r) for r in columns._row_dicts(source))
+        items: Iterable = (columns.explanation_from_row(r) for r in columns.explanation_rows(source))
     else:
         items = source
     for item in items:
@@ -104,8 +73,10 @@ def _iter_explanations(source, target: str | None) -> Iterator[Explanation]:
             if target is None or item.target == target:
                 yield item
         else:
-            raise TypeError(f"CorpusInteractions takes Explanations (or the explainer's dict results, or "
-                            f"explain_dataset's dataset), got {type(item).__name__}")
+            raise TypeError(
+                f"CorpusInteractions takes Explanations (or the explainer's dict results, or "
+                f"explain_dataset's dataset), got {type(item).__name__}"
+            )
 
 
 @dataclass(eq=False)
@@ -115,7 +86,8 @@ class CorpusInteractions(JsonRecord):
 
     Attributes (JSON fields): ``name`` (e.g. the model), ``case_sensitive``, ``max_examples`` (strongest examples
     kept per pair), ``documents`` (each explained text: text, word spans, target, prediction), ``targets``
-    (``"target (output)" -> texts``), ``words`` and ``pairs`` (the sums behind the statistics).
+    (``"target (output)" -> texts``), ``words`` and ``pairs`` (the sums behind the statistics: :class:`WordTotals`
+    and :class:`PairTotals`, each written as a list).
     """
 
     name: str = ""
@@ -123,16 +95,23 @@ class CorpusInteractions(JsonRecord):
     max_examples: int = 5
     documents: list[dict[str, Any]] = field(default_factory=list)
     targets: dict[str, int] = field(default_factory=dict)
-    words: list[list[Any]] = field(default_factory=list)
-    pairs: list[list[Any]] = field(default_factory=list)
+    words: list[WordTotals] = field(default_factory=list)
+    pairs: list[PairTotals] = field(default_factory=list)
 
     FORMAT_VERSION: ClassVar[int] = 1
     _json_kind: ClassVar[str] = "corpus interactions"
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_explanations(cls, source, *, case_sensitive: bool = False, max_examples: int = 5,
-                          target: str | None = None, name: str | None = None) -> "CorpusInteractions":
+    def from_explanations(
+        cls,
+        source,
+        *,
+        case_sensitive: bool = False,
+        max_examples: int = 5,
+        target: str | None = None,
+        name: str | None = None,
+    ) -> CorpusInteractions:
         """Aggregate explanations with interactions: a list of :class:`~transformers_ih.Explanation` (or of a
         task's ``{key: Explanation}`` results), or :func:`~transformers_ih.explain_dataset`'s dataset.
 
@@ -141,29 +120,40 @@ class CorpusInteractions(JsonRecord):
         :meth:`compare` (default: the explanations' model)."""
         if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 0:
             raise ValueError(f"max_examples must be a number >= 0, got {max_examples!r}")
-        pairs: dict[tuple[str, str], _Pair] = {}
-        words: dict[str, list] = {}
+        pairs: dict[tuple[str, str], _PairSums] = {}
+        words: dict[str, _WordSums] = {}
         documents: list[dict[str, Any]] = []
         targets: Counter = Counter()
         models: Counter = Counter()
         for e in _iter_explanations(source, target):
             if e.interactions is None:
-                raise ValueError(f"an explanation has no interactions (explained with interactions=False): "
-                                 f"{e.text[:60]!r}; CorpusInteractions needs Integrated Hessians")
+                raise ValueError(
+                    f"an explanation has no interactions (explained with interactions=False): "
+                    f"{e.text[:60]!r}; CorpusInteractions needs Integrated Hessians"
+                )
             d = len(documents)
-            documents.append({"text": e.text, "offsets": [list(s) for s in e.offsets], "target": e.target,
-                              "output": e.output, "predicted_label": e.predicted_label})
+            documents.append(
+                {
+                    "text": e.text,
+                    "offsets": [list(s) for s in e.offsets],
+                    "target": e.target,
+                    "output": e.output,
+                    "predicted_label": e.predicted_label,
+                }
+            )
             targets[f"{e.target} ({e.output})"] += 1
             models[str(e.meta.get("model", ""))] += 1
             types = [w if case_sensitive else w.casefold() for w in e.words]
             m = np.asarray(e.interactions, dtype=np.float64)
             for i, w in enumerate(types):
-                acc = words.setdefault(w, [0, 0.0, 0.0, 0, -1])
-                acc[0] += 1
-                acc[1] += float(e.attributions[i])
-                acc[2] += float(m[i, i])
-                if acc[4] != d:
-                    acc[3], acc[4] = acc[3] + 1, d
+                acc = words.get(w)
+                if acc is None:
+                    acc = words[w] = _WordSums()
+                acc.occurrences += 1
+                acc.attribution += float(e.attributions[i])
+                acc.main_effect += float(m[i, i])
+                if acc.last != d:
+                    acc.texts, acc.last = acc.texts + 1, d
             n = len(types)
             iu, ju = np.triu_indices(n, k=1)
             for i, j, v in zip(iu.tolist(), ju.tolist(), m[iu, ju].tolist()):
@@ -171,11 +161,11 @@ class CorpusInteractions(JsonRecord):
                 key = (a, b) if a <= b else (b, a)
                 p = pairs.get(key)
                 if p is None:
-                    p = pairs[key] = _Pair()
-                p.count += 1
+                    p = pairs[key] = _PairSums()
+                p.occurrences += 1
                 p.total += v
                 p.total_abs += abs(v)
-                p.total_sq += v * v
+                p.total_squared += v * v
                 if p.last != d:
                     p.texts, p.last = p.texts + 1, d
                 if max_examples:
@@ -187,22 +177,34 @@ class CorpusInteractions(JsonRecord):
         if not documents:
             raise ValueError("no explanations to aggregate" + (f" with target {target!r}" if target else ""))
         label = name if name is not None else (models.most_common(1)[0][0] if models else "")
-        word_rows = [[w, a[0], a[1], a[2], a[3]] for w, a in sorted(words.items())]
+        word_rows = [
+            WordTotals(w, acc.occurrences, acc.attribution, acc.main_effect, acc.texts)
+            for w, acc in sorted(words.items())
+        ]
         pair_rows = []
         for (a, b), p in sorted(pairs.items()):
             examples = [[-nd, -ni, -nj, v] for _, nd, ni, nj, v in sorted(p.examples, reverse=True)]
-            pair_rows.append([a, b, p.count, p.total, p.total_abs, p.total_sq, p.texts, examples])
-        return cls(name=label, case_sensitive=case_sensitive, max_examples=max_examples, documents=documents,
-                   targets=dict(targets), words=word_rows, pairs=pair_rows)
-
-    from_dataset = from_explanations
+            pair_rows.append(PairTotals(a, b, p.occurrences, p.total, p.total_abs, p.total_squared, p.texts, examples))
+        return cls(
+            name=label,
+            case_sensitive=case_sensitive,
+            max_examples=max_examples,
+            documents=documents,
+            targets=dict(targets),
+            words=word_rows,
+            pairs=pair_rows,
+        )
 
     def __post_init__(self) -> None:
+        if not isinstance(self.pairs, list) or not isinstance(self.words, list):
+            raise TypeError("pairs and words must be lists")
+        self.words = [row if isinstance(row, WordTotals) else WordTotals(*row) for row in self.words]
+        self.pairs = [row if isinstance(row, PairTotals) else PairTotals(*row) for row in self.pairs]
         self._index()
 
     def _index(self) -> None:
-        self._pairs = {(row[0], row[1]): row for row in self.pairs}
-        self._words = {row[0]: row for row in self.words}
+        self._pairs = {(row.a, row.b): row for row in self.pairs}
+        self._words = {row.word: row for row in self.words}
         self._partners: dict[str, list[tuple[str, str]]] = {}
         for a, b in self._pairs:
             self._partners.setdefault(a, []).append((a, b))
@@ -212,17 +214,6 @@ class CorpusInteractions(JsonRecord):
     # ------------------------------------------------------------------ statistics
     def _key(self, word: str) -> str:
         return word if self.case_sensitive else word.casefold()
-
-    @staticmethod
-    def _stats(row: list, first: str | None = None) -> PairStats:
-        a, b, count, total, total_abs, total_sq, texts = row[:7]
-        if first is not None and first != a:
-            a, b = b, a
-        mean = total / count
-        var = max(0.0, total_sq / count - mean * mean)
-        std = math.sqrt(var * count / (count - 1)) if count > 1 else 0.0
-        return PairStats(a, b, int(count), float(total), float(mean), float(total_abs / count), float(std),
-                         int(texts))
 
     def __contains__(self, word: str) -> bool:
         """Whether the word type occurs in the corpus (``"not" in corpus``)."""
@@ -242,15 +233,14 @@ class CorpusInteractions(JsonRecord):
         row = self._pairs.get((a, b) if a <= b else (b, a))
         if row is None:
             raise KeyError(f"the pair ({a!r}, {b!r}) does not occur in the corpus")
-        return self._stats(row, a)
+        return row.stats(a)
 
     def word(self, word: str) -> WordStats:
         """One word type's occurrences, mean attribution and mean main effect; ``KeyError`` if absent."""
         row = self._words.get(self._key(word))
         if row is None:
             raise KeyError(f"the word {word!r} does not occur in the corpus")
-        w, count, attr, main, texts = row
-        return WordStats(w, int(count), attr / count, main / count, int(texts))
+        return row.stats()
 
     def _rank(self, stats: list[PairStats], k: int | None, by: str, min_count: int, sign: str | None):
         if by not in RANKINGS:
@@ -272,21 +262,22 @@ class CorpusInteractions(JsonRecord):
         stats.sort(key=lambda s: (-score(s), -s.count, s.a, s.b))
         return stats if k is None else stats[:k]
 
-    def top_pairs(self, k: int | None = 10, *, by: str = "mean_abs", min_count: int = 1,
-                  sign: str | None = None) -> list[PairStats]:
+    def top_pairs(
+        self, k: int | None = 10, *, by: str = "mean_abs", min_count: int = 1, sign: str | None = None
+    ) -> list[PairStats]:
         """The ``k`` strongest pairs seen at least ``min_count`` times, ranked ``by`` ``"mean_abs"`` (default),
         ``"mean"`` / ``"total"`` (by absolute value; ``sign="positive"`` or ``"negative"`` keeps one sign, most
         extreme first) or ``"count"``. Raise ``min_count`` to leave out pairs seen once or twice."""
-        return self._rank([self._stats(row) for row in self.pairs], k, by, min_count, sign)
+        return self._rank([row.stats() for row in self.pairs], k, by, min_count, sign)
 
-    def partners(self, word: str, k: int | None = 10, *, by: str = "mean_abs", min_count: int = 1,
-                 sign: str | None = None) -> list[PairStats]:
+    def partners(
+        self, word: str, k: int | None = 10, *, by: str = "mean_abs", min_count: int = 1, sign: str | None = None
+    ) -> list[PairStats]:
         """``word``'s partners (pairs with ``a == word``), ranked as in :meth:`top_pairs`."""
         w = self._key(word)
         if w not in self._words:
             raise KeyError(f"the word {word!r} does not occur in the corpus")
-        return self._rank([self._stats(self._pairs[key], w) for key in self._partners.get(w, [])], k, by,
-                          min_count, sign)
+        return self._rank([self._pairs[key].stats(w) for key in self._partners.get(w, [])], k, by, min_count, sign)
 
     def examples(self, a: str, b: str, k: int | None = None) -> list[PairExample]:
         """The strongest occurrences (by ``|interaction|``; at most ``max_examples`` are kept) of the pair, with
@@ -297,19 +288,30 @@ class CorpusInteractions(JsonRecord):
         if row is None:
             raise KeyError(f"the pair ({a!r}, {b!r}) does not occur in the corpus")
         out = []
-        for d, i, j, v in row[7][: k if k is not None else None]:
+        for d, i, j, v in row.examples[: k if k is not None else None]:
             doc = self.documents[d]
-            out.append(PairExample(doc["text"], i, j, tuple(doc["offsets"][i]), tuple(doc["offsets"][j]), v, d,
-                                   doc["target"], doc["predicted_label"]))
+            out.append(
+                PairExample(
+                    doc["text"],
+                    i,
+                    j,
+                    tuple(doc["offsets"][i]),
+                    tuple(doc["offsets"][j]),
+                    v,
+                    d,
+                    doc["target"],
+                    doc["predicted_label"],
+                )
+            )
         return out
 
     def top_words(self, k: int | None = 10, *, min_count: int = 1) -> list[WordStats]:
         """Word types by ``|mean attribution|``, seen at least ``min_count`` times."""
-        stats = [self.word(row[0]) for row in self.words if row[1] >= min_count]
+        stats = [row.stats() for row in self.words if row.occurrences >= min_count]
         stats.sort(key=lambda s: (-abs(s.mean_attribution), s.word))
         return stats if k is None else stats[:k]
 
-    def compare(self, other: "CorpusInteractions", *, min_count: int = 1) -> "CorpusComparison":
+    def compare(self, other: CorpusInteractions, *, min_count: int = 1) -> CorpusComparison:
         """This corpus against ``other`` (e.g. another model on the same texts): every pair seen at least
         ``min_count`` times in both, with both means and their difference (``self - other``)."""
         if not isinstance(other, CorpusInteractions):
@@ -321,40 +323,49 @@ class CorpusInteractions(JsonRecord):
             theirs = other._pairs.get(key)
             if theirs is None:
                 continue
-            s, t = self._stats(row), self._stats(theirs)
+            s, t = row.stats(), theirs.stats()
             if s.count >= min_count and t.count >= min_count:
                 rows.append(ComparedPair(key[0], key[1], s.count, t.count, s.mean, t.mean, s.mean - t.mean))
         mine = Counter(doc["text"] for doc in self.documents)
         theirs_texts = Counter(doc["text"] for doc in other.documents)
-        return CorpusComparison(self.name or "first", other.name or "second", rows,
-                                shared_texts=sum((mine & theirs_texts).values()),
-                                same_texts=mine == theirs_texts)
+        return CorpusComparison(
+            self.name or "first",
+            other.name or "second",
+            rows,
+            shared_texts=sum((mine & theirs_texts).values()),
+            same_texts=mine == theirs_texts,
+        )
 
     def summary(self, k: int = 10, *, min_count: int = 2) -> str:
         """Plain text: texts, targets and the ``k`` strongest pairs seen at least ``min_count`` times."""
-        lines = [f"{self.num_texts} texts, {len(self.words)} word types, {self.num_pairs} word-type pairs"
-                 + (f" ({self.name})" if self.name else ""),
-                 "explained: " + ", ".join(f"{t}: {n}" for t, n in sorted(self.targets.items())),
-                 f"strongest pairs (mean interaction, seen >= {min_count} times):"]
+        lines = [
+            f"{self.num_texts} texts, {len(self.words)} word types, {self.num_pairs} word-type pairs"
+            + (f" ({self.name})" if self.name else ""),
+            "explained: " + ", ".join(f"{t}: {n}" for t, n in sorted(self.targets.items())),
+            f"strongest pairs (mean interaction, seen >= {min_count} times):",
+        ]
         for s in self.top_pairs(k, min_count=min_count):
             lines.append(f"  {s.a!r:>15} x {s.b!r:<15} mean {s.mean:+.4f}  |mean| {s.mean_abs:.4f}  n={s.count}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"CorpusInteractions(name={self.name!r}, texts={self.num_texts}, words={len(self.words)}, "
-                f"pairs={self.num_pairs}, case_sensitive={self.case_sensitive})")
+        return (
+            f"CorpusInteractions(name={self.name!r}, texts={self.num_texts}, words={len(self.words)}, "
+            f"pairs={self.num_pairs}, case_sensitive={self.case_sensitive})"
+        )
 
     # ------------------------------------------------------------------ JSON
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "CorpusInteractions":
-        out = super().from_dict(d)
-        if not isinstance(out.pairs, list) or not isinstance(out.words, list):
-            raise ValueError("corpus interactions JSON: pairs and words must be lists")
-        return out
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict; each row of ``words`` and ``pairs`` a plain list of its fields in order."""
+        d = super().to_dict()
+        d["words"] = [list(row) for row in self.words]
+        d["pairs"] = [list(row._replace(examples=[list(e) for e in row.examples])) for row in self.pairs]
+        return d
 
     # ------------------------------------------------------------------ views (transformers_ih.visualize.corpus)
     def plot_top_pairs(self, k: int = 15, **kwargs: Any):
-        """Plotly bars of the strongest pairs' mean interactions (see :func:`~transformers_ih.visualize.corpus.plot_corpus_pairs`)."""
+        """Plotly bars of the strongest pairs' mean interactions (see
+        :func:`~transformers_ih.visualize.corpus.plot_corpus_pairs`)."""
         from ..visualize.corpus import plot_corpus_pairs
 
         return plot_corpus_pairs(self, k=k, **kwargs)
@@ -404,8 +415,11 @@ class CorpusComparison:
     def top(self, k: int | None = 10, *, by: str = "difference") -> list[ComparedPair]:
         """Pairs by ``|difference|`` (``by="difference"``), or by ``|mean|`` in the first or second corpus
         (``"first"``, ``"second"``)."""
-        keys = {"difference": lambda p: abs(p.difference), "first": lambda p: abs(p.mean_first),
-                "second": lambda p: abs(p.mean_second)}
+        keys = {
+            "difference": lambda p: abs(p.difference),
+            "first": lambda p: abs(p.mean_first),
+            "second": lambda p: abs(p.mean_second),
+        }
         if by not in keys:
             raise ValueError(f"by must be one of {list(keys)}, got {by!r}")
         ranked = sorted(self.pairs, key=lambda p: (-keys[by](p), p.a, p.b))

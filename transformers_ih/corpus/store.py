@@ -21,7 +21,7 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 
@@ -44,7 +44,7 @@ class OutputStore:
         self.shard_dir = self.path / "shards"
         self.config, self.format = config, fmt
         self.digest = config_digest(config)
-        self._lock_file = None
+        self._lock_file: IO[str] | None = None
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock()
         if overwrite:
@@ -65,8 +65,10 @@ class OutputStore:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             f.close()
-            raise RuntimeError(f"another run is writing to {str(self.path)!r} (it holds {str(self.path / '.lock')!r}); "
-                               f"wait for it to finish, or pick another output_dir") from None
+            raise RuntimeError(
+                f"another run is writing to {str(self.path)!r} (it holds {str(self.path / '.lock')!r}); "
+                f"wait for it to finish, or pick another output_dir"
+            ) from None
         self._lock_file = f
 
     def close(self) -> None:
@@ -93,33 +95,48 @@ class OutputStore:
     def _check_manifest(self) -> None:
         if not self.manifest_path.exists():
             if self.shard_dir.exists() and any(self.shard_dir.glob("[0-9]*")):
-                raise ValueError(f"{str(self.path)!r} holds shards but no manifest.json: not a folder this run can "
-                                 f"resume; pick another output_dir or pass overwrite=True")
+                raise ValueError(
+                    f"{str(self.path)!r} holds shards but no manifest.json: not a folder this run can "
+                    f"resume; pick another output_dir or pass overwrite=True"
+                )
             self._write_manifest(complete=False)
             return
         try:
             manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(f"{str(self.manifest_path)!r} is not a transformers-ih corpus manifest ({err}); pick "
-                             f"another output_dir or pass overwrite=True") from None
+            raise ValueError(
+                f"{str(self.manifest_path)!r} is not a transformers-ih corpus manifest ({err}); pick "
+                f"another output_dir or pass overwrite=True"
+            ) from None
         old = manifest.get("config")
         if not isinstance(old, dict) or manifest.get("format_version", 0) > MANIFEST_FORMAT:
-            raise ValueError(f"{str(self.manifest_path)!r} was not written by this transformers-ih; pick another "
-                             f"output_dir or pass overwrite=True")
+            raise ValueError(
+                f"{str(self.manifest_path)!r} was not written by this transformers-ih; pick another "
+                f"output_dir or pass overwrite=True"
+            )
         if manifest.get("format") != self.format:
-            raise ValueError(f"{str(self.path)!r} holds {manifest.get('format')} shards; this call asks for "
-                             f"{self.format}: pass format={manifest.get('format')!r} to resume it")
+            raise ValueError(
+                f"{str(self.path)!r} holds {manifest.get('format')} shards; this call asks for "
+                f"{self.format}: pass format={manifest.get('format')!r} to resume it"
+            )
         if config_digest(old) != self.digest:
             changed = differences(old, self.config)
             raise ValueError(
                 f"{str(self.path)!r} holds results of another configuration (changed: {', '.join(changed)}); "
                 f"resuming would mix the two. Call with the same explainer, model, options and columns to resume, "
-                f"or pick another output_dir, or pass overwrite=True to start again")
+                f"or pick another output_dir, or pass overwrite=True to start again"
+            )
 
     def _write_manifest(self, complete: bool, **extra) -> None:
-        manifest = {"format_version": MANIFEST_FORMAT, "writer": "transformers-ih explain_dataset",
-                    "format": self.format, "config_digest": self.digest, "config": self.config,
-                    "complete": bool(complete), **extra}
+        manifest = {
+            "format_version": MANIFEST_FORMAT,
+            "writer": "transformers-ih explain_dataset",
+            "format": self.format,
+            "config_digest": self.digest,
+            "config": self.config,
+            "complete": bool(complete),
+            **extra,
+        }
         _atomic_write(self.manifest_path, json.dumps(manifest, indent=1).encode("utf-8"))
 
     def mark_complete(self, num_rows: int, num_input_rows: int, num_shards: int) -> None:
@@ -137,20 +154,30 @@ class OutputStore:
         schema = _read_schema(path, self.format)
         raw = (schema.metadata or {}).get(_META_KEY)
         if raw is None:
-            raise ValueError(f"{str(path)!r} is not a shard written by transformers-ih (no metadata); remove it or "
-                             f"pass overwrite=True")
+            raise ValueError(
+                f"{str(path)!r} is not a shard written by transformers-ih (no metadata); remove it or "
+                f"pass overwrite=True"
+            )
         info = json.loads(raw)
         if info.get("config_digest") != self.digest:
-            raise ValueError(f"{str(path)!r} belongs to another configuration than its folder's manifest; remove it "
-                             f"or pass overwrite=True")
+            raise ValueError(
+                f"{str(path)!r} belongs to another configuration than its folder's manifest; remove it "
+                f"or pass overwrite=True"
+            )
         return info
 
     def finished(self) -> set[int]:
         return {int(p.stem) for p in self.shard_dir.glob(f"[0-9]*.{self.format}")}
 
     def write_shard(self, k: int, table: pa.Table, *, first_row: int, input_rows: int, input_digest: str) -> Path:
-        info = {"config_digest": self.digest, "shard": k, "first_row": first_row, "input_rows": input_rows,
-                "rows": table.num_rows, "input_digest": input_digest}
+        info = {
+            "config_digest": self.digest,
+            "shard": k,
+            "first_row": first_row,
+            "input_rows": input_rows,
+            "rows": table.num_rows,
+            "input_digest": input_digest,
+        }
         metadata = dict(table.schema.metadata or {})
         metadata[_META_KEY] = json.dumps(info).encode()
         table = table.replace_schema_metadata(metadata)

@@ -30,14 +30,16 @@ keeps the panels of the round with the smallest summed error, and reports ``stag
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import cast
 
 import numpy as np
 
 from .quadrature import PathRule, panel_rule
 
 PathFn = Callable[[np.ndarray, int], np.ndarray]
+_Panel = tuple[np.ndarray, np.ndarray, float, float]  # a panel's rule: nodes, weights, error, quadrature
 
 
 class NodeCapWarning(UserWarning):
@@ -106,7 +108,7 @@ def _panels_to_split(errors: dict, tol: float, budget: int, strategy: str) -> li
     (bisection shrinks a smooth panel's error by about ``2^(2n)``, so their halves rarely need more).
     ``"share"``: every panel with more than its equal share ``tol / (2 * panels)``.
     """
-    worst = sorted(errors, key=errors.get, reverse=True)
+    worst = sorted(errors, key=errors.__getitem__, reverse=True)
     if strategy == "share":
         chosen = [p for p in worst if errors[p] > tol / (2 * len(errors))]
     elif strategy == "greedy":
@@ -132,27 +134,41 @@ class AdaptiveRefiner:
     NOISE_FACTOR = 100.0
     STALL_ROUNDS = 3
 
-    def __init__(self, measure: str, *, rtol: float = 1e-3, atol: float = 1e-4, panel_nodes: int = 6,
-                 initial_panels: int = 4, max_nodes: int = 512, strategy: str = "greedy",
-                 node_cost: float | None = None, variation_rtol: float | None = None, eps: float | None = None):
+    def __init__(
+        self,
+        measure: str,
+        *,
+        rtol: float = 1e-3,
+        atol: float = 1e-4,
+        panel_nodes: int = 6,
+        initial_panels: int = 4,
+        max_nodes: int = 512,
+        strategy: str = "greedy",
+        node_cost: float | None = None,
+        variation_rtol: float | None = None,
+        eps: float | None = None,
+    ):
         self.measure, self.rtol, self.atol = measure, rtol, atol
         self.variation_rtol = rtol / 10 if variation_rtol is None else variation_rtol
         self.eps = float(np.finfo(np.float32).eps) if eps is None else float(eps)
         self.samples: dict[float, float] = {}  # t -> F(t), every value evaluated (for the path's variation)
         self.noise: dict[tuple[float, float], float] = {}  # panel -> rounding scale of its error
         self.stagnated = False
-        self._best = None  # (summed error, panels) of the round with the smallest summed error
+        # (summed error, panels) of the round with the smallest summed error
+        self._best: tuple[float, dict[tuple[float, float], _Panel]] | None = None
         self._stall = 0  # rounds since the summed error last halved
         self.node_cost = node_cost
         self._coarsening: list | None = None  # the candidate rules being tested: (panel, n, nodes, weights)
-        self._tried: dict = {}  # panel -> {n: (nodes, weights, error, quadrature)} of the tested candidates
+        # panel -> {n: (nodes, weights, error, quadrature)} of the tested candidates
+        self._tried: dict[tuple[float, float], dict[int, _Panel]] = {}
         self._coarsened = False
         self.panel_nodes, self.max_nodes, self.strategy = panel_nodes, max_nodes, strategy
         self.order = 1 if measure == "uniform" else 2
         self.ends: dict[float, tuple[float, float]] = {}  # t -> (F, F')
-        self.panels: dict[tuple[float, float], tuple[np.ndarray, np.ndarray, float, float]] = {}  # nodes, w, err, Q
+        self.panels: dict[tuple[float, float], _Panel] = {}  # nodes, w, err, Q
         self.evaluations = 0
-        self.tol = self.delta = None
+        self.tol: float | None = None  # set by the first receive(), with delta
+        self.delta: float | None = None
         self.capped = False
         edges = np.linspace(0.0, 1.0, initial_panels + 1)
         self._pending = self._plan(list(zip(edges[:-1], edges[1:])))
@@ -201,7 +217,8 @@ class AdaptiveRefiner:
     def _tolerance(self) -> float:
         """``max(rtol |delta|, atol, variation_rtol * variation)``; never decreases (the variation estimate only
         grows), so a panel judged accurate enough stays so."""
-        tol = max(self.rtol * abs(self.delta), self.atol, self.variation_rtol * self.variation())
+        delta = cast(float, self.delta)  # set by receive() before it asks for the tolerance
+        tol = max(self.rtol * abs(delta), self.atol, self.variation_rtol * self.variation())
         return tol if self.tol is None else max(tol, self.tol)
 
     def noise_floor(self) -> float:
@@ -270,26 +287,29 @@ class AdaptiveRefiner:
         if not self._tried:  # first round: from the panel's own error
             return next((n for ratio, n in self._FIRST_TRY if error < ratio * share and n < nodes), None)
         tried = self._tried.get(panel)
-        lowest = min(tried) if tried else None
-        return lowest - 1 if lowest and lowest > 1 and tried[lowest][2] < self._SECOND_TRY * share else None
+        if not tried:
+            return None
+        lowest = min(tried)
+        return lowest - 1 if lowest > 1 and tried[lowest][2] < self._SECOND_TRY * share else None
 
     def _receive_candidates(self, d: np.ndarray) -> None:
+        candidates = cast(list, self._coarsening)  # receive() calls this while candidates are being tested
         offset = 0
-        for (a, b), order, x, w in self._coarsening:
+        for (a, b), order, x, w in candidates:
             vals = _integrand(self.measure, x, d[:, offset : offset + len(x)])
             offset += len(x)
             exact = _antiderivative(self.measure, b, *self.ends[b]) - _antiderivative(self.measure, a, *self.ends[a])
             quad = float(w @ vals)
             self._tried.setdefault((a, b), {})[order] = (x, w, abs(quad - exact), quad)
         self.evaluations += offset
-        self._sample(np.concatenate([c[2] for c in self._coarsening]), d)
+        self._sample(np.concatenate([c[2] for c in candidates]), d)
         self._coarsening = None
         self._pending = self._plan_coarsening()  # finishes the coarsening when nothing is left to try
 
     def _finish_coarsening(self) -> None:
         """Lower panels' orders, cheapest error per saved node first, while the summed error stays in tolerance."""
         self._coarsened = True
-        slack = self.tol - sum(v[2] for v in self.panels.values())
+        slack = cast(float, self.tol) - sum(v[2] for v in self.panels.values())  # the tolerance was met
         while True:
             best = None
             for panel, tried in self._tried.items():
@@ -310,27 +330,28 @@ class AdaptiveRefiner:
         nodes = np.concatenate([self.panels[p][0] for p in ordered])
         weights = np.concatenate([self.panels[p][1] for p in ordered])
         est = float(sum(self.panels[p][2] for p in ordered))
+        tol, delta = cast(float, self.tol), cast(float, self.delta)  # set by the first receive()
         if self.capped:
             warnings.warn(
                 f"adaptive path rule stopped at its cap of {self.max_nodes} nodes with estimated completeness "
-                f"error {est:.3g} > tolerance {self.tol:.3g}; raise max_nodes (or rtol) for a more exact result",
+                f"error {est:.3g} > tolerance {tol:.3g}; raise max_nodes (or rtol) for a more exact result",
                 NodeCapWarning,
                 stacklevel=4,
             )
         elif self.stagnated:
             warnings.warn(
                 f"adaptive path rule stopped at the float noise floor with estimated completeness error {est:.3g} > "
-                f"tolerance {self.tol:.3g} (|f(x) - f(x')| = {abs(self.delta):.3g}, path variation "
+                f"tolerance {tol:.3g} (|f(x) - f(x')| = {abs(delta):.3g}, path variation "
                 f"{self.variation():.3g}): its panel errors stopped shrinking; a wider dtype (float64) would reach "
                 f"further",
                 NoiseFloorWarning,
                 stacklevel=4,
             )
         info = AdaptiveInfo(
-            tolerance=float(self.tol),
+            tolerance=float(tol),
             estimated_error=est,
-            completeness_error=abs(float(sum(self.panels[p][3] for p in ordered)) - self.delta),
-            converged=est <= self.tol,
+            completeness_error=abs(float(sum(self.panels[p][3] for p in ordered)) - delta),
+            converged=est <= tol,
             scalar_evaluations=self.evaluations,
             panels=[(float(a), float(b)) for a, b in ordered],
             f_baseline=float(self.ends[0.0][0]),
@@ -343,8 +364,13 @@ class AdaptiveRefiner:
         return PathRule(nodes, weights, self.measure, f"adaptive({len(nodes)})"), info
 
 
-def adaptive_rules(path_fn: Callable[[np.ndarray, int, np.ndarray], np.ndarray], num_problems: int, measure: str,
-                   node_costs=None, **kwargs) -> list[tuple[PathRule, AdaptiveInfo]]:
+def adaptive_rules(
+    path_fn: Callable[[np.ndarray, int, np.ndarray], np.ndarray],
+    num_problems: int,
+    measure: str,
+    node_costs=None,
+    **kwargs,
+) -> list[tuple[PathRule, AdaptiveInfo]]:
     """:func:`adaptive_rule` for ``num_problems`` problems at once: each round, the positions every
     unfinished problem asks for are evaluated in one call ``path_fn(ts, order, problems)``. ``node_costs``:
     optional cost of one final node of each problem, in scalar evaluations (see ``node_cost``)."""
@@ -352,7 +378,7 @@ def adaptive_rules(path_fn: Callable[[np.ndarray, int, np.ndarray], np.ndarray],
     refiners = [AdaptiveRefiner(measure, node_cost=c, **kwargs) for c in costs]
     order = refiners[0].order if refiners else 0
     while True:
-        active = [(j, r.request()) for j, r in enumerate(refiners) if r.request() is not None]
+        active = [(j, t) for j, r in enumerate(refiners) if (t := r.request()) is not None]
         if not active:
             break
         ts = np.concatenate([t for _, t in active])
@@ -389,6 +415,7 @@ def adaptive_rule(
             lower-order Gauss rules are tried on panels with error to spare and kept within the tolerance.
     """
     node_cost = kwargs.pop("node_cost", None)
-    (result,) = adaptive_rules(lambda ts, order, problems: path_fn(ts, order), 1, measure, node_costs=[node_cost],
-                               **kwargs)
+    (result,) = adaptive_rules(
+        lambda ts, order, problems: path_fn(ts, order), 1, measure, node_costs=[node_cost], **kwargs
+    )
     return result

@@ -4,7 +4,7 @@ out-of-memory retry that halves the batch. A mixin of :class:`~.reduction.Reduce
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -27,6 +27,11 @@ class ChunkedEvaluation:
     """The chunking of :class:`~.reduction.ReducedFunction`'s evaluations (a mixin: it reads the instance's
     ``batch_size`` (rows per call of ``f``, lowered on out-of-memory), ``max_batch_elements`` (the CPU's element
     budget, or ``None``) and ``_row_numel`` (input entries per row))."""
+
+    # set by the class this is mixed into (declared for type checking only)
+    batch_size: int
+    max_batch_elements: int | None
+    _row_numel: int
 
     # measured with a 6-layer DistilBERT (dim 384) on a 512-token input (benchmarks/bench_hvp_strategy.py): with
     # this budget (5 rows of 512 x 384 entries per gradient call, 2 per second-order call) Integrated Gradients
@@ -58,8 +63,9 @@ class ChunkedEvaluation:
                 if not is_out_of_memory(err) or self.batch_size <= 1:
                     raise
                 self.batch_size = max(1, min(self.batch_size, (hi - lo) * cost) // 2)
-                warnings.warn(f"out of memory: retrying with internal_batch_size={self.batch_size}",
-                              ResourceWarning, stacklevel=3)
+                warnings.warn(
+                    f"out of memory: retrying with internal_batch_size={self.batch_size}", ResourceWarning, stacklevel=3
+                )
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
                 continue

@@ -41,6 +41,8 @@ The sampling helpers are in :mod:`.sampling`; the result type is :class:`~.resul
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 
@@ -74,15 +76,19 @@ def _as_rows(x, background) -> tuple[torch.Tensor, torch.Tensor, bool]:
         return x.detach()[None], background, False
     if x.dim() >= 1 and tuple(x.shape[1:]) == shape:
         return x.detach(), background, True
-    raise ValueError(f"x has shape {tuple(x.shape)}; expected {shape} (one input) or (N, *{shape}) (rows) to match "
-                     f"the background's rows {tuple(background.shape)}")
+    raise ValueError(
+        f"x has shape {tuple(x.shape)}; expected {shape} (one input) or (N, *{shape}) (rows) to match "
+        f"the background's rows {tuple(background.shape)}"
+    )
 
 
 def _check_finite_rows(X: torch.Tensor, background: torch.Tensor, held: torch.Tensor, batched: bool) -> None:
     """``ValueError`` naming the input row or background row with NaN/inf entries (background entries held at
     the input's value are not used, so not checked). One vectorised test each in the normal case."""
-    fix = ("the paths from the baselines to the input need finite values: replace NaN/inf (e.g. with "
-           "torch.nan_to_num, or impute them as for training) or drop those rows")
+    fix = (
+        "the paths from the baselines to the input need finite values: replace NaN/inf (e.g. with "
+        "torch.nan_to_num, or impute them as for training) or drop those rows"
+    )
     for name, T, used in (("x", X, torch.ones_like(held)), ("background", background, ~held)):
         bad = ~torch.isfinite(T) & used
         if not bool(bad.any()):
@@ -95,8 +101,9 @@ def _check_finite_rows(X: torch.Tensor, background: torch.Tensor, held: torch.Te
         entry = "entry" if count == 1 else "entries"
         which = f"background row {r}" if name == "background" else (f"x row {r}" if batched else "x")
         more = f" ({len(rows)} rows have some)" if len(rows) > 1 else ""
-        raise ValueError(f"{which} has {count} non-finite {entry} (NaN or inf: {nan} NaN, {count - nan} inf){more}; "
-                         f"{fix}")
+        raise ValueError(
+            f"{which} has {count} non-finite {entry} (NaN or inf: {nan} NaN, {count - nan} inf){more}; {fix}"
+        )
 
 
 def _counted(f: BatchedFn, counter: list[int]):
@@ -112,19 +119,35 @@ def _forward(f: BatchedFn, X: torch.Tensor, batch: int, counter: list[int], wher
     out = []
     with torch.no_grad():
         for lo in range(0, len(X), batch):
-            chunk = X[lo:lo + batch]
+            chunk = X[lo : lo + batch]
             counter[0] += len(chunk)
             out.append(_as_output_vector(f(chunk), len(chunk)).double().cpu().numpy())
     values = np.concatenate(out) if out else np.zeros(0)
     if not np.isfinite(values).all():
         i = int(np.argmax(~np.isfinite(values)))
-        raise ValueError(f"f is not finite at {where(i)} ({values[i]}): the attributions would be NaN. Check the "
-                         f"model (e.g. log or sqrt of a non-positive value, overflow) and the data")
+        raise ValueError(
+            f"f is not finite at {where(i)} ({values[i]}): the attributions would be NaN. Check the "
+            f"model (e.g. log or sqrt of a non-positive value, overflow) and the data"
+        )
     return values
 
 
-def _expected(f, x, background, measure: str, path: PathSettings, *, samples, groups, path_samples, replace,
-              generator, seed, internal_batch_size, progress) -> ExpectedResult:
+def _expected(
+    f,
+    x,
+    background,
+    measure: str,
+    path: PathSettings,
+    *,
+    samples,
+    groups,
+    path_samples,
+    replace,
+    generator,
+    seed,
+    internal_batch_size,
+    progress,
+) -> ExpectedResult:
     """The estimator behind :func:`expected_gradients` (``measure="uniform"``) and :func:`expected_hessians`
     (``"log"``). ``path``: ``steps`` per baseline (``None``: the ``path_samples`` scheme's default) and, for
     ``path_samples="adaptive"``, the adaptive rule's tolerances and node cap; ``method`` and ``seed`` of ``path``
@@ -162,18 +185,27 @@ def _expected(f, x, background, measure: str, path: PathSettings, *, samples, gr
 
     counter = [0]
     f_multi = _counted(f, counter)
-    f_input = _forward(f, X, internal_batch_size, counter,
-                       lambda i: f"the input (x row {i})" if batched else "the input x")
+    f_input = _forward(
+        f, X, internal_batch_size, counter, lambda i: f"the input (x row {i})" if batched else "the input x"
+    )
     if not held:
         f_bg_rows = _forward(f, background, internal_batch_size, counter, lambda i: f"background row {i}")
         f_background = np.full(N, f_bg_rows.mean())
     else:  # held entries take the row's values, so the expected baseline output depends on the row
-        f_background = np.array([
-            _forward(f, torch.where(group_map < 0, X[r], background), internal_batch_size, counter,
-                     lambda i, r=r: f"background row {i} (with the entries held at x row {r})").mean()
-            for r in range(N)])
+        f_background = np.array(
+            [
+                _forward(
+                    f,
+                    torch.where(group_map < 0, X[r], background),
+                    internal_batch_size,
+                    counter,
+                    lambda i, r=r: f"background row {i} (with the entries held at x row {r})",
+                ).mean()
+                for r in range(N)
+            ]
+        )
 
-    rule = fixed_rule(measure, steps, "gauss") if path_samples == "gauss" else None
+    rule = fixed_rule(measure, cast(int, steps), "gauss") if path_samples == "gauss" else None  # steps set above
     per_pair = steps if steps is not None else 24
     size = G * G if second else G
     block = max(1, _BLOCK_FLOATS // max(1, n * (per_pair + 2) * size))
@@ -196,14 +228,17 @@ def _expected(f, x, background, measure: str, path: PathSettings, *, samples, gr
         R = len(rows)
         pair_row, pair_base = np.repeat(rows, n), idx[rows].reshape(-1)
         P = len(pair_row)
-        reduced = ReducedFunction(f_multi, X[pair_row], background[pair_base], [group_map] * P,
-                                  internal_batch_size, multi=True)
+        reduced = ReducedFunction(
+            f_multi, X[pair_row], background[pair_base], [group_map] * P, internal_batch_size, multi=True
+        )
         reduced.describe_problem = lambda p, pair_row=pair_row, pair_base=pair_base: (
-            f"x row {pair_row[p]}, background row {pair_base[p]}" if batched else f"background row {pair_base[p]}")
+            f"x row {pair_row[p]}, background row {pair_base[p]}" if batched else f"background row {pair_base[p]}"
+        )
         # jobs (problem, t, weight), grouped by problem in order
-        if path_samples == "gauss":
+        if rule is not None:  # path_samples == "gauss"
             ts, weights, counts = np.tile(rule.nodes, P), np.tile(rule.weights, P), np.full(P, steps)
         elif sampled_path:
+            assert steps is not None  # set above for every scheme but "adaptive"
             if path_samples == "random":
                 ts = random_positions(gen, measure, (P * steps,))
             else:  # stratified over all path points of a row, in random order
@@ -223,7 +258,8 @@ def _expected(f, x, background, measure: str, path: PathSettings, *, samples, gr
             _, grads, hess = reduced.hessians(ts, problems=problems, progress=progress)
             jobs = ts[:, None, None] * hess + grads[:, :, None] * eye[None]
             jobs = 0.5 * (jobs + np.swapaxes(jobs, 1, 2))  # exact symmetry (double backward: up to rounding)
-            units = np.add.reduceat(weights[:, None, None] * jobs, starts, axis=0).reshape(R, n, G, G)
+            units: np.ndarray = np.add.reduceat(weights[:, None, None] * jobs, starts, axis=0).reshape(R, n, G, G)
+            assert inter is not None and inter_se is not None  # allocated above for second derivatives
             inter[rows] = units.mean(axis=1)
             inter_se[rows] = se(units, jobs)
             jobs = jobs.sum(axis=2)
@@ -255,11 +291,25 @@ def _expected(f, x, background, measure: str, path: PathSettings, *, samples, gr
         return a if batched else float(a[0])
 
     return ExpectedResult(
-        attributions=out(attr), attributions_se=out(attr_se), interactions=out(inter), interactions_se=out(inter_se),
-        f_input=scalar(f_input), f_baseline=scalar(f_baseline), f_background=scalar(f_background),
-        completeness_gap=scalar(gap), completeness_se=scalar(comp_se), quadrature_error=scalar(quad_err),
-        samples=n, steps=total_points / max(1, N * n), path_samples=path_samples, replace=replace, exact=exact,
-        baseline_indices=out(idx), model_evaluations=counter[0], path_points=total_points, background_size=M,
+        attributions=out(attr),
+        attributions_se=out(attr_se),
+        interactions=out(inter),
+        interactions_se=out(inter_se),
+        f_input=scalar(f_input),
+        f_baseline=scalar(f_baseline),
+        f_background=scalar(f_background),
+        completeness_gap=scalar(gap),
+        completeness_se=scalar(comp_se),
+        quadrature_error=scalar(quad_err),
+        samples=n,
+        steps=total_points / max(1, N * n),
+        path_samples=path_samples,
+        replace=replace,
+        exact=exact,
+        baseline_indices=out(idx),
+        model_evaluations=counter[0],
+        path_points=total_points,
+        background_size=M,
         seed=None if generator is not None else seed,
     )
 
@@ -314,9 +364,21 @@ def expected_gradients(
     ``f(x) - E[f(x')]`` (see ``completeness_gap`` and ``completeness_se``).
     """
     path = PathSettings(steps=steps, rtol=rtol, atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes)
-    return _expected(f, x, background, "uniform", path, samples=samples, groups=groups, path_samples=path_samples,
-                     replace=replace, generator=generator, seed=seed, internal_batch_size=internal_batch_size,
-                     progress=None)
+    return _expected(
+        f,
+        x,
+        background,
+        "uniform",
+        path,
+        samples=samples,
+        groups=groups,
+        path_samples=path_samples,
+        replace=replace,
+        generator=generator,
+        seed=seed,
+        internal_batch_size=internal_batch_size,
+        progress=None,
+    )
 
 
 def expected_hessians(
@@ -340,15 +402,28 @@ def expected_hessians(
 ) -> ExpectedResult:
     """Expected Hessians ``E_{x' ~ background}[IH(x; x')]``: interactions and attributions, with standard errors.
 
-    Each baseline costs ``steps`` path points, each a ``G x G`` Hessian (``G`` Hessian-vector products). ``interactions`` are
+    Each baseline costs ``steps`` path points, each a ``G x G`` Hessian (``G`` Hessian-vector products).
+    ``interactions`` are
     symmetric, rows sum to ``attributions`` (Expected Gradients), and the total estimates
     ``f(x) - E[f(x')]``. A warning (naming :func:`~.smoothing.smooth_relu`) is issued when every interaction
     is exactly 0 because ``f`` uses ReLU-family activations. ``progress``: optional object with ``update(n)``.
     """
     path = PathSettings(steps=steps, rtol=rtol, atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes)
-    return _expected(f, x, background, "log", path, samples=samples, groups=groups, path_samples=path_samples,
-                     replace=replace, generator=generator, seed=seed, internal_batch_size=internal_batch_size,
-                     progress=progress)
+    return _expected(
+        f,
+        x,
+        background,
+        "log",
+        path,
+        samples=samples,
+        groups=groups,
+        path_samples=path_samples,
+        replace=replace,
+        generator=generator,
+        seed=seed,
+        internal_batch_size=internal_batch_size,
+        progress=progress,
+    )
 
 
 for _fn in (expected_gradients, expected_hessians):

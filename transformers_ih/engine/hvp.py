@@ -9,8 +9,9 @@ A mixin of :class:`~.reduction.ReducedFunction` (:class:`HessianVectorProducts`)
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 import torch
@@ -55,6 +56,29 @@ class HessianVectorProducts:
     """The Hessian-vector products of :class:`~.reduction.ReducedFunction` (a mixin: it reads the instance's
     groups, dtype, device, ``hvp_strategy`` and chunking, and counts products in ``hvp_count``)."""
 
+    # set and defined by the class this is mixed into (declared for type checking only)
+    num_groups: int
+    num_groups_each: list[int]
+    num_problems: int
+    hvp_strategy: str
+    hvp_count: int
+    dtype: torch.dtype
+    device: torch.device
+    _row_numel: int
+    _batching_failed: bool
+
+    if TYPE_CHECKING:
+
+        def __call__(self, c: torch.Tensor, problems: torch.Tensor | None = None) -> torch.Tensor: ...
+        def _problems(self, problems, n: int) -> np.ndarray: ...
+        def _tensor(self, values, dtype=None) -> torch.Tensor: ...
+        def _check_finite(self, ts: np.ndarray, problems: np.ndarray, checks) -> None: ...
+        def _mask_columns(self, arr: np.ndarray, problems: np.ndarray) -> np.ndarray: ...
+        def _row_cap(self, weight: str = "gradient") -> int: ...
+        def _each_chunk(
+            self, n: int, work: Callable[[int, int], None], cost: int = 1, weight: str = "gradient"
+        ) -> None: ...
+
     def hessians(self, ts: np.ndarray, problems=None, progress=None) -> PathHessians:
         """Values, gradients and full Hessians of ``g`` at ``t * 1`` for each ``t`` in ``ts`` (problems
         ``problems``, default all 0): ``G_n`` products per point (one per group of the point's problem).
@@ -95,10 +119,15 @@ class HessianVectorProducts:
         values, grads = np.zeros(K), np.zeros((K, G))
         hess, along = np.full((K, G, G), np.nan), np.full((K, G), np.nan)
         if K and G:
-            self._products(ts, problems, self._direction_sets(problems, directions), (values, grads, hess, along),
-                           progress)
-        return HessianColumns(values, self._mask_columns(grads, problems), self._mask_columns(hess, problems),
-                              self._mask_columns(along, problems))
+            self._products(
+                ts, problems, self._direction_sets(problems, directions), (values, grads, hess, along), progress
+            )
+        return HessianColumns(
+            values,
+            self._mask_columns(grads, problems),
+            self._mask_columns(hess, problems),
+            self._mask_columns(along, problems),
+        )
 
     def resolved_hvp_strategy(self) -> str:
         """The strategy ``"auto"`` stands for here: ``"batched"`` on accelerators (e.g. CUDA), and on the CPU for
@@ -128,13 +157,15 @@ class HessianVectorProducts:
     def _direction_sets(self, problems: np.ndarray, directions) -> list[_DirectionSet]:
         """The points grouped by the directions they take: one set per (problem size, selection)."""
         sizes = np.asarray(self.num_groups_each)[problems]
+        specs: list[tuple[int, ...] | None]
         if directions is None:
             specs = [None] * self.num_problems
         else:
             if len(directions) != self.num_problems:
                 raise ValueError(f"directions has {len(directions)} entries for {self.num_problems} problems")
-            specs = [None if d is None else _group_indices(d, self.num_groups_each[n], n)
-                     for n, d in enumerate(directions)]
+            specs = [
+                None if d is None else _group_indices(d, self.num_groups_each[n], n) for n, d in enumerate(directions)
+            ]
         keys: dict[tuple, list[int]] = {}
         for k, (p, size) in enumerate(zip(problems, sizes)):
             if size > 0:
@@ -157,8 +188,12 @@ class HessianVectorProducts:
             except RuntimeError as err:
                 if strategy != "batched" or is_out_of_memory(err) or not is_batching_failure(err):
                     raise
-                warnings.warn(f"batched Hessian-vector products failed ({str(err).splitlines()[0][:120]}); using "
-                              f"one copy of each point per product", RuntimeWarning, stacklevel=4)
+                warnings.warn(
+                    f"batched Hessian-vector products failed ({str(err).splitlines()[0][:120]}); using "
+                    f"one copy of each point per product",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
                 self._batching_failed = True
                 strategy = "copies"
                 self._products_copies(ts, problems, s, out, progress)
@@ -176,8 +211,9 @@ class HessianVectorProducts:
     def _second(self, gr, c, grad_outputs, *, batched: bool = False, retain: bool) -> torch.Tensor:
         """``d/dc [grad_outputs . gr]`` (zeros where ``gr`` does not depend on ``c``)."""
         if gr.requires_grad:
-            (h,) = torch.autograd.grad(gr, c, grad_outputs=grad_outputs, is_grads_batched=batched,
-                                       retain_graph=retain, allow_unused=True)
+            (h,) = torch.autograd.grad(
+                gr, c, grad_outputs=grad_outputs, is_grads_batched=batched, retain_graph=retain, allow_unused=True
+            )
             if h is not None:
                 return h
         return torch.zeros(grad_outputs.shape, dtype=c.dtype, device=c.device)
@@ -194,8 +230,11 @@ class HessianVectorProducts:
         values, grads, hess, along = out
         h = h.detach().double().cpu().numpy()
         idx, a = np.asarray(idx), np.asarray(a)
-        self._check_finite(ts[idx], problems[idx], [("f", values[idx]), ("the gradient of f", grads[idx]),
-                                                    ("a Hessian-vector product of f", h)])
+        self._check_finite(
+            ts[idx],
+            problems[idx],
+            [("f", values[idx]), ("the gradient of f", grads[idx]), ("a Hessian-vector product of f", h)],
+        )
         unit = a < len(s.units)
         j = np.asarray(s.units, dtype=np.int64)[a[unit]]
         if s.rows:
@@ -236,8 +275,9 @@ class HessianVectorProducts:
                         h = h.transpose(0, 1).reshape(-1, G)
                     else:
                         h = self._second(gr, c, D[d0].expand(n, -1), retain=d1 < m)
-                    self._store(out, s, ts, problems, np.repeat(idx, d1 - d0), np.tile(np.arange(d0, d1), n), h,
-                                progress)
+                    self._store(
+                        out, s, ts, problems, np.repeat(idx, d1 - d0), np.tile(np.arange(d0, d1), n), h, progress
+                    )
 
         self._each_chunk(len(s.points), work, cost=m if batched else 1, weight="batched" if batched else "loop")
 
@@ -256,7 +296,11 @@ class HessianVectorProducts:
             gradient = torch.func.grad(total, has_aux=True)
             with torch.enable_grad():
                 for a in range(m):
-                    gr, h, y = torch.func.jvp(gradient, (c,), (D[a].expand(len(idx), -1),), has_aux=True)
+                    # with has_aux, jvp returns (output, jvp, aux); torch types it as a 2- or 3-tuple
+                    gr, h, y = cast(
+                        "tuple[Any, Any, Any]",
+                        torch.func.jvp(gradient, (c,), (D[a].expand(len(idx), -1),), has_aux=True),
+                    )
                     if a == 0:
                         self._store_values(out, idx, y, gr)
                     self._store(out, s, ts, problems, idx, np.full(len(idx), a), h, progress)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 
@@ -45,8 +47,9 @@ def integrated_gradients(
     Returns:
         :class:`~.results.PathResult` with float64 numpy attributions (``interactions`` is ``None``).
     """
-    path = PathSettings(steps=steps, method=method, rtol=rtol, atol=atol, max_nodes=max_nodes,
-                        panel_nodes=panel_nodes, seed=seed)
+    path = PathSettings(
+        steps=steps, method=method, rtol=rtol, atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed
+    )
     x = torch.as_tensor(x)
     reduced = ReducedFunction(f, x, 0.0 if baseline is None else baseline, groups, internal_batch_size)
     (result,) = integrated_gradients_reduced(reduced, path)
@@ -63,16 +66,20 @@ def integrated_gradients_reduced(reduced: ReducedFunction, path: PathSettings) -
     per-group gradients (one backward pass, like ``F'`` itself, which is their sum), so the final nodes, the
     path's ends included, are never evaluated twice.
     """
-    seen: dict[tuple[int, float], tuple[float, np.ndarray]] = {}  # (problem, t) -> (g, grad g)
+    seen: dict[tuple[int, float], tuple[float, np.ndarray | None]] = {}  # (problem, t) -> (g, grad g or None)
 
     def evaluate(ts: np.ndarray, problems: np.ndarray) -> None:
         values, grads = reduced.gradients(ts, problems)
         seen.update({(int(j), float(t)): (v, g) for j, t, v, g in zip(problems, ts, values, grads)})
 
     def derivatives(ts: np.ndarray, order: int, problems: np.ndarray) -> np.ndarray:
-        evaluate(ts, problems)
-        return np.array([[seen[(int(j), float(t))][0] for j, t in zip(problems, ts)],
-                         [seen[(int(j), float(t))][1].sum() for j, t in zip(problems, ts)]])
+        evaluate(ts, problems)  # with gradients
+        return np.array(
+            [
+                [seen[(int(j), float(t))][0] for j, t in zip(problems, ts)],
+                [cast(np.ndarray, seen[(int(j), float(t))][1]).sum() for j, t in zip(problems, ts)],
+            ]
+        )
 
     rules = choose_rules(reduced, "uniform", path, path_fn=derivatives)
     wanted = [(j, float(t)) for j, (rule, _) in enumerate(rules) for t in rule.nodes]
@@ -86,7 +93,8 @@ def integrated_gradients_reduced(reduced: ReducedFunction, path: PathSettings) -
     results = []
     for j, (rule, info) in enumerate(rules):
         G = reduced.num_groups_each[j]
-        grads = np.stack([seen[(j, float(t))][1][:G] for t in rule.nodes])
+        # a rule's nodes were evaluated with their gradients (only the ends may have values alone)
+        grads = np.stack([cast(np.ndarray, seen[(j, float(t))][1])[:G] for t in rule.nodes])
         attributions = rule.integrate(grads)
         f_baseline, f_input = float(seen[(j, 0.0)][0]), float(seen[(j, 1.0)][0])
         error = abs(float(attributions.sum()) - (f_input - f_baseline))

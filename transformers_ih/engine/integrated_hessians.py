@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 
@@ -50,8 +52,9 @@ def integrated_hessians(
         ``groups=None``), ``attributions`` = row sums ``(G,)`` (or ``x.shape``), ``f_input``, ``f_baseline``,
         ``completeness_error``, the rule and adaptive info.
     """
-    path = PathSettings(steps=steps, method=method, rtol=rtol, atol=atol, max_nodes=max_nodes,
-                        panel_nodes=panel_nodes, seed=seed)
+    path = PathSettings(
+        steps=steps, method=method, rtol=rtol, atol=atol, max_nodes=max_nodes, panel_nodes=panel_nodes, seed=seed
+    )
     x = torch.as_tensor(x)
     reduced = ReducedFunction(f, x, 0.0 if baseline is None else baseline, groups, internal_batch_size)
     (result,) = integrated_hessians_reduced(reduced, path, progress=progress)
@@ -68,8 +71,9 @@ def raw_asymmetry(raw: np.ndarray) -> float:
     return float(np.abs(raw - raw.T).max()) / scale if scale > 0 else 0.0
 
 
-def integrated_hessians_reduced(reduced: ReducedFunction, path: PathSettings, *, rows=None,
-                                progress=None) -> list[PathResult]:
+def integrated_hessians_reduced(
+    reduced: ReducedFunction, path: PathSettings, *, rows=None, progress=None
+) -> list[PathResult]:
     """Integrated Hessians of every problem of ``reduced`` along the path rule ``path`` (see
     :class:`~.path.PathSettings`): the adaptive rules refine in lockstep and the Hessian-vector products of all
     problems share model calls. Returns one result per problem (``G_n x G_n``). ``progress``: optional object
@@ -88,8 +92,11 @@ def integrated_hessians_reduced(reduced: ReducedFunction, path: PathSettings, *,
     n = reduced.num_problems
     if rows is not None and len(rows) != n:
         raise ValueError(f"rows has {len(rows)} entries for {n} problems (one list of group indices per problem)")
-    selections = [None] * n if rows is None else [None if r is None else _selection(r, G, j)
-                                                   for j, (r, G) in enumerate(zip(rows, reduced.num_groups_each))]
+    selections = (
+        [None] * n
+        if rows is None
+        else [None if r is None else _selection(r, G, j) for j, (r, G) in enumerate(zip(rows, reduced.num_groups_each))]
+    )
     # products per final node: G (full) or |S| + 1 (selected rows); with the gradient, a final node costs about
     # (products + 1) / 2 scalar path evaluations
     products = [G if sel is None else len(sel) + 1 for sel, G in zip(selections, reduced.num_groups_each)]
@@ -103,11 +110,14 @@ def integrated_hessians_reduced(reduced: ReducedFunction, path: PathSettings, *,
         along = None
     else:
         _, grads, hess, along = reduced.hessian_columns(ts, selections, problems, progress=progress)
-    if all(info is not None for _, info in rules):  # the adaptive rules evaluated the path's ends already
-        ends = np.array([info.f_baseline for _, info in rules] + [info.f_input for _, info in rules])
+    infos = [info for _, info in rules if info is not None]
+    ends: np.ndarray
+    if len(infos) == len(rules):  # the adaptive rules evaluated the path's ends already
+        ends = np.array([info.f_baseline for info in infos] + [info.f_input for info in infos])
     else:
-        ends = reduced.path_derivatives(np.concatenate([np.zeros(n), np.ones(n)]), 0,
-                                        np.concatenate([np.arange(n)] * 2))[0]
+        ends = reduced.path_derivatives(
+            np.concatenate([np.zeros(n), np.ones(n)]), 0, np.concatenate([np.arange(n)] * 2)
+        )[0]
     results, offset = [], 0
     for j, (rule, info) in enumerate(rules):
         G, K = reduced.num_groups_each[j], len(rule)
@@ -115,13 +125,25 @@ def integrated_hessians_reduced(reduced: ReducedFunction, path: PathSettings, *,
         a = None if along is None else along[offset : offset + K, :G]
         offset += K
         f_baseline, f_input = float(ends[j]), float(ends[n + j])
-        if selections[j] is None:
+        selection = selections[j]
+        if selection is None:
             gamma, attributions, computed, asym = _full_matrix(rule, h, g)
-        else:
-            gamma, attributions, computed, asym = _selected_rows(rule, h, g, a, selections[j])
+        else:  # rows were given, so the products with the path direction (along) were computed
+            gamma, attributions, computed, asym = _selected_rows(rule, h, g, cast(np.ndarray, a), selection)
         error = abs(float(attributions.sum()) - (f_input - f_baseline))
-        results.append(PathResult(attributions, f_input, f_baseline, error, rule, info, interactions=gamma,
-                                  computed=computed, meta={"raw_asymmetry": asym}))
+        results.append(
+            PathResult(
+                attributions,
+                f_input,
+                f_baseline,
+                error,
+                rule,
+                info,
+                interactions=gamma,
+                computed=computed,
+                meta={"raw_asymmetry": asym},
+            )
+        )
     return results
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -17,16 +17,19 @@ def describe_nonfinite(bad: torch.Tensor, values: torch.Tensor, multi: bool) -> 
     if not multi:
         first = first[1:]
     where = f"problem {first[0]}, index {first[1:]}" if multi else f"index {first}"
-    kinds = ", ".join(part for part in (f"{nan} NaN" if nan else "", f"{count - nan} inf" if count > nan else "")
-                      if part)
+    kinds = ", ".join(
+        part for part in (f"{nan} NaN" if nan else "", f"{count - nan} inf" if count > nan else "") if part
+    )
     return f"{count} non-finite {'entry' if count == 1 else 'entries'} (NaN or inf): {kinds}; first at {where}"
 
 
 def nonfinite_inputs_error(xs: torch.Tensor, bases: torch.Tensor, held: torch.Tensor, multi: bool) -> ValueError:
     """The error for non-finite inputs ``xs`` / baselines ``bases`` (``(N, *shape)``; ``held``: entries held at the
     input, whose baseline is not used), or for ``x - baseline`` overflowing the dtype."""
-    fix = ("Integrated Gradients/Hessians integrate along the straight path from the baseline to the input, "
-           "which needs both finite: replace NaN/inf (e.g. with torch.nan_to_num) or choose another baseline")
+    fix = (
+        "Integrated Gradients/Hessians integrate along the straight path from the baseline to the input, "
+        "which needs both finite: replace NaN/inf (e.g. with torch.nan_to_num) or choose another baseline"
+    )
     bad_x = ~torch.isfinite(xs)
     if bool(bad_x.any()):
         return ValueError(f"the input x has {describe_nonfinite(bad_x, xs, multi)}. {fix}")
@@ -35,9 +38,11 @@ def nonfinite_inputs_error(xs: torch.Tensor, bases: torch.Tensor, held: torch.Te
         return ValueError(f"the baseline has {describe_nonfinite(bad_b, bases, multi)}. {fix}")
     # both finite, their difference is not: it overflows the dtype
     bad = ~torch.isfinite(xs - bases) & ~held
-    return ValueError(f"x - baseline overflows {xs.dtype} in {int(bad.sum())} entries: the input and the baseline "
-                      f"are finite but too far apart for this dtype; use a wider dtype (e.g. x.double()) or rescale "
-                      f"the input")
+    return ValueError(
+        f"x - baseline overflows {xs.dtype} in {int(bad.sum())} entries: the input and the baseline "
+        f"are finite but too far apart for this dtype; use a wider dtype (e.g. x.double()) or rescale "
+        f"the input"
+    )
 
 
 def check_finite_on_path(ts: np.ndarray, problems: np.ndarray, checks, where: Callable[[int], str]) -> None:
@@ -60,8 +65,9 @@ def check_finite_on_path(ts: np.ndarray, problems: np.ndarray, checks, where: Ca
             continue
         p = int(np.argmax(bad_points))
         bad_value = values[p][~np.isfinite(values[p])].flat[0] if np.ndim(values[p]) else values[p]
-        raise nonfinite_path_error(what, float(ts[p]), where(int(problems[p])), float(bad_value),
-                                   float(checks[0][1][p]) if k > 0 else None)
+        raise nonfinite_path_error(
+            what, float(ts[p]), where(int(problems[p])), float(bad_value), float(checks[0][1][p]) if k > 0 else None
+        )
 
 
 def nonfinite_path_error(what: str, t: float, which: str, value: float, f_value) -> ValueError:
@@ -73,4 +79,5 @@ def nonfinite_path_error(what: str, t: float, which: str, value: float, f_value)
         f"{what} is not finite at t={t:.4g}{end} on the path from the baseline to the input{which} ({value}"
         f"{there}): the attributions would be NaN. Check the model (e.g. log or sqrt of a non-positive value, "
         f"division by zero, overflow in a low-precision dtype) and the baseline (f must be finite and "
-        f"differentiable at every point between the baseline and the input)")
+        f"differentiable at every point between the baseline and the input)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -67,16 +68,22 @@ class PathSettings:
         return dict(rtol=self.rtol, atol=self.atol, max_nodes=self.max_nodes, panel_nodes=self.panel_nodes)
 
 
-def choose_rules(reduced, measure: str, path: PathSettings, *, path_fn=None,
-                 node_costs=None) -> list[tuple[PathRule, AdaptiveInfo | None]]:
+def choose_rules(
+    reduced, measure: str, path: PathSettings, *, path_fn=None, node_costs=None
+) -> Sequence[tuple[PathRule, AdaptiveInfo | None]]:
     """One rule per problem of ``reduced`` (a :class:`~.reduction.ReducedFunction`), for the path ``measure``
     (``"uniform"`` for IG, ``"log"`` for IH). The adaptive rules (``path.steps=None``) refine in lockstep, sharing
     model calls; a fixed rule is the same for every problem. ``path_fn(ts, order, problems)``: the scalar
     derivatives along the path (default ``reduced.path_derivatives``). ``node_costs``: cost of one final node per
     problem, in scalar evaluations (lets the adaptive rule trade scalar evaluations for fewer final nodes)."""
-    if path.adaptive:
-        return adaptive_rules(path_fn or reduced.path_derivatives, reduced.num_problems, measure,
-                              node_costs=node_costs, eps=float(torch.finfo(reduced.dtype).eps),
-                              **path.adaptive_options())
+    if path.steps is None:  # path.adaptive
+        return adaptive_rules(
+            path_fn or reduced.path_derivatives,
+            reduced.num_problems,
+            measure,
+            node_costs=node_costs,
+            eps=float(torch.finfo(reduced.dtype).eps),
+            **path.adaptive_options(),
+        )
     rule = fixed_rule(measure, int(path.steps), path.method or "gauss", seed=path.seed)
     return [(rule, None)] * reduced.num_problems

@@ -174,5 +174,6 @@ def fixed_rule(measure: str, steps: int, method: str = "gauss", seed: int | None
         raise ValueError(f"unknown method {method!r}; expected 'gauss', 'riemann' or 'montecarlo'")
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}; expected one of {MEASURES}")
-    return PathRule(np.asarray(nodes, dtype=np.float64), np.asarray(weights, dtype=np.float64), measure,
-                    f"{method}({len(nodes)})")
+    return PathRule(
+        np.asarray(nodes, dtype=np.float64), np.asarray(weights, dtype=np.float64), measure, f"{method}({len(nodes)})"
+    )

@@ -20,7 +20,8 @@ All derivatives are returned as float64 numpy arrays; ``f`` runs in the dtype of
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import torch
@@ -29,8 +30,15 @@ from .batching import ChunkedEvaluation
 from .hvp import HVP_STRATEGIES, HessianColumns, HessianVectorProducts, PathHessians
 from .nonfinite import check_finite_on_path, nonfinite_inputs_error
 
-__all__ = ["BatchedFn", "HVP_STRATEGIES", "HessianColumns", "MultiFn", "PathHessians", "ReducedFunction",
-           "normalise_groups"]
+__all__ = [
+    "BatchedFn",
+    "HVP_STRATEGIES",
+    "HessianColumns",
+    "MultiFn",
+    "PathHessians",
+    "ReducedFunction",
+    "normalise_groups",
+]
 
 BatchedFn = Callable[[torch.Tensor], torch.Tensor]
 MultiFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (X (B, *shape), problem ids (B,)) -> (B,)
@@ -66,7 +74,9 @@ def normalise_groups(groups: torch.Tensor | np.ndarray | None, shape: torch.Size
     num = int(g.max()) + 1 if g.numel() else 0
     present = torch.unique(g[g >= 0])
     if len(present) != num:
-        raise ValueError(f"group ids must be contiguous 0..G-1; ids {sorted(set(range(num)) - set(present.tolist()))} are empty")
+        raise ValueError(
+            f"group ids must be contiguous 0..G-1; ids {sorted(set(range(num)) - set(present.tolist()))} are empty"
+        )
     return g, num
 
 
@@ -94,8 +104,18 @@ class ReducedFunction(HessianVectorProducts, ChunkedEvaluation):
     :class:`~.hvp.HessianVectorProducts`; calls of ``f`` are chunked by :class:`~.batching.ChunkedEvaluation`.
     """
 
-    def __init__(self, f, x: torch.Tensor, baseline, groups=None, internal_batch_size: int = 64, *, multi: bool = False,
-                 hvp_strategy: str = "auto", max_batch_elements: int | str | None = "auto"):
+    def __init__(
+        self,
+        f,
+        x: torch.Tensor,
+        baseline,
+        groups=None,
+        internal_batch_size: int = 64,
+        *,
+        multi: bool = False,
+        hvp_strategy: str = "auto",
+        max_batch_elements: int | str | None = "auto",
+    ):
         if not torch.is_floating_point(x):
             raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
         if internal_batch_size < 1:
@@ -126,7 +146,7 @@ class ReducedFunction(HessianVectorProducts, ChunkedEvaluation):
         self.hvp_strategy = hvp_strategy
         if max_batch_elements == "auto":
             max_batch_elements = self.CPU_MAX_BATCH_ELEMENTS if x.device.type == "cpu" else None
-        self.max_batch_elements = max_batch_elements
+        self.max_batch_elements = cast("int | None", max_batch_elements)  # "auto" resolved above
         self._row_numel = max(1, int(np.prod(tuple(self.shape))) if len(self.shape) else 1)
         self.hvp_count = 0  # Hessian-vector products computed (points x directions)
         self._batching_failed = False
@@ -227,4 +247,3 @@ class ReducedFunction(HessianVectorProducts, ChunkedEvaluation):
     def _mask_columns(self, arr: np.ndarray, problems: np.ndarray) -> np.ndarray:
         sizes = np.asarray(self.num_groups_each)[problems]
         return np.where(np.arange(arr.shape[-1]) < sizes.reshape(-1, *([1] * (arr.ndim - 1))), arr, 0.0)
-

@@ -9,7 +9,7 @@ docstring for why it is a type of its own).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -75,28 +75,42 @@ def average_over_baselines(results: list[PathResult], background: str) -> PathRe
     K = len(results)
     first = results[0]
     attr = np.stack([np.asarray(r.attributions) for r in results])
-    inter = None if first.interactions is None else np.stack([r.interactions for r in results])
+    # one input's baselines all have interactions, or none has
+    inter = None if first.interactions is None else np.stack([cast(np.ndarray, r.interactions) for r in results])
     f_input = float(first.f_input)
     f_base = float(np.mean([r.f_baseline for r in results]))
     mean_attr = attr.mean(0)
     total = float(mean_attr.sum())  # = the interactions' total for full matrices
     attr_se = _standard_error(attr, K)
     inter_se = None if inter is None else _standard_error(inter, K)
-    rule = PathRule(np.concatenate([r.rule.nodes for r in results]),
-                    np.concatenate([r.rule.weights for r in results]) / K, first.rule.measure,
-                    f"expected({K} x {first.rule.name.split('(')[0]})")
+    rule = PathRule(
+        np.concatenate([r.rule.nodes for r in results]),
+        np.concatenate([r.rule.weights for r in results]) / K,
+        first.rule.measure,
+        f"expected({K} x {first.rule.name.split('(')[0]})",
+    )
     with_interactions = inter is not None
-    meta = {"background": background, "baseline_samples": K,
-            **({"raw_asymmetry": max(r.meta.get("raw_asymmetry", 0.0) for r in results)} if with_interactions else {}),
-            "baseline_values": [float(r.f_baseline) for r in results],
-            "attributions_se": _as_list(attr_se),
-            **({"interactions_se": _as_list(inter_se)} if with_interactions else {})}
+    meta = {
+        "background": background,
+        "baseline_samples": K,
+        **({"raw_asymmetry": max(r.meta.get("raw_asymmetry", 0.0) for r in results)} if with_interactions else {}),
+        "baseline_values": [float(r.f_baseline) for r in results],
+        "attributions_se": _as_list(attr_se),
+        **({"interactions_se": _as_list(inter_se)} if with_interactions else {}),
+    }
     return PathResult(
-        attributions=mean_attr, f_input=f_input, f_baseline=f_base,
-        completeness_error=abs(total - (f_input - f_base)), rule=rule,
+        attributions=mean_attr,
+        f_input=f_input,
+        f_baseline=f_base,
+        completeness_error=abs(total - (f_input - f_base)),
+        rule=rule,
         adaptive=_combined_adaptive([r.adaptive for r in results if r.adaptive is not None]),
-        interactions=None if inter is None else inter.mean(0), computed=first.computed,
-        attributions_se=attr_se, interactions_se=inter_se, meta=meta)
+        interactions=None if inter is None else inter.mean(0),
+        computed=first.computed,
+        attributions_se=attr_se,
+        interactions_se=inter_se,
+        meta=meta,
+    )
 
 
 def _standard_error(stacked: np.ndarray, K: int) -> np.ndarray | None:
@@ -112,9 +126,12 @@ def _combined_adaptive(infos: list[AdaptiveInfo]) -> AdaptiveInfo | None:
     if not infos:
         return None
     return AdaptiveInfo(
-        tolerance=max(i.tolerance for i in infos), estimated_error=float(np.mean([i.estimated_error for i in infos])),
+        tolerance=max(i.tolerance for i in infos),
+        estimated_error=float(np.mean([i.estimated_error for i in infos])),
         completeness_error=float(np.mean([i.completeness_error for i in infos])),
-        converged=all(i.converged for i in infos), scalar_evaluations=sum(i.scalar_evaluations for i in infos))
+        converged=all(i.converged for i in infos),
+        scalar_evaluations=sum(i.scalar_evaluations for i in infos),
+    )
 
 
 @dataclass

@@ -61,8 +61,9 @@ def stratified_positions(gen: torch.Generator, measure: str, rows: int, per_row:
     return measure_quantiles(measure, (order + u) / per_row)
 
 
-def standard_error(units: np.ndarray, M: int, replace: bool, within: np.ndarray | None,
-                    sampled_path: bool) -> np.ndarray:
+def standard_error(
+    units: np.ndarray, M: int, replace: bool, within: np.ndarray | None, sampled_path: bool
+) -> np.ndarray:
     """Standard error of the mean over axis 1 of ``units`` (``(R, n, ...)`` per-baseline estimates).
 
     Two-stage sampling (Cochran, *Sampling Techniques*, 10.2): ``n`` of ``M`` baselines, each with an unbiased

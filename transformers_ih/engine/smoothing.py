@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -114,12 +114,12 @@ def smooth_relu(model: torch.nn.Module | None = None, beta: float = 20.0) -> Ite
     with mode:
         yield mode
     if model is not None and mode.replaced == 0:
-        warnings.warn("smooth_relu: no ReLU-family activation ran inside the block; nothing was smoothed",
-                      stacklevel=3)
+        warnings.warn("smooth_relu: no ReLU-family activation ran inside the block; nothing was smoothed", stacklevel=3)
 
 
-def smoothing_context(smoothing: str | float | None,
-                      activations: Callable[[], set[str]]) -> tuple[contextlib.AbstractContextManager, str | None]:
+def smoothing_context(
+    smoothing: str | float | None, activations: Callable[[], set[str]]
+) -> tuple[contextlib.AbstractContextManager, str | None]:
     """Resolve a user's ``smoothing`` setting into a context manager and its description.
 
     ``smoothing``: ``"auto"`` (softplus(beta=20) if the model calls a ReLU-family function), a number (that beta,
@@ -143,8 +143,9 @@ class ZeroHessianWarning(UserWarning):
     """Every interaction is exactly zero because the function uses ReLU-family activations unsmoothed."""
 
 
-def smoothing_for(smoothing: str | float | None,
-                  probe: Callable[[], object]) -> tuple[contextlib.AbstractContextManager, str | None]:
+def smoothing_for(
+    smoothing: str | float | None, probe: Callable[[], object]
+) -> tuple[contextlib.AbstractContextManager, str | None]:
     """:func:`smoothing_context` for the function ``probe()`` runs once (one forward pass of the explained
     function): the ReLU-family activations it calls decide ``"auto"``; ``probe`` runs only for ``"auto"``."""
     return smoothing_context(smoothing, lambda: piecewise_linear_activations(probe))

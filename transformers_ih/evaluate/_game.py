@@ -10,7 +10,7 @@ models).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,8 +47,10 @@ class CountedGame:
             rows = masks[list(new.values())]
             values = np.asarray(self.game(rows), dtype=np.float64)
             if values.shape != (len(rows),):
-                raise ValueError(f"the game returned shape {values.shape} for {len(rows)} coalitions; it must return "
-                                 f"one value per coalition, shape ({len(rows)},)")
+                raise ValueError(
+                    f"the game returned shape {values.shape} for {len(rows)} coalitions; it must return "
+                    f"one value per coalition, shape ({len(rows)},)"
+                )
             if not np.isfinite(values).all():
                 raise ValueError("the game returned non-finite values (NaN or inf): every metric needs finite values")
             self._memo.update(zip(new, values.tolist()))
@@ -66,12 +68,14 @@ def as_game(explainer, explanation, output=None) -> CountedGame:
         if output is not None:
             raise ValueError("output= selects an output of an explainer's model; a game callable has one output")
         return CountedGame(explainer, features)
-    raise TypeError(f"explainer must be a transformers-ih explainer (with coalition_values) or a callable game "
-                    f"(M, W) bool -> (M,); got {type(explainer).__name__}")
+    raise TypeError(
+        f"explainer must be a transformers-ih explainer (with coalition_values) or a callable game "
+        f"(M, W) bool -> (M,); got {type(explainer).__name__}"
+    )
 
 
-def random_coalitions(features: int, n: int, seed: int = 0, distribution: str = "uniform") -> np.ndarray:
-    """``(n, features)`` random coalitions, reproducible from ``seed``.
+def random_coalitions(features: int, n: int, seed: int | None = 0, distribution: str = "uniform") -> np.ndarray:
+    """``(n, features)`` random coalitions, reproducible from ``seed`` (``None``: fresh ones).
 
     ``"uniform"``: every coalition equally likely (each feature present with probability 1/2, independently), the
     distribution interaction-fidelity studies test on (e.g. SPEX); sizes concentrate around ``features / 2``.
@@ -79,8 +83,10 @@ def random_coalitions(features: int, n: int, seed: int = 0, distribution: str = 
     large coalitions (near the baseline and near the input) weigh as much as half-full ones.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"coalitions must be a positive number of random coalitions, got {n!r}: fidelity is measured "
-                         f"on at least one (e.g. 200)")
+        raise ValueError(
+            f"coalitions must be a positive number of random coalitions, got {n!r}: fidelity is measured "
+            f"on at least one (e.g. 200)"
+        )
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {distribution!r}")
     rng = np.random.default_rng(seed)

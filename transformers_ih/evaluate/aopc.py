@@ -80,14 +80,25 @@ def aopc_from_values(chosen: list[tuple[float, np.ndarray]], values, f_input: fl
     ``fractions`` and ``sizes`` of the rationales counted, and the per-rationale ``comprehensiveness_values`` /
     ``sufficiency_values``."""
     if not chosen:
-        return dict(comprehensiveness=0.0, sufficiency=float(f_input - f_empty), fractions=[], sizes=[],
-                    comprehensiveness_values=[], sufficiency_values=[])
+        return dict(
+            comprehensiveness=0.0,
+            sufficiency=float(f_input - f_empty),
+            fractions=[],
+            sizes=[],
+            comprehensiveness_values=[],
+            sufficiency_values=[],
+        )
     values = np.asarray(values, dtype=np.float64)
     comp = f_input - values[: len(chosen)]
-    suff = f_input - values[len(chosen):]
-    return dict(comprehensiveness=float(comp.mean()), sufficiency=float(suff.mean()),
-                fractions=[q for q, _ in chosen], sizes=[len(r) for _, r in chosen],
-                comprehensiveness_values=comp.tolist(), sufficiency_values=suff.tolist())
+    suff = f_input - values[len(chosen) :]
+    return dict(
+        comprehensiveness=float(comp.mean()),
+        sufficiency=float(suff.mean()),
+        fractions=[q for q, _ in chosen],
+        sizes=[len(r) for _, r in chosen],
+        comprehensiveness_values=comp.tolist(),
+        sufficiency_values=suff.tolist(),
+    )
 
 
 @dataclass

@@ -68,15 +68,23 @@ class AttributionFaithfulness(Record):
         return plot_aopc(self, theme=theme, **layout)
 
 
-def attribution_faithfulness(explainer, explanation, *, scores=None, output: str | None = None,
-                             fractions=DEFAULT_FRACTIONS, only_positive: bool = True) -> AttributionFaithfulness:
+def attribution_faithfulness(
+    explainer,
+    explanation,
+    *,
+    scores=None,
+    output: str | None = None,
+    fractions=DEFAULT_FRACTIONS,
+    only_positive: bool = True,
+) -> AttributionFaithfulness:
     """AOPC comprehensiveness / sufficiency and deletion / insertion curves of ``explanation``'s attributions.
 
     Args:
         explainer: the explainer that made ``explanation`` (its :meth:`coalition_values` is the model with features
             removed to the explanation's own baseline, batched by ``internal_batch_size``), or a callable game
             ``(M, W) bool -> (M,)``.
-        explanation: an :class:`~transformers_ih.results.explanation.Explanation` (any text task; its words are the features).
+        explanation: an :class:`~transformers_ih.results.explanation.Explanation` (any text task; its words are
+            the features).
         scores: ``(W,)`` other attribution scores to rank the same features by (e.g. another method's, to compare
             on the same model and removal scheme); default ``explanation.attributions``.
         output: measure another output of the explained target, e.g. ``"probability"`` (ERASER and ferret report
@@ -88,13 +96,21 @@ def attribution_faithfulness(explainer, explanation, *, scores=None, output: str
     n = len(explanation.words)
     scores = _scores(explanation.attributions if scores is None else scores)
     if scores.shape != (n,):
-        raise ValueError(f"attribution scores must have shape (W,) = ({n},), one per word of the explanation; got "
-                         f"{scores.shape}")
+        raise ValueError(
+            f"attribution scores must have shape (W,) = ({n},), one per word of the explanation; got {scores.shape}"
+        )
     check_fractions(fractions)
     game = as_game(explainer, explanation, output)
     ends = game(np.array([np.ones(n, bool), np.zeros(n, bool)]))
     aopc = measure_aopc(game, scores, fractions, only_positive)
     curves = measure_curves(game, scores)
     name = output if isinstance(output, str) else explanation.output if output is None else "custom"
-    return AttributionFaithfulness(words=list(explanation.words), output=name, f_input=float(ends[0]),
-                                   f_baseline=float(ends[1]), aopc=aopc, curves=curves, evaluations=game.evaluations)
+    return AttributionFaithfulness(
+        words=list(explanation.words),
+        output=name,
+        f_input=float(ends[0]),
+        f_baseline=float(ends[1]),
+        aopc=aopc,
+        curves=curves,
+        evaluations=game.evaluations,
+    )

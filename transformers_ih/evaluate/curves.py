@@ -48,8 +48,12 @@ def curves_from_values(values) -> dict:
     values = np.asarray(values, dtype=np.float64)
     half = len(values) // 2
     deletion, insertion = values[:half], values[half:]
-    return dict(deletion=deletion.tolist(), insertion=insertion.tolist(), deletion_auc=area(deletion),
-                insertion_auc=area(insertion))
+    return dict(
+        deletion=deletion.tolist(),
+        insertion=insertion.tolist(),
+        deletion_auc=area(deletion),
+        insertion_auc=area(insertion),
+    )
 
 
 @dataclass

@@ -53,17 +53,21 @@ class CoalitionFidelity(Record):
 def check_full_matrix(interactions, n: int) -> np.ndarray:
     """``interactions`` as a full finite ``(n, n)`` matrix; ``ValueError`` naming what is missing otherwise."""
     if interactions is None:
-        raise ValueError("this explanation has no interactions: coalition fidelity needs the (W, W) Integrated "
-                         "Hessians; explain with interactions=True")
+        raise ValueError(
+            "this explanation has no interactions: coalition fidelity needs the (W, W) Integrated "
+            "Hessians; explain with interactions=True"
+        )
     matrix = np.asarray(interactions, dtype=np.float64)
     if matrix.shape != (n, n):
         raise ValueError(f"interactions has shape {matrix.shape}; coalition fidelity needs the full ({n}, {n}) matrix")
     missing = ~np.isfinite(matrix)
     if missing.any():
         rows = sorted(set(np.nonzero(missing)[0].tolist()))
-        raise ValueError(f"the interaction matrix is partial: rows {rows[:10]}{' ...' if len(rows) > 10 else ''} have "
-                         f"missing (NaN/inf) entries, and the surrogate sum over a coalition needs every pair. Explain "
-                         f"with the full matrix (all rows), or use pair_ablation, which ranks the pairs present")
+        raise ValueError(
+            f"the interaction matrix is partial: rows {rows[:10]}{' ...' if len(rows) > 10 else ''} have "
+            f"missing (NaN/inf) entries, and the surrogate sum over a coalition needs every pair. Explain "
+            f"with the full matrix (all rows), or use pair_ablation, which ranks the pairs present"
+        )
     return matrix
 
 
@@ -94,15 +98,24 @@ def coalition_array(coalitions, n: int, seed: int | None = 0, distribution: str 
         return random_coalitions(n, int(coalitions), seed, distribution), seed, distribution
     masks = np.asarray(coalitions)
     if masks.ndim != 2 or masks.shape[1] != n or not len(masks):
-        raise ValueError(f"coalitions must be a positive number or an (M, {n}) boolean array with M >= 1; got "
-                         f"{coalitions if masks.ndim == 0 else f'shape {masks.shape}'}")
+        raise ValueError(
+            f"coalitions must be a positive number or an (M, {n}) boolean array with M >= 1; got "
+            f"{coalitions if masks.ndim == 0 else f'shape {masks.shape}'}"
+        )
     if masks.dtype != bool and not np.isin(masks, (0, 1)).all():
         raise ValueError("coalitions must be boolean (or 0/1): True where a feature is present")
     return masks.astype(bool), None, "given"
 
 
-def measure_fidelity(game, interactions, attributions, f_baseline: float, coalitions=200, seed: int | None = 0,
-                     distribution: str = "uniform") -> CoalitionFidelity:
+def measure_fidelity(
+    game,
+    interactions,
+    attributions,
+    f_baseline: float,
+    coalitions=200,
+    seed: int | None = 0,
+    distribution: str = "uniform",
+) -> CoalitionFidelity:
     """:class:`CoalitionFidelity` of a second-order explanation (``interactions``, ``(W, W)``) and an additive one
     (``attributions``, ``(W,)``; ``None``: the matrix's row sums) with baseline value ``f_baseline`` on ``game``.
     ``coalitions``: a number of random coalitions (drawn with ``seed`` and ``distribution``), or an ``(M, W)``
@@ -117,6 +130,13 @@ def measure_fidelity(game, interactions, attributions, f_baseline: float, coalit
     values = np.asarray(game(masks), dtype=np.float64)
     second = second_order_surrogate(masks, matrix, f_baseline)
     additive = additive_surrogate(masks, phi, f_baseline)
-    return CoalitionFidelity(coalitions=masks, values=values, second_order=second, additive=additive,
-                             r2_second_order=r_squared(values, second), r2_additive=r_squared(values, additive),
-                             seed=seed, distribution=distribution)
+    return CoalitionFidelity(
+        coalitions=masks,
+        values=values,
+        second_order=second,
+        additive=additive,
+        r2_second_order=r_squared(values, second),
+        r2_additive=r_squared(values, additive),
+        seed=seed,
+        distribution=distribution,
+    )

@@ -63,8 +63,10 @@ class InteractionFaithfulness(Record):
 
 def _interactions(explanation):
     if explanation.interactions is None:
-        raise ValueError("this explanation has no interactions: interaction faithfulness needs the (W, W) Integrated "
-                         "Hessians; explain with interactions=True")
+        raise ValueError(
+            "this explanation has no interactions: interaction faithfulness needs the (W, W) Integrated "
+            "Hessians; explain with interactions=True"
+        )
     return explanation.interactions
 
 
@@ -75,18 +77,21 @@ def pair_ablation(explainer, explanation, k: int = 10) -> PairAblation:
     return measure_pairs(game, _interactions(explanation), k, explanation.words)
 
 
-def coalition_fidelity(explainer, explanation, coalitions=200, seed: int | None = 0,
-                       distribution: str = "uniform") -> CoalitionFidelity:
+def coalition_fidelity(
+    explainer, explanation, coalitions=200, seed: int | None = 0, distribution: str = "uniform"
+) -> CoalitionFidelity:
     """:class:`~.fidelity.CoalitionFidelity` of ``explanation`` on ``coalitions`` random coalitions (or an
     ``(M, W)`` boolean array), second-order (Integrated Hessians) next to additive (its attributions)."""
     matrix = check_full_matrix(_interactions(explanation), len(explanation.words))
     game = as_game(explainer, explanation)
-    return measure_fidelity(game, matrix, explanation.attributions, explanation.f_baseline, coalitions, seed,
-                            distribution)
+    return measure_fidelity(
+        game, matrix, explanation.attributions, explanation.f_baseline, coalitions, seed, distribution
+    )
 
 
-def interaction_faithfulness(explainer, explanation, k: int = 10, coalitions=200, seed: int | None = 0, *,
-                             distribution: str = "uniform") -> InteractionFaithfulness:
+def interaction_faithfulness(
+    explainer, explanation, k: int = 10, coalitions=200, seed: int | None = 0, *, distribution: str = "uniform"
+) -> InteractionFaithfulness:
     """Pair ablation and coalition fidelity of ``explanation``'s interactions.
 
     Args:
@@ -104,7 +109,13 @@ def interaction_faithfulness(explainer, explanation, k: int = 10, coalitions=200
     strongest_pairs(matrix, k)
     game = as_game(explainer, explanation)
     pairs = measure_pairs(game, matrix, k, explanation.words)
-    fidelity = measure_fidelity(game, matrix, explanation.attributions, explanation.f_baseline, coalitions, seed,
-                                distribution)
-    return InteractionFaithfulness(words=list(explanation.words), output=explanation.output, pairs=pairs,
-                                   fidelity=fidelity, evaluations=game.evaluations)
+    fidelity = measure_fidelity(
+        game, matrix, explanation.attributions, explanation.f_baseline, coalitions, seed, distribution
+    )
+    return InteractionFaithfulness(
+        words=list(explanation.words),
+        output=explanation.output,
+        pairs=pairs,
+        fidelity=fidelity,
+        evaluations=game.evaluations,
+    )

@@ -62,8 +62,9 @@ def strongest_pairs(interactions, k: int) -> list[tuple[int, int]]:
         raise ValueError(f"k must be a positive number of pairs, got {k!r}")
     if k > available:
         total = n * (n - 1) // 2
-        what = f"{n} words have {total} pairs" + (f", {available} of them with finite interactions" if
-                                                  available < total else "")
+        what = f"{n} words have {total} pairs" + (
+            f", {available} of them with finite interactions" if available < total else ""
+        )
         raise ValueError(f"k={k} is larger than the number of pairs: {what}; pass k <= {available}")
     key = np.where(finite, -np.abs(np.where(finite, values, 0.0)), np.inf)  # missing (NaN) pairs last
     order = np.argsort(key, kind="stable")[:k]
@@ -100,6 +101,11 @@ def measure_pairs(game, interactions, k: int = 10, words=None) -> PairAblation:
     ablation = values[:, 0] - values[:, 1] - values[:, 2] + values[:, 3]
     predicted = np.array([matrix[i, j] + matrix[j, i] for i, j in pairs])
     words = list(words) if words is not None else [str(i) for i in range(n)]
-    return PairAblation(pairs=pairs, words=[(words[i], words[j]) for i, j in pairs], predicted=predicted.tolist(),
-                        ablation=ablation.tolist(), correlation=correlation(predicted, ablation),
-                        sign_agreement=float(np.mean(np.sign(predicted) == np.sign(ablation))))
+    return PairAblation(
+        pairs=pairs,
+        words=[(words[i], words[j]) for i, j in pairs],
+        predicted=predicted.tolist(),
+        ablation=ablation.tolist(),
+        correlation=correlation(predicted, ablation),
+        sign_agreement=float(np.mean(np.sign(predicted) == np.sign(ablation))),
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -108,7 +108,8 @@ class Explanation(JsonRecord):
             self.computed = np.asarray(self.computed, dtype=bool)
             if self.interactions is None or self.computed.shape != self.interactions.shape:
                 raise ValueError("computed must be a boolean mask of the interactions' shape")
-        self.offsets = [tuple(int(v) for v in span) for span in self.offsets]
+        # (start, end) pairs, as plain ints (e.g. from JSON lists)
+        self.offsets = cast("list[tuple[int, int]]", [tuple(int(v) for v in span) for span in self.offsets])
         n = len(self.words)
         if self.attributions.shape != (n,):
             raise ValueError(f"attributions has shape {self.attributions.shape}, expected ({n},) for {n} words")
@@ -123,7 +124,7 @@ class Explanation(JsonRecord):
         return self.model_value
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Explanation":
+    def from_dict(cls, d: dict[str, Any]) -> Explanation:
         if isinstance(d, dict) and "model_logit" in d:  # format 1
             d = dict(d)
             d["model_value"] = d.pop("model_logit")
@@ -138,8 +139,7 @@ class Explanation(JsonRecord):
     @property
     def main_effects(self) -> np.ndarray:
         """``(W,)`` diagonal of ``interactions``: each word's effect not shared with another word."""
-        self._need_interactions()
-        return np.diag(self.interactions).copy()
+        return np.diag(self._need_interactions()).copy()
 
     def top_interactions(self, k: int = 5, *, absolute: bool = True) -> list[tuple[str, str, float]]:
         """The ``k`` strongest off-diagonal pairs as ``(word_i, word_j, value)``, i < j.
@@ -153,10 +153,10 @@ class Explanation(JsonRecord):
 
     def top_interaction_indices(self, k: int = 5, *, absolute: bool = True) -> list[tuple[int, int, float]]:
         """Like :meth:`top_interactions` but with word positions ``(i, j, value)``; duplicates stay distinct."""
-        self._need_interactions()
+        interactions = self._need_interactions()
         n = len(self.words)
         iu, ju = np.triu_indices(n, k=1)
-        values = self.interactions[iu, ju]
+        values = interactions[iu, ju]
         known = ~np.isnan(values)  # a partial matrix holds NaN where a cell was not computed: never ranked
         iu, ju, values = iu[known], ju[known], values[known]
         order = np.argsort(-np.abs(values) if absolute else -values, kind="stable")[:k]
@@ -178,7 +178,7 @@ class Explanation(JsonRecord):
         For one word it is its main effect ``Gamma_ii``; for all words it is ``f(x) - f(x')``. Needs the group's
         block of the interaction matrix (``ValueError`` when interactions are missing or partial there).
         """
-        self._need_interactions()
+        interactions = self._need_interactions()
         n = len(self.words)
         if isinstance(features, (str, bytes)) or not hasattr(features, "__iter__"):
             raise TypeError(f"features must be a sequence of word positions (ints), e.g. [3, 4]; got {features!r}")
@@ -187,21 +187,27 @@ class Explanation(JsonRecord):
             raise ValueError("features is empty: pass the word positions of the group, e.g. [3, 4]")
         for f in group:
             if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, np.integer)):
-                raise TypeError(f"features must be word positions (ints); got {f!r} ({type(f).__name__}); "
-                                f"find positions with explanation.words.index(word)")
+                raise TypeError(
+                    f"features must be word positions (ints); got {f!r} ({type(f).__name__}); "
+                    f"find positions with explanation.words.index(word)"
+                )
             if not 0 <= f < n:
                 raise ValueError(f"feature {f} is out of range: this explanation has {n} words (0..{n - 1})")
         if len(set(int(f) for f in group)) != len(group):
             raise ValueError(f"features {group} has repeated positions: pass each word once")
-        block = self.interactions[np.ix_(group, group)]
+        block = interactions[np.ix_(group, group)]
         if not np.isfinite(block).all():
-            raise ValueError("the interaction matrix is partial (NaN/inf) within this group: its group attribution "
-                             "needs every pair of the group; explain with all rows of the interaction matrix")
+            raise ValueError(
+                "the interaction matrix is partial (NaN/inf) within this group: its group attribution "
+                "needs every pair of the group; explain with all rows of the interaction matrix"
+            )
         return float(block.sum())
 
-    def _need_interactions(self) -> None:
+    def _need_interactions(self) -> np.ndarray:
+        """The interaction matrix; ``ValueError`` when this explanation has none."""
         if self.interactions is None:
             raise ValueError("this explanation has no interactions; call the explainer with interactions=True")
+        return self.interactions
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -242,7 +248,7 @@ class Explanation(JsonRecord):
     def show(self, **kwargs: Any) -> None:
         """Display the report in a notebook (IPython), or print a text summary elsewhere."""
         try:
-            from IPython.display import HTML, display  # type: ignore
+            from IPython.display import HTML, display
 
             display(HTML(self._repr_html_()))
         except ImportError:

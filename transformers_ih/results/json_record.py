@@ -8,7 +8,7 @@ import errno
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import MISSING, asdict, fields
+from dataclasses import MISSING, Field, asdict, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,6 +61,7 @@ class JsonRecord:
     included).
     """
 
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]  # set by @dataclass on the subclass (for type checking)
     FORMAT_VERSION: ClassVar[int] = 1
     _json_kind: ClassVar[str] = "record"
     _array_fields: ClassVar[tuple[str, ...]] = ()
@@ -93,7 +94,8 @@ class JsonRecord:
         _, required = cls._field_names()
         return ValueError(
             f"{what} is JSON but not {_article(cls._json_kind)} {cls._json_kind}: expected an object with fields "
-            f"{', '.join(required)} (as written by {cls.__name__}.to_json()), got {_json_type(value)}")
+            f"{', '.join(required)} (as written by {cls.__name__}.to_json()), got {_json_type(value)}"
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
@@ -104,19 +106,25 @@ class JsonRecord:
         d = dict(d)
         version = d.pop("format_version", cls.FORMAT_VERSION)
         if not isinstance(version, int) or isinstance(version, bool):
-            raise ValueError(f"{cls._json_kind} JSON has format_version {version!r}; expected an integer "
-                             f"(this transformers-ih writes {cls.FORMAT_VERSION})")
+            raise ValueError(
+                f"{cls._json_kind} JSON has format_version {version!r}; expected an integer "
+                f"(this transformers-ih writes {cls.FORMAT_VERSION})"
+            )
         if version > cls.FORMAT_VERSION:
-            raise ValueError(f"{cls._json_kind} format {version} is newer than this transformers-ih "
-                             f"({cls.FORMAT_VERSION}): upgrade transformers-ih to read it")
+            raise ValueError(
+                f"{cls._json_kind} format {version} is newer than this transformers-ih "
+                f"({cls.FORMAT_VERSION}): upgrade transformers-ih to read it"
+            )
         names, required = cls._field_names()
         unknown = set(d) - set(names)
         if unknown:
             raise ValueError(f"unknown fields in {cls._json_kind} JSON: {sorted(unknown)}")
         missing = [name for name in required if name not in d]
         if missing:
-            raise ValueError(f"{cls._json_kind} JSON is missing required fields {missing}: it needs every field "
-                             f"written by {cls.__name__}.to_json() (required: {', '.join(required)})")
+            raise ValueError(
+                f"{cls._json_kind} JSON is missing required fields {missing}: it needs every field "
+                f"written by {cls.__name__}.to_json() (required: {', '.join(required)})"
+            )
         try:
             return cls(**d)
         except TypeError as err:  # e.g. a number where a list belongs: __post_init__ fails on the wrong type
@@ -138,8 +146,9 @@ class JsonRecord:
             source = bytes(source).decode("utf-8")
         if not isinstance(source, str):
             hint = f"; for a dict use {cls.__name__}.from_dict" if isinstance(source, Mapping) else ""
-            raise TypeError(f"{cls.__name__}.from_json takes JSON text or a file path, got "
-                            f"{type(source).__name__}{hint}")
+            raise TypeError(
+                f"{cls.__name__}.from_json takes JSON text or a file path, got {type(source).__name__}{hint}"
+            )
         if _is_existing_file(source):
             return cls._from_file(Path(source))
         shown = _shorten(source)
@@ -148,18 +157,29 @@ class JsonRecord:
         except json.JSONDecodeError as err:
             stripped = source.strip()
             if stripped[:1] in ("{", "["):
-                raise ValueError(f"{shown} was taken for JSON text (it starts with {stripped[0]!r}) but is not "
-                                 f"valid JSON ({_json_error(err)}); pass the text written by "
-                                 f"{cls.__name__}.to_json() unchanged, or the path of its file") from None
+                raise ValueError(
+                    f"{shown} was taken for JSON text (it starts with {stripped[0]!r}) but is not "
+                    f"valid JSON ({_json_error(err)}); pass the text written by "
+                    f"{cls.__name__}.to_json() unchanged, or the path of its file"
+                ) from None
             if os.path.isdir(stripped):
-                raise IsADirectoryError(errno.EISDIR, f"{shown} is a directory, not a {cls._json_kind} JSON file "
-                                        f"(nor JSON text); pass the path of the file itself", source) from None
+                raise IsADirectoryError(
+                    errno.EISDIR,
+                    f"{shown} is a directory, not a {cls._json_kind} JSON file "
+                    f"(nor JSON text); pass the path of the file itself",
+                    source,
+                ) from None
             if _looks_like_path(stripped):
                 raise FileNotFoundError(
-                    errno.ENOENT, f"{shown} was taken for the path of a {cls._json_kind} JSON file, but no such "
-                    f"file exists (and it is not JSON text either); check the path", source) from None
-            raise ValueError(f"{shown} is not a file that exists and not valid JSON ({_json_error(err)}); pass the "
-                             f"JSON text written by {cls.__name__}.to_json() or the path of its file") from None
+                    errno.ENOENT,
+                    f"{shown} was taken for the path of a {cls._json_kind} JSON file, but no such "
+                    f"file exists (and it is not JSON text either); check the path",
+                    source,
+                ) from None
+            raise ValueError(
+                f"{shown} is not a file that exists and not valid JSON ({_json_error(err)}); pass the "
+                f"JSON text written by {cls.__name__}.to_json() or the path of its file"
+            ) from None
         if not isinstance(data, dict):
             raise cls._not_a_record(shown, data)
         return cls.from_dict(data)
@@ -169,19 +189,25 @@ class JsonRecord:
         try:
             text = path.read_text(encoding="utf-8")
         except IsADirectoryError:
-            raise IsADirectoryError(errno.EISDIR, f"{str(path)!r} is a directory, not a {cls._json_kind} JSON file",
-                                    str(path)) from None
+            raise IsADirectoryError(
+                errno.EISDIR, f"{str(path)!r} is a directory, not a {cls._json_kind} JSON file", str(path)
+            ) from None
         except FileNotFoundError:
-            raise FileNotFoundError(errno.ENOENT, f"no {cls._json_kind} JSON file at {str(path)!r}",
-                                    str(path)) from None
+            raise FileNotFoundError(
+                errno.ENOENT, f"no {cls._json_kind} JSON file at {str(path)!r}", str(path)
+            ) from None
         except UnicodeDecodeError as err:
-            raise ValueError(f"file {str(path)!r} is not a {cls._json_kind} JSON file: it is not UTF-8 text "
-                             f"({err.reason} at byte {err.start})") from None
+            raise ValueError(
+                f"file {str(path)!r} is not a {cls._json_kind} JSON file: it is not UTF-8 text "
+                f"({err.reason} at byte {err.start})"
+            ) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise ValueError(f"file {str(path)!r} does not hold valid JSON ({_json_error(err)}); expected the "
-                             f"output of {cls.__name__}.to_json()") from None
+            raise ValueError(
+                f"file {str(path)!r} does not hold valid JSON ({_json_error(err)}); expected the "
+                f"output of {cls.__name__}.to_json()"
+            ) from None
         if not isinstance(data, dict):
             raise cls._not_a_record(f"file {str(path)!r}", data)
         try:

@@ -3,7 +3,8 @@ feature vectors, for many rows at once, with a background data set as the baseli
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -72,8 +73,10 @@ class TabularInteractionExplainer:
         internal_batch_size: int = 4096,
     ):
         if background is None:
-            raise ValueError("background is required: rows (M, d) of data (e.g. ~100 training rows) from which "
-                             "the baselines are drawn")
+            raise ValueError(
+                "background is required: rows (M, d) of data (e.g. ~100 training rows) from which "
+                "the baselines are drawn"
+            )
         self.model = model
         self.dtype, self.device = _model_dtype(model), _model_device(model)
         self.background = self._as_tensor(background)
@@ -141,11 +144,16 @@ class TabularInteractionExplainer:
         seed = self.seed if seed == "default" else seed
         module = isinstance(self.model, torch.nn.Module)
         # the user's module as it is (or, in training mode, a private eval copy): never changed
-        f = self.scalar_function(explainable_model(self.model) if module else None)
+        f = self.scalar_function(explainable_model(self.model) if isinstance(self.model, torch.nn.Module) else None)
         with differentiable_attention(module), torch.enable_grad():
             smooth, smoothing_desc = smoothing_for(self.smoothing, lambda: f(X[:1]))
-            kwargs = dict(samples=self.samples if samples is None else samples, steps=self.steps,
-                          path_samples=self.path_samples, seed=seed, internal_batch_size=self.internal_batch_size)
+            kwargs = dict(
+                samples=self.samples if samples is None else samples,
+                steps=self.steps,
+                path_samples=self.path_samples,
+                seed=seed,
+                internal_batch_size=self.internal_batch_size,
+            )
             with smooth:
                 if interactions:
                     r = expected_hessians(f, X, self.background, progress=progress, **kwargs)

@@ -68,8 +68,9 @@ def _swarm_offsets(x: np.ndarray, bins: int = 40, width: float = 0.38) -> np.nda
     return offsets
 
 
-def summary_plot(expl: TabularExplanation, *, max_features: int = 20, title: str | None = None,
-                 theme: str = "light") -> go.Figure:
+def summary_plot(
+    expl: TabularExplanation, *, max_features: int = 20, title: str | None = None, theme: str = "light"
+) -> go.Figure:
     """Features ranked by mean |attribution| (most important at the top); one dot per row at its attribution,
     coloured by the feature's value (per feature: low = the theme's negative colour, high = its positive one).
 
@@ -84,30 +85,56 @@ def summary_plot(expl: TabularExplanation, *, max_features: int = 20, title: str
     for rank, i in enumerate(order):
         y = len(order) - 1 - rank
         a, se, v = expl.attributions[:, i], expl.attributions_se[:, i], expl.feature_values[:, i]
-        hover = [f"<b>{names[i]}</b><br>row {r}<br>value {v[r]:.4g}<br>attribution {a[r]:.4g} ± {se[r]:.2g}"
-                 for r in range(expl.num_rows)]
-        fig.add_trace(go.Scatter(
-            x=a, y=y + _swarm_offsets(a), mode="markers", name=names[i], showlegend=False,
-            marker=dict(color=colours[:, i], coloraxis="coloraxis", size=6, opacity=0.85, line=dict(width=0)),
-            hovertext=hover, hovertemplate=HOVER,
-        ))
+        hover = [
+            f"<b>{names[i]}</b><br>row {r}<br>value {v[r]:.4g}<br>attribution {a[r]:.4g} ± {se[r]:.2g}"
+            for r in range(expl.num_rows)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=a,
+                y=y + _swarm_offsets(a),
+                mode="markers",
+                name=names[i],
+                showlegend=False,
+                marker=dict(color=colours[:, i], coloraxis="coloraxis", size=6, opacity=0.85, line=dict(width=0)),
+                hovertext=hover,
+                hovertemplate=HOVER,
+            )
+        )
     fig.add_vline(x=0.0, line=dict(color=p.muted, width=1))
     fig.update_layout(
         xaxis_title=plotly_text(f"attribution to {expl.target} (mean |attribution| ranks the features)"),
-        yaxis=dict(tickvals=list(range(len(order)))[::-1], ticktext=[names[i] for i in order],
-                   range=[-0.7, len(order) - 0.3], showgrid=False, zeroline=False),
-        coloraxis=dict(colorscale=_value_scale(p), cmin=0.0, cmax=1.0,
-                       colorbar=dict(title=dict(text="feature value"), tickvals=[0, 1], ticktext=["low", "high"],
-                                     len=0.6, outlinewidth=0)),
+        yaxis=dict(
+            tickvals=list(range(len(order)))[::-1],
+            ticktext=[names[i] for i in order],
+            range=[-0.7, len(order) - 0.3],
+            showgrid=False,
+            zeroline=False,
+        ),
+        coloraxis=dict(
+            colorscale=_value_scale(p),
+            cmin=0.0,
+            cmax=1.0,
+            colorbar=dict(
+                title=dict(text="feature value"), tickvals=[0, 1], ticktext=["low", "high"], len=0.6, outlinewidth=0
+            ),
+        ),
         height=max(320, 28 * len(order) + 140),
         margin=dict(b=50),
     )
     return fig
 
 
-def dependence_plot(expl: TabularExplanation, feature: int | str, interaction_feature: int | str | None = "auto",
-                    *, y: str = "attribution", error_bars: bool = False, title: str | None = None,
-                    theme: str = "light") -> go.Figure:
+def dependence_plot(
+    expl: TabularExplanation,
+    feature: int | str,
+    interaction_feature: int | str | None = "auto",
+    *,
+    y: str = "attribution",
+    error_bars: bool = False,
+    title: str | None = None,
+    theme: str = "light",
+) -> go.Figure:
     """A feature's value (x) against its attribution (y), one dot per row, coloured by the value of the
     feature it interacts with most (``interaction_feature="auto"``: largest mean |interaction|, see
     :meth:`~.result.TabularExplanation.strongest_partner`), a given feature (name or index), or, with
@@ -144,29 +171,52 @@ def dependence_plot(expl: TabularExplanation, feature: int | str, interaction_fe
         raise ValueError(f"y must be 'attribution', 'main_effect' or 'interaction', got {y!r}")
     names, label = _names(expl), plotly_text(label)
     x = expl.feature_values[:, i]
-    hover = [f"row {r}<br>{names[i]} {x[r]:.4g}<br>{label} {values[r]:.4g} ± {se[r]:.2g}"
-             for r in range(expl.num_rows)]
+    hover = [f"row {r}<br>{names[i]} {x[r]:.4g}<br>{label} {values[r]:.4g} ± {se[r]:.2g}" for r in range(expl.num_rows)]
     marker = dict(size=7, opacity=0.85, line=dict(width=0))
     if j is not None:
         partner = expl.feature_values[:, j]
-        marker.update(color=partner, colorscale=_value_scale(p), showscale=True,
-                      colorbar=dict(title=dict(text=names[j]), len=0.7, outlinewidth=0))
+        marker.update(
+            color=partner,
+            colorscale=_value_scale(p),
+            showscale=True,
+            colorbar=dict(title=dict(text=names[j]), len=0.7, outlinewidth=0),
+        )
         hover = [f"{h}<br>{names[j]} {partner[r]:.4g}" for r, h in enumerate(hover)]
     else:
         marker.update(color=[sign_color(v, p) for v in values])
     coloured = f", coloured by {expl.feature_names[j]}" if j is not None else ""
-    fig = _figure(go.Scatter(
-        x=x, y=values, mode="markers", name=names[i], marker=marker, hovertext=hover, hovertemplate=HOVER,
-        error_y=dict(type="data", array=se, visible=True, thickness=1, width=0, color=p.muted) if error_bars else None,
-    ), p, title, f"{name_i}: dependence{coloured}")
+    fig = _figure(
+        go.Scatter(
+            x=x,
+            y=values,
+            mode="markers",
+            name=names[i],
+            marker=marker,
+            hovertext=hover,
+            hovertemplate=HOVER,
+            error_y=dict(type="data", array=se, visible=True, thickness=1, width=0, color=p.muted)
+            if error_bars
+            else None,
+        ),
+        p,
+        title,
+        f"{name_i}: dependence{coloured}",
+    )
     fig.add_hline(y=0.0, line=dict(color=p.muted, width=1))
     fig.update_layout(xaxis_title=f"{names[i]} (value)", yaxis_title=label, height=420, margin=dict(b=50))
     fig.layout.meta = {"feature": names[i], "interaction_feature": None if j is None else names[j]}
     return fig
 
 
-def interaction_heatmap(expl: TabularExplanation, *, max_features: int | None = None, diagonal: bool = False,
-                        signed: bool = False, title: str | None = None, theme: str = "light") -> go.Figure:
+def interaction_heatmap(
+    expl: TabularExplanation,
+    *,
+    max_features: int | None = None,
+    diagonal: bool = False,
+    signed: bool = False,
+    title: str | None = None,
+    theme: str = "light",
+) -> go.Figure:
     """Heatmap over features (ordered by importance) of the mean |interaction| over rows (the positive half of
     the theme's diverging scale, from 0), or the mean signed interaction with ``signed=True`` (the whole
     diverging scale centred at 0: positive blue, negative red, as in the text views' matrix). The diagonal
@@ -180,27 +230,44 @@ def interaction_heatmap(expl: TabularExplanation, *, max_features: int | None = 
     all_names = _names(expl)
     names = [all_names[i] for i in order]
     what = "mean interaction" if signed else "mean |interaction|"
-    text = [[f"<b>{names[r]}</b><br>main effect ({what}): {matrix[r, c]:.4g}" if r == c else
-             f"<b>{names[r]} × {names[c]}</b><br>{what}: {matrix[r, c]:.4g}" for c in range(len(order))]
-            for r in range(len(order))]
+    text = [
+        [
+            f"<b>{names[r]}</b><br>main effect ({what}): {matrix[r, c]:.4g}"
+            if r == c
+            else f"<b>{names[r]} × {names[c]}</b><br>{what}: {matrix[r, c]:.4g}"
+            for c in range(len(order))
+        ]
+        for r in range(len(order))
+    ]
     bound = max_abs(matrix) or 1.0
     heat = go.Heatmap(
-        z=matrix, x=names, y=names, colorscale=plotly_colorscale(p, signed=signed),
-        zmid=0.0 if signed else None, zmin=-bound if signed else 0.0, zmax=bound, hoverongaps=False, xgap=1, ygap=1,
-        colorbar=dict(title=dict(text=what), thickness=14, outlinewidth=0), text=text,
+        z=matrix,
+        x=names,
+        y=names,
+        colorscale=plotly_colorscale(p, signed=signed),
+        zmid=0.0 if signed else None,
+        zmin=-bound if signed else 0.0,
+        zmax=bound,
+        hoverongaps=False,
+        xgap=1,
+        ygap=1,
+        colorbar=dict(title=dict(text=what), thickness=14, outlinewidth=0),
+        text=text,
         hovertemplate="%{text}<extra></extra>",
     )
     fig = _figure(heat, p, title, f"Feature interactions over {expl.num_rows} rows")
-    fig.update_layout(yaxis=dict(type="category", autorange="reversed", scaleanchor="x", showgrid=False,
-                                 constrain="domain"),
-                      xaxis=dict(type="category", tickangle=-45, showgrid=False, constrain="domain"),
-                      plot_bgcolor=p.border,  # shows through the blank diagonal and the gaps between cells
-                      height=max(420, 22 * len(order) + 200))
+    fig.update_layout(
+        yaxis=dict(type="category", autorange="reversed", scaleanchor="x", showgrid=False, constrain="domain"),
+        xaxis=dict(type="category", tickangle=-45, showgrid=False, constrain="domain"),
+        plot_bgcolor=p.border,  # shows through the blank diagonal and the gaps between cells
+        height=max(420, 22 * len(order) + 200),
+    )
     return fig
 
 
-def top_pairs_plot(expl: TabularExplanation, k: int = 10, *, title: str | None = None,
-                   theme: str = "light") -> go.Figure:
+def top_pairs_plot(
+    expl: TabularExplanation, k: int = 10, *, title: str | None = None, theme: str = "light"
+) -> go.Figure:
     """Horizontal bars of the ``k`` pairs with the largest mean |interaction| (strongest at the top), coloured
     by the sign of the pair's mean interaction (positive blue, negative red)."""
     p = palette(theme)
@@ -209,11 +276,24 @@ def top_pairs_plot(expl: TabularExplanation, k: int = 10, *, title: str | None =
     signed = expl.mean_interaction
     labels = [f"{names[i]} × {names[j]}" for i, j, _ in pairs]
     values = [v for _, _, v in pairs]
-    hover = [f"<b>{label}</b><br>mean |interaction| {v:.4g}<br>mean interaction {signed[i, j]:.4g}"
-             for label, (i, j, v) in zip(labels, pairs)]
-    bars = go.Bar(x=values, y=labels, orientation="h", marker_color=[sign_color(signed[i, j], p) for i, j, _ in pairs],
-                  hovertext=hover, hovertemplate=HOVER)
+    hover = [
+        f"<b>{label}</b><br>mean |interaction| {v:.4g}<br>mean interaction {signed[i, j]:.4g}"
+        for label, (i, j, v) in zip(labels, pairs)
+    ]
+    bars = go.Bar(
+        x=values,
+        y=labels,
+        orientation="h",
+        marker_color=[sign_color(signed[i, j], p) for i, j, _ in pairs],
+        hovertext=hover,
+        hovertemplate=HOVER,
+    )
     fig = _figure(bars, p, title, f"Top {len(pairs)} interacting pairs")
-    fig.update_layout(xaxis_title="mean |interaction| over rows", yaxis=dict(type="category"),
-                      height=max(300, 26 * len(pairs) + 120), bargap=0.25, margin=dict(b=50))
+    fig.update_layout(
+        xaxis_title="mean |interaction| over rows",
+        yaxis=dict(type="category"),
+        height=max(300, 26 * len(pairs) + 120),
+        bargap=0.25,
+        margin=dict(b=50),
+    )
     return fig

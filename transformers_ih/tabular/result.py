@@ -10,8 +10,20 @@ import numpy as np
 
 from ..results.json_record import JsonRecord
 
-_ARRAYS = ("features", "feature_values", "attributions", "attributions_se", "interactions", "interactions_se",
-           "f_input", "f_baseline", "f_background", "completeness_gap", "completeness_se", "quadrature_error")
+_ARRAYS = (
+    "features",
+    "feature_values",
+    "attributions",
+    "attributions_se",
+    "interactions",
+    "interactions_se",
+    "f_input",
+    "f_baseline",
+    "f_background",
+    "completeness_gap",
+    "completeness_se",
+    "quadrature_error",
+)
 
 
 @dataclass(eq=False)
@@ -107,9 +119,11 @@ class TabularExplanation(JsonRecord):
             return self.feature_names.index(feature)
         raise KeyError(f"unknown feature {feature!r}; features are {self.feature_names}")
 
-    def _need_interactions(self) -> None:
+    def _need_interactions(self) -> np.ndarray:
+        """The ``(N, d, d)`` interactions; ``ValueError`` when this explanation has none."""
         if self.interactions is None:
             raise ValueError("this explanation has no interactions; explain with interactions=True")
+        return self.interactions
 
     # ------------------------------------------------------------------ dataset-level summaries
     @property
@@ -120,14 +134,12 @@ class TabularExplanation(JsonRecord):
     @property
     def mean_abs_interaction(self) -> np.ndarray:
         """``(d, d)``: mean over rows of ``|interactions[:, i, j]|`` (diagonal: mean ``|main effect|``)."""
-        self._need_interactions()
-        return np.abs(self.interactions).mean(axis=0)
+        return np.abs(self._need_interactions()).mean(axis=0)
 
     @property
     def mean_interaction(self) -> np.ndarray:
         """``(d, d)``: mean over rows of the signed interactions."""
-        self._need_interactions()
-        return self.interactions.mean(axis=0)
+        return self._need_interactions().mean(axis=0)
 
     def feature_ranking(self) -> list[int]:
         """Feature indices by decreasing mean ``|attribution|``."""
@@ -172,8 +184,9 @@ class TabularExplanation(JsonRecord):
         """Plain-text summary: the estimate's quality, top features and top pairs."""
         z = np.abs(self.completeness_gap) / np.where(self.completeness_se > 0, self.completeness_se, np.nan)
         lines = [
-            f"{self.method.replace('_', ' ')} of {self.target} for {self.num_rows} rows x {self.num_features} features; "
-            f"{self.samples} baselines per row of {self.background_size} ({'exact' if self.exact else self.path_samples}), "
+            f"{self.method.replace('_', ' ')} of {self.target} for {self.num_rows} rows x "
+            f"{self.num_features} features; {self.samples} baselines per row of {self.background_size} "
+            f"({'exact' if self.exact else self.path_samples}), "
             f"{self.model_evaluations} model rows evaluated"
             + (f", smoothing {self.smoothing}" if self.smoothing else ""),
             f"completeness: max |gap| = {np.abs(self.completeness_gap).max():.3g}"
@@ -188,8 +201,10 @@ class TabularExplanation(JsonRecord):
 
     def __repr__(self) -> str:
         inter = "none" if self.interactions is None else f"{self.num_features}x{self.num_features}"
-        return (f"TabularExplanation({self.method}, rows={self.num_rows}, features={self.num_features}, "
-                f"interactions={inter}, samples={self.samples}, exact={self.exact})")
+        return (
+            f"TabularExplanation({self.method}, rows={self.num_rows}, features={self.num_features}, "
+            f"interactions={inter}, samples={self.samples}, exact={self.exact})"
+        )
 
     # ------------------------------------------------------------------ serialisation
     # ------------------------------------------------------------------ views (plotly)
@@ -200,8 +215,9 @@ class TabularExplanation(JsonRecord):
 
         return summary_plot(self, theme=theme, **kwargs)
 
-    def plot_dependence(self, feature: int | str, interaction_feature: int | str | None = "auto", *,
-                        theme: str = "light", **kwargs: Any):
+    def plot_dependence(
+        self, feature: int | str, interaction_feature: int | str | None = "auto", *, theme: str = "light", **kwargs: Any
+    ):
         """A feature's value against its attribution, coloured by the feature it interacts with most
         (see :func:`~.plots.dependence_plot`)."""
         from .plots import dependence_plot

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -81,7 +82,8 @@ class TextInteractionExplainer:
     #: the explained-output names the task accepts; the first is its default
     outputs: ClassVar[tuple[str, ...]] = OUTPUT_NAMES
     #: for many inputs: the most padding a batch may add, as a fraction of its real tokens (see
-    #: :func:`~transformers_ih.text.requests.length_buckets`); inputs of more different lengths are explained in separate batches
+    #: :func:`~transformers_ih.text.requests.length_buckets`); inputs of more different lengths are explained in
+    #: separate batches
     max_padding: float = 0.1
 
     def __init__(
@@ -137,11 +139,18 @@ class TextInteractionExplainer:
     def settings(self) -> ExplainerSettings:
         """The explainer's settings as a call reads them (its attributes, read once per call)."""
         return ExplainerSettings(
-            baseline=self.baseline, smoothing=self.smoothing, features=self.features, background=self.background,
+            baseline=self.baseline,
+            smoothing=self.smoothing,
+            features=self.features,
+            background=self.background,
             path=PathSettings(rtol=self.rtol, atol=self.atol, max_nodes=self.max_nodes),
-            internal_batch_size=self.internal_batch_size, text_batch_size=self.text_batch_size,
-            max_padding=self.max_padding, progress=self.progress, compute_dtype=self.compute_dtype,
-            moe_routing=getattr(self, "moe_routing", "path"))
+            internal_batch_size=self.internal_batch_size,
+            text_batch_size=self.text_batch_size,
+            max_padding=self.max_padding,
+            progress=self.progress,
+            compute_dtype=self.compute_dtype,
+            moe_routing=getattr(self, "moe_routing", "path"),
+        )
 
     def start_run(self, options: ExplainOptions) -> ExplainRun:
         """A run for one call with resolved ``options``: a fresh twin of the model and the explainer's settings."""
@@ -153,15 +162,19 @@ class TextInteractionExplainer:
         signature = inspect.signature(self.requests)
         bound = signature.bind(None, *args, **kwargs).arguments
         # arguments left at their default are not recorded (meta["call"] holds what the user chose)
-        arguments = {name: value for name, value in bound.items()
-                     if name != "run" and value is not signature.parameters[name].default}
+        arguments = {
+            name: value
+            for name, value in bound.items()
+            if name != "run" and value is not signature.parameters[name].default
+        }
         texts = {name: arguments.pop(name, None) for name in self.texts}
         per_input = {name: arguments.pop(name) for name in self.per_input if name in arguments}
         many, inputs = as_rows(texts, per_input)
         run = self.start_run(options)
-        request_lists = [self.recorded(self.requests_of(replace(run, options=opts), one, arguments), one, arguments,
-                                       opts)
-                         for one, opts in zip(inputs, _options_per_input(options, many, len(inputs)))]
+        request_lists = [
+            self.recorded(self.requests_of(replace(run, options=opts), one, arguments), one, arguments, opts)
+            for one, opts in zip(inputs, _options_per_input(options, many, len(inputs)))
+        ]
         explanations = explain_requests(run, [r for requests in request_lists for r in requests])
         shape = by_key if options.custom else self.shape  # a user's output: {key: Explanation} when inputs differ
         results, start = [], 0
@@ -183,19 +196,23 @@ class TextInteractionExplainer:
     def requests_of(self, run: ExplainRun, one: dict, arguments: dict) -> list[Request]:
         """The requests of one input (``one``: its text and per-input arguments; ``arguments``: the rest). With a
         user's output function, one request per distinct model input of the task, explaining that function."""
-        if not run.options.custom:
+        output = run.options.output
+        if not callable(output):  # not run.options.custom
             return self.requests(run, **one, **arguments)
         # tasks see their default output; the user's function replaces what each request explains
-        requests = self.requests(replace(run, options=replace(run.options, output=self.outputs[0])), **one,
-                                 **arguments)
-        name = function_name(run.options.output)
+        requests = self.requests(replace(run, options=replace(run.options, output=self.outputs[0])), **one, **arguments)
+        name = function_name(output)
         distinct: dict[int, Request] = {}
         for request in requests:
             distinct.setdefault(id(request.encoded), request)
-        custom = [replace(r, explained=replace(r.explained, select=run.options.output, name=name, kind="custom",
-                                               index=None),
-                          meta={**r.meta, "output_function": name})
-                  for r in distinct.values()]
+        custom = [
+            replace(
+                r,
+                explained=replace(r.explained, select=output, name=name, kind="custom", index=None),
+                meta={**r.meta, "output_function": name},
+            )
+            for r in distinct.values()
+        ]
         if len(custom) == 1:
             custom[0].key = None
         return custom
@@ -228,14 +245,19 @@ class TextInteractionExplainer:
         if enc.text != explanation.text or list(enc.words) != list(explanation.words):
             return False
         return custom or (explained.name, explained.index, explained.kind) == (
-            explanation.target, explanation.target_index, explanation.target_kind)
+            explanation.target,
+            explanation.target_index,
+            explanation.target_kind,
+        )
 
-    def coalition_values(self, explanation: Explanation, coalitions, *, output=None, baseline=None,
-                         smoothing=DEFAULT) -> np.ndarray:
+    def coalition_values(
+        self, explanation: Explanation, coalitions, *, output=None, baseline=None, smoothing=DEFAULT
+    ) -> np.ndarray:
         """The explained output with only some features present, ``(M, W)`` -> ``(M,)``: see
         :func:`transformers_ih.text.replay.coalition_values`."""
-        return replay.coalition_values(self, explanation, coalitions, output=output, baseline=baseline,
-                                       smoothing=smoothing)
+        return replay.coalition_values(
+            self, explanation, coalitions, output=output, baseline=baseline, smoothing=smoothing
+        )
 
     # ------------------------------------------------------------------ the model outside a call (custom uses)
     def standalone_run(self, interactions: bool = False, **options) -> ExplainRun:
@@ -245,8 +267,9 @@ class TextInteractionExplainer:
     def encode(self, segments: list[str], **kwargs) -> EncodedText:
         """Tokenize (see :func:`~transformers_ih.text.encoding.encode_text`) with this model's length limit and
         device."""
-        return ExplainRun(self.model, self.model, self.tokenizer, ExplainOptions(), self.settings(),
-                          type(self).__name__).encode(segments, **kwargs)
+        return ExplainRun(
+            self.model, self.model, self.tokenizer, ExplainOptions(), self.settings(), type(self).__name__
+        ).encode(segments, **kwargs)
 
     def forward(self, enc: EncodedText):
         """The model's own forward pass on the tokenized input (no gradients, its own kernels, the model
@@ -268,8 +291,9 @@ class TextInteractionExplainer:
         f = multi_function(self.standalone_run().model, dict(enc.inputs), [select])
         return lambda embeds: f(embeds, torch.zeros(embeds.shape[0], dtype=torch.long, device=embeds.device))
 
-    def engine_context(self, enc: EncodedText, select: Selector, *, interactions: bool = True, smoothing=DEFAULT,
-                       function=None):
+    def engine_context(
+        self, enc: EncodedText, select: Selector, *, interactions: bool = True, smoothing=DEFAULT, function=None
+    ):
         """``(context, description)``: what explanations run the engine in for ``select`` on ``enc``:
         differentiable attention (for ``interactions``) and the ReLU smoothing that ``smoothing`` (default the
         explainer's) resolves to on this model, e.g. ``"softplus(beta=20)"``; ``description`` is ``None`` without
@@ -302,6 +326,8 @@ def _options_per_input(options: ExplainOptions, many: bool, n: int) -> list[Expl
         return [options] * n
     features = list(features)
     if len(features) != n:
-        raise ValueError(f"features for {n} inputs must be a level ('word', 'token', 'sentence'), a callable "
-                         f"text -> spans, or a list with one entry (spans) per input; got {len(features)} entries")
+        raise ValueError(
+            f"features for {n} inputs must be a level ('word', 'token', 'sentence'), a callable "
+            f"text -> spans, or a list with one entry (spans) per input; got {len(features)} entries"
+        )
     return [replace(options, features=f) for f in features]

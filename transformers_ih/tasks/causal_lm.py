@@ -10,26 +10,25 @@ loaded with ``device_map`` (see :mod:`.model_state`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import ClassVar, cast
 
 import torch
-
-from ..text.architectures import is_encoder_decoder
 from typing_extensions import Unpack
 
 from ..results.explanation import Explanation
-from ..text.options import CallOptions
-from .base import TextInteractionExplainer
+from ..text.architectures import is_encoder_decoder
 from ..text.chat import WithoutSpecialTokens, chat_features, is_conversation, message_offsets, render_chat
+from ..text.encoding import EncodedText, append_tokens, encode_text, max_input_tokens
 from ..text.generation import generate_continuation, token_ids_target
+from ..text.moe import check_routing
+from ..text.options import CallOptions
 from ..text.requests import ExplainedOutput, Request, is_many
-from ..text.model_state import explainable_model
-from ..text.moe import FrozenRouting, check_routing, is_moe, record_routing
 from ..text.run import ExplainRun
 from ..text.segments import degenerate_words, region_words
 from ..text.targets import continuation_ids, continuation_selector
-from ..text.encoding import EncodedText, append_tokens, encode_text, max_input_tokens
+from .base import TextInteractionExplainer
 
 
 class _ContinuationExplainer(TextInteractionExplainer):
@@ -40,7 +39,7 @@ class _ContinuationExplainer(TextInteractionExplainer):
     per input; ``None`` generates it (:mod:`.generation`); ``{"token_ids": [...]}`` gives its exact tokens.
     """
 
-    per_input = ("target",)
+    per_input: ClassVar[tuple[str, ...]] = ("target",)
     outputs = ("log_probability",)
 
     def __init__(self, model, tokenizer, *, baseline=None, moe_routing: str = "input", **kwargs):
@@ -50,25 +49,40 @@ class _ContinuationExplainer(TextInteractionExplainer):
         super().__init__(model, tokenizer, baseline=baseline, **kwargs)
 
     # ------------------------------------------------------------------ the target
-    def target_tokens(self, run: ExplainRun, enc: EncodedText, target, *, as_label: bool, max_new_tokens: int,
-                      generation_kwargs) -> tuple[list[int], str, bool]:
+    def target_tokens(
+        self, run: ExplainRun, enc: EncodedText, target, *, as_label: bool, max_new_tokens: int, generation_kwargs
+    ) -> tuple[list[int], str, bool]:
         """``(ids, name, generated)``: the target's token ids, its text (``explanation.target``) and whether it was
         generated (``target=None``)."""
         if target is None:
-            ids = generate_continuation(run.generator(), self.tokenizer, dict(enc.inputs),
-                                        encoder_decoder=is_encoder_decoder(self.model), max_new_tokens=max_new_tokens,
-                                        generation_kwargs=generation_kwargs)
+            ids = generate_continuation(
+                run.generator(),
+                self.tokenizer,
+                dict(enc.inputs),
+                encoder_decoder=is_encoder_decoder(self.model),
+                max_new_tokens=max_new_tokens,
+                generation_kwargs=generation_kwargs,
+            )
             return ids, self.tokenizer.decode(ids, skip_special_tokens=True), True
         if generation_kwargs is not None:
             raise ValueError("generation_kwargs apply when the target is generated (target=None); a target is given")
         if isinstance(target, Mapping):
-            ids = token_ids_target(self.tokenizer, target, run.embeddings.weight.shape[0])
+            ids = token_ids_target(self.tokenizer, target, cast(torch.Tensor, run.embeddings.weight).shape[0])
             return ids, self.tokenizer.decode(ids, skip_special_tokens=True), False
         return continuation_ids(self.tokenizer, target, as_label=as_label), target, False
 
     # ------------------------------------------------------------------ the requests
-    def continuation_requests(self, run: ExplainRun, enc: EncodedText, name: str, positions: list[int], ids: list[int], *,
-                          per_token: bool = False, meta: dict | None = None) -> list[Request]:
+    def continuation_requests(
+        self,
+        run: ExplainRun,
+        enc: EncodedText,
+        name: str,
+        positions: list[int],
+        ids: list[int],
+        *,
+        per_token: bool = False,
+        meta: dict | None = None,
+    ) -> list[Request]:
         """The requests explaining the log-probability of the target tokens ``ids`` predicted at ``positions`` of
         ``enc``: one for the whole continuation, or (``per_token``) one per token: ``log p(ids[k] | input,
         ids[:k])``, explained together (their model calls batched)."""
@@ -76,28 +90,58 @@ class _ContinuationExplainer(TextInteractionExplainer):
             raise TypeError(f"per_token must be True or False, got {per_token!r}")
         logits = run.forward(enc).logits
         if logits.dim() != 3 or logits.shape[-1] < len(self.tokenizer) - 1:
-            raise TypeError(f"{type(self.model).__name__} does not output vocabulary logits per position; use a "
-                            f"language model")
+            raise TypeError(
+                f"{type(self.model).__name__} does not output vocabulary logits per position; use a language model"
+            )
         logp = torch.log_softmax(logits[0].double(), dim=-1)
         token_logp = [float(logp[p, i]) for p, i in zip(positions, ids)]
         target_logp = float(sum(token_logp))
         tokens = self.tokenizer.convert_ids_to_tokens(ids)
-        meta = {**(meta or {}), "target_tokens": tokens, "target_token_ids": list(ids),
-                "target_log_probability": target_logp, "target_probability": math.exp(target_logp),
-                "token_log_probabilities": token_logp}
+        meta = {
+            **(meta or {}),
+            "target_tokens": tokens,
+            "target_token_ids": list(ids),
+            "target_log_probability": target_logp,
+            "target_probability": math.exp(target_logp),
+            "token_log_probabilities": token_logp,
+        }
         if not per_token:
             first = logp[positions[0]]
             predicted = int(torch.argmax(first))
-            explained = ExplainedOutput(continuation_selector(positions, ids), name, "continuation", None,
-                                  self.tokenizer.decode([predicted]), math.exp(float(first[predicted])))
+            explained = ExplainedOutput(
+                continuation_selector(positions, ids),
+                name,
+                "continuation",
+                None,
+                self.tokenizer.decode([predicted]),
+                math.exp(float(first[predicted])),
+            )
             return [Request(enc, explained, meta)]
         requests = []
         for k, (p, i) in enumerate(zip(positions, ids)):
             predicted = int(torch.argmax(logp[p]))
-            explained = ExplainedOutput(continuation_selector([p], [i]), self.tokenizer.decode([i]), "token", int(i),
-                                  self.tokenizer.decode([predicted]), math.exp(float(logp[p, predicted])))
-            requests.append(Request(enc, explained, {**meta, "per_token": True, "token_position": k,
-                                             "token_log_probability": token_logp[k], "continuation": name}, key=k))
+            explained = ExplainedOutput(
+                continuation_selector([p], [i]),
+                self.tokenizer.decode([i]),
+                "token",
+                int(i),
+                self.tokenizer.decode([predicted]),
+                math.exp(float(logp[p, predicted])),
+            )
+            requests.append(
+                Request(
+                    enc,
+                    explained,
+                    {
+                        **meta,
+                        "per_token": True,
+                        "token_position": k,
+                        "token_log_probability": token_logp[k],
+                        "continuation": name,
+                    },
+                    key=k,
+                )
+            )
         return requests
 
     def shape(self, explanations, requests):
@@ -112,11 +156,14 @@ class _ContinuationExplainer(TextInteractionExplainer):
         re-evaluated exactly, without generating again."""
         if not request.meta.get("generated"):
             return call
-        return {**call,
-                "inputs": {**call["inputs"], "target": {"token_ids": list(request.meta["target_token_ids"])}},
-                "arguments": {k: v for k, v in call["arguments"].items()
-                              if k not in ("generation_kwargs", "max_new_tokens")},
-                "unrecorded": [k for k in call["unrecorded"] if k not in ("generation_kwargs",)]}
+        return {
+            **call,
+            "inputs": {**call["inputs"], "target": {"token_ids": list(request.meta["target_token_ids"])}},
+            "arguments": {
+                k: v for k, v in call["arguments"].items() if k not in ("generation_kwargs", "max_new_tokens")
+            },
+            "unrecorded": [k for k in call["unrecorded"] if k not in ("generation_kwargs",)],
+        }
 
     def replay_features(self, explanation: Explanation, call: dict):
         """A chat whose features a callable made: its spans, per message, from ``meta["message_offsets"]``."""
@@ -132,8 +179,11 @@ class _ContinuationExplainer(TextInteractionExplainer):
         position = explanation.meta.get("token_position")
         if position is None or custom:
             return super().is_request_of(request, explanation, custom)
-        return (request.meta.get("token_position") == position and request.encoded.text == explanation.text
-                and list(request.encoded.words) == list(explanation.words))
+        return (
+            request.meta.get("token_position") == position
+            and request.encoded.text == explanation.text
+            and list(request.encoded.words) == list(explanation.words)
+        )
 
 
 class CausalLMInteractionExplainer(_ContinuationExplainer):
@@ -167,12 +217,19 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
             raise TypeError(f"{type(model).__name__} is an encoder-decoder model: use Seq2SeqLMInteractionExplainer")
         super().__init__(model, tokenizer, **kwargs)
 
-    def __call__(self, prompt: str | Sequence[str] | None = None,
-                 target: str | dict | Sequence[str | dict] | None = None, *,
-                 messages: list[dict] | Sequence[list[dict]] | None = None, explain_messages=None,
-                 chat_template_kwargs: dict | None = None, max_new_tokens: int = 32,
-                 generation_kwargs: dict | None = None, per_token: bool = False,
-                 **options: Unpack[CallOptions]) -> Explanation | list[Explanation] | list[list[Explanation]]:
+    def __call__(
+        self,
+        prompt: str | Sequence[str] | None = None,
+        target: str | dict | Sequence[str | dict] | None = None,
+        *,
+        messages: list[dict] | Sequence[list[dict]] | None = None,
+        explain_messages=None,
+        chat_template_kwargs: dict | None = None,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Explanation | list[Explanation] | list[list[Explanation]]:
         """Explain ``log p(target | prompt)`` (for many prompts: a list, with one target for all or one each).
 
         Args:
@@ -196,9 +253,17 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
                 feature per message), a callable ``content -> spans``, or a list with one entry per message
                 (``None`` to hold it, a level, spans into its content, or a callable).
         """
-        return self.explain(prompt=prompt, target=target, messages=messages, explain_messages=explain_messages,
-                            chat_template_kwargs=chat_template_kwargs, max_new_tokens=max_new_tokens,
-                            generation_kwargs=generation_kwargs, per_token=per_token, **options)
+        return self.explain(
+            prompt=prompt,
+            target=target,
+            messages=messages,
+            explain_messages=explain_messages,
+            chat_template_kwargs=chat_template_kwargs,
+            max_new_tokens=max_new_tokens,
+            generation_kwargs=generation_kwargs,
+            per_token=per_token,
+            **options,
+        )
 
     def explain(self, *args, **kwargs):
         """A chat (``messages=``) is rendered here into the prompt each input is tokenized from; everything else is
@@ -207,27 +272,42 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
         if messages is None:
             kwargs.pop("messages", None)
             if not args and kwargs.get("prompt") is None:
-                raise TypeError("pass a prompt (a string, or a list of strings) or messages=[{'role': 'user', "
-                                "'content': ...}, ...] (a chat, rendered with the tokenizer's chat template)")
+                raise TypeError(
+                    "pass a prompt (a string, or a list of strings) or messages=[{'role': 'user', "
+                    "'content': ...}, ...] (a chat, rendered with the tokenizer's chat template)"
+                )
             return super().explain(*args, **kwargs)
         if args or kwargs.get("prompt") is not None:
-            raise TypeError("pass either a prompt or messages=, not both: messages are rendered into the prompt by the "
-                            "tokenizer's chat template")
+            raise TypeError(
+                "pass either a prompt or messages=, not both: messages are rendered into the prompt by the "
+                "tokenizer's chat template"
+            )
         options = {k: kwargs.get(k) for k in ("chat_template_kwargs",)}
         if is_conversation(messages) or isinstance(messages, (str, bytes)) or not is_many(messages):
             kwargs["prompt"] = render_chat(self.tokenizer, messages, **options).text
         else:
             conversations = list(messages)
             if not conversations:
-                raise ValueError("messages is empty: pass one conversation (a list of message dicts) or many (a list "
-                                 "of such lists)")
+                raise ValueError(
+                    "messages is empty: pass one conversation (a list of message dicts) or many (a list of such lists)"
+                )
             kwargs["prompt"] = [render_chat(self.tokenizer, c, **options).text for c in conversations]
             kwargs["messages"] = conversations
         return super().explain(**kwargs)
 
-    def requests(self, run: ExplainRun, prompt: str | None = None, target: str | dict | None = None, *, messages=None,
-             explain_messages=None, chat_template_kwargs: dict | None = None, max_new_tokens: int = 32,
-             generation_kwargs: dict | None = None, per_token: bool = False) -> list[Request]:
+    def requests(
+        self,
+        run: ExplainRun,
+        prompt: str | None = None,
+        target: str | dict | None = None,
+        *,
+        messages=None,
+        explain_messages=None,
+        chat_template_kwargs: dict | None = None,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: bool = False,
+    ) -> list[Request]:
         """The requests for one prompt or chat (see :meth:`__call__`): one, or one per target token.
 
         Args:
@@ -258,27 +338,41 @@ class CausalLMInteractionExplainer(_ContinuationExplainer):
             if prompt is not None and prompt != chat.text:
                 raise ValueError("the prompt given with messages= is not their rendering by the chat template")
             spans, owners, level = chat_features(chat, self.tokenizer, run.options.features, explain_messages)
-            enc = encode_text(WithoutSpecialTokens(self.tokenizer), [chat.text], device=run.device, limit=limit,
-                              names=("prompt",), features=spans)
+            enc = encode_text(
+                WithoutSpecialTokens(self.tokenizer),
+                [chat.text],
+                device=run.device,
+                limit=limit,
+                names=("prompt",),
+                features=spans,
+            )
             enc = replace(enc, level=level)
             owner_of = [next(i for (s, e), i in zip(spans, owners) if s <= a and b <= e) for a, b in enc.offsets]
-            meta = {"chat": True, "roles": [m["role"] for m in chat.messages], "feature_messages": owner_of,
-                    "message_offsets": message_offsets(chat, enc.offsets, owner_of)}
+            meta = {
+                "chat": True,
+                "roles": [m["role"] for m in chat.messages],
+                "feature_messages": owner_of,
+                "message_offsets": message_offsets(chat, enc.offsets, owner_of),
+            }
         else:
             if explain_messages is not None or chat_template_kwargs is not None:
                 raise ValueError("explain_messages and chat_template_kwargs apply to a chat: pass messages=[...]")
             if run.options.features == "message":
-                raise ValueError("features='message' needs a chat (messages=); for parts of a plain prompt pass their "
-                                 "character spans (see transformers_ih.prompt_segments)")
-            enc = self._encode_prompt(run, prompt, run.options.features, limit)
-        ids, name, generated = self.target_tokens(run, enc, target, as_label=False, max_new_tokens=max_new_tokens,
-                                                  generation_kwargs=generation_kwargs)
+                raise ValueError(
+                    "features='message' needs a chat (messages=); for parts of a plain prompt pass their "
+                    "character spans (see transformers_ih.prompt_segments)"
+                )
+            enc = self._encode_prompt(run, cast(str, prompt), run.options.features, limit)  # no messages: a prompt
+        ids, name, generated = self.target_tokens(
+            run, enc, target, as_label=False, max_new_tokens=max_new_tokens, generation_kwargs=generation_kwargs
+        )
         if generated:
             meta.update(generated=True, generated_text=name)
         n = enc.num_tokens
         enc = append_tokens(enc, ids, self.tokenizer.convert_ids_to_tokens(ids), limit)
-        return self.continuation_requests(run, enc, name, list(range(n - 1, n - 1 + len(ids))), ids, per_token=per_token,
-                                      meta=meta)
+        return self.continuation_requests(
+            run, enc, name, list(range(n - 1, n - 1 + len(ids))), ids, per_token=per_token, meta=meta
+        )
 
     def _encode_prompt(self, run: ExplainRun, prompt: str, features, limit) -> EncodedText:
         """The prompt at ``features``; at word level, words split at whitespace when the tokenizer does not
@@ -315,12 +409,20 @@ class Seq2SeqLMInteractionExplainer(_ContinuationExplainer):
             raise TypeError(f"{type(model).__name__} is not an encoder-decoder model: use CausalLMInteractionExplainer")
         super().__init__(model, tokenizer, **kwargs)
         if not callable(getattr(model, "prepare_decoder_input_ids_from_labels", None)):
-            raise TypeError(f"{type(model).__name__} has no prepare_decoder_input_ids_from_labels: cannot feed it a "
-                            f"target")
+            raise TypeError(
+                f"{type(model).__name__} has no prepare_decoder_input_ids_from_labels: cannot feed it a target"
+            )
 
-    def __call__(self, source: str | Sequence[str], target: str | dict | Sequence[str | dict] | None = None, *,
-                 max_new_tokens: int = 32, generation_kwargs: dict | None = None, per_token: bool = False,
-                 **options: Unpack[CallOptions]) -> Explanation | list[Explanation] | list[list[Explanation]]:
+    def __call__(
+        self,
+        source: str | Sequence[str],
+        target: str | dict | Sequence[str | dict] | None = None,
+        *,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Explanation | list[Explanation] | list[list[Explanation]]:
         """Explain ``log p(target | source)`` (for many sources: a list, with one target for all or one each).
 
         Args:
@@ -330,22 +432,38 @@ class Seq2SeqLMInteractionExplainer(_ContinuationExplainer):
             per_token: one explanation per target token, as a list.
             **options: see :class:`~transformers_ih.text.options.CallOptions`.
         """
-        return self.explain(source, target, max_new_tokens=max_new_tokens, generation_kwargs=generation_kwargs,
-                            per_token=per_token, **options)
+        return self.explain(
+            source,
+            target,
+            max_new_tokens=max_new_tokens,
+            generation_kwargs=generation_kwargs,
+            per_token=per_token,
+            **options,
+        )
 
-    def requests(self, run: ExplainRun, source: str, target: str | dict | None = None, *, max_new_tokens: int = 32,
-             generation_kwargs: dict | None = None, per_token: bool = False) -> list[Request]:
+    def requests(
+        self,
+        run: ExplainRun,
+        source: str,
+        target: str | dict | None = None,
+        *,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: bool = False,
+    ) -> list[Request]:
         """Explain ``log p(target | source)``; ``target=None`` generates it first (``max_new_tokens``,
         ``generation_kwargs``), ``{"token_ids": [...]}`` gives its exact tokens; ``per_token``: one explanation per
         target token."""
         enc = run.encode([source], names=("source",), features=run.options.features)
-        ids, name, generated = self.target_tokens(run, enc, target, as_label=True, max_new_tokens=max_new_tokens,
-                                                  generation_kwargs=generation_kwargs)
+        ids, name, generated = self.target_tokens(
+            run, enc, target, as_label=True, max_new_tokens=max_new_tokens, generation_kwargs=generation_kwargs
+        )
         limit = max_input_tokens(self.tokenizer, self.model)
         if limit is not None and len(ids) > limit:
             raise ValueError(f"the target is {len(ids)} tokens long, over the model's limit of {limit} tokens")
         labels = torch.tensor([ids], dtype=torch.long, device=run.device)
-        decoder_input_ids = run.model.prepare_decoder_input_ids_from_labels(labels=labels)
+        prepare = cast(Callable[..., torch.Tensor], run.model.prepare_decoder_input_ids_from_labels)  # a HF method
+        decoder_input_ids = prepare(labels=labels)
         enc = replace(enc, inputs={**enc.inputs, "decoder_input_ids": decoder_input_ids})
         meta = {"generated": True, "generated_text": name} if generated else {}
         return self.continuation_requests(run, enc, name, list(range(len(ids))), ids, per_token=per_token, meta=meta)

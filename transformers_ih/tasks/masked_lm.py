@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import torch
+from collections.abc import Sequence
+from typing import cast
 
+import torch
 from typing_extensions import Unpack
 
 from ..results.explanation import Explanation
+from ..text.encoding import hold_tokens
 from ..text.options import CallOptions
-from collections.abc import Sequence
-
-from .base import TextInteractionExplainer
 from ..text.requests import ExplainedOutput, Request
 from ..text.run import ExplainRun
 from ..text.targets import class_selector, token_id
-from ..text.encoding import hold_tokens
+from .base import TextInteractionExplainer
 
 
 class MaskedLMInteractionExplainer(TextInteractionExplainer):
@@ -36,8 +36,9 @@ class MaskedLMInteractionExplainer(TextInteractionExplainer):
         if getattr(tokenizer, "mask_token_id", None) is None:
             raise TypeError(f"{type(tokenizer).__name__} has no mask token: masked-LM explanations need one")
 
-    def __call__(self, text: str | Sequence[str], target: int | str | None = None,
-                 **options: Unpack[CallOptions]) -> Explanation | list[Explanation]:
+    def __call__(
+        self, text: str | Sequence[str], target: int | str | None = None, **options: Unpack[CallOptions]
+    ) -> Explanation | list[Explanation]:
         """Explain the score of ``target`` at the mask of ``text`` (or of each of many texts: a list).
 
         Args:
@@ -53,19 +54,29 @@ class MaskedLMInteractionExplainer(TextInteractionExplainer):
         enc = run.encode([text], features=run.options.features)
         mask = (enc.input_ids[0] == self.tokenizer.mask_token_id).nonzero()[:, 0].tolist()
         if len(mask) != 1:
-            raise ValueError(f"text must contain the mask token {self.tokenizer.mask_token!r} exactly once; it occurs "
-                             f"{len(mask)} times")
+            raise ValueError(
+                f"text must contain the mask token {self.tokenizer.mask_token!r} exactly once; it occurs "
+                f"{len(mask)} times"
+            )
         position = mask[0]
         enc = hold_tokens(enc, [position])
         logits = run.forward(enc).logits[0]
-        vocab = run.embeddings.weight.shape[0]
+        vocab = cast(torch.Tensor, run.embeddings.weight).shape[0]
         if logits.dim() != 2 or logits.shape[0] != enc.num_tokens or logits.shape[1] < len(self.tokenizer) - 1:
-            raise TypeError(f"{type(self.model).__name__} does not output vocabulary logits per token; use a masked-LM "
-                            f"model (AutoModelForMaskedLM)")
+            raise TypeError(
+                f"{type(self.model).__name__} does not output vocabulary logits per token; use a masked-LM "
+                f"model (AutoModelForMaskedLM)"
+            )
         probs = torch.softmax(logits[position].double(), dim=-1)
         predicted = int(torch.argmax(probs))
         index = predicted if target is None else token_id(self.tokenizer, target, min(vocab, logits.shape[1]))
-        explained = ExplainedOutput(class_selector(index, run.options.output, position=position),
-                              self.tokenizer.convert_ids_to_tokens(index), "token", index,
-                              self.tokenizer.convert_ids_to_tokens(predicted), float(probs[predicted]))
+        output = cast(str, run.options.output)  # a task's requests see a named output (requests_of)
+        explained = ExplainedOutput(
+            class_selector(index, output, position=position),
+            self.tokenizer.convert_ids_to_tokens(index),
+            "token",
+            index,
+            self.tokenizer.convert_ids_to_tokens(predicted),
+            float(probs[predicted]),
+        )
         return [Request(enc, explained, {"mask_token_index": position, "target_probability": float(probs[index])})]

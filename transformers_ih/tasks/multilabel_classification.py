@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import cast
 
 import torch
-
 from typing_extensions import Unpack
 
 from ..results.explanation import Explanation
 from ..text.options import CallOptions
-from .base import TextInteractionExplainer
 from ..text.requests import ExplainedOutput, Request
 from ..text.run import ExplainRun
-from .sequence_classification import SEQUENCE_CLASSIFICATION
 from ..text.targets import class_selector, label_name, label_names, resolve_label
+from .base import TextInteractionExplainer
+from .sequence_classification import SEQUENCE_CLASSIFICATION
 
 
 class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
@@ -43,8 +43,9 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
             )
         self.threshold = threshold
 
-    def __call__(self, text: str | Sequence[str], labels: Sequence[int | str] | str | None = None,
-                 **options: Unpack[CallOptions]) -> dict[str, Explanation] | list[dict[str, Explanation]]:
+    def __call__(
+        self, text: str | Sequence[str], labels: Sequence[int | str] | str | None = None, **options: Unpack[CallOptions]
+    ) -> dict[str, Explanation] | list[dict[str, Explanation]]:
         """Explain ``labels`` of ``text``: ``{label name: Explanation}`` in label order (a list of them for many
         texts).
 
@@ -63,20 +64,31 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
         enc = run.encode([text], features=run.options.features)
         logits = run.forward(enc).logits[0]
         if logits.dim() != 1:
-            raise TypeError(f"{type(self.model).__name__} does not output one logit vector per text; use a "
-                            f"sequence-classification model (AutoModelForSequenceClassification)")
+            raise TypeError(
+                f"{type(self.model).__name__} does not output one logit vector per text; use a "
+                f"sequence-classification model (AutoModelForSequenceClassification)"
+            )
         config, n = self.model.config, logits.shape[0]
         probs = torch.sigmoid(logits.double())
         predicted = [i for i in range(n) if float(probs[i]) >= self.threshold]
         names = [label_name(config, j) for j in predicted]
+        output = cast(str, run.options.output)  # a task's requests see a named output (requests_of)
         requests = []
         for i in self._chosen(labels, predicted, n):
             name, p = label_name(config, i), float(probs[i])
             on = p >= self.threshold
-            explained = ExplainedOutput(class_selector(i, run.options.output, normalise="sigmoid"), name, "class", i,
-                                  name if on else f"not {name}", p if on else 1.0 - p)
+            explained = ExplainedOutput(
+                class_selector(i, output, normalise="sigmoid"),
+                name,
+                "class",
+                i,
+                name if on else f"not {name}",
+                p if on else 1.0 - p,
+            )
             meta = {"threshold": self.threshold, "probability": p, "predicted_labels": list(names)}
-            requests.append(Request(enc, explained, meta, key=name))  # one input: explained together, model calls shared
+            requests.append(
+                Request(enc, explained, meta, key=name)
+            )  # one input: explained together, model calls shared
         return requests
 
     def shape(self, explanations, requests):
@@ -91,6 +103,7 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
         if isinstance(labels, (str, int)):
             labels = [labels]
         if len(labels) == 0:
-            raise ValueError(f"labels is empty: pass None (every label), 'predicted', or some of "
-                             f"{label_names(config, n)}")
+            raise ValueError(
+                f"labels is empty: pass None (every label), 'predicted', or some of {label_names(config, n)}"
+            )
         return sorted({resolve_label(config, label, n) for label in labels})

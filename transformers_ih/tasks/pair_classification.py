@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from typing_extensions import Unpack
 
 from ..results.explanation import Explanation
+from ..text.encoding import PAIR_SEPARATOR
 from ..text.options import CallOptions
 from ..text.requests import Request
 from ..text.run import ExplainRun
 from .sequence_classification import SequenceClassificationInteractionExplainer
-from ..text.encoding import PAIR_SEPARATOR
 
 
 class PairClassificationInteractionExplainer(SequenceClassificationInteractionExplainer):
@@ -31,8 +31,13 @@ class PairClassificationInteractionExplainer(SequenceClassificationInteractionEx
 
     texts = ("text", "text_pair")
 
-    def __call__(self, text: str | Sequence[str], text_pair: str | Sequence[str],  # type: ignore[override]
-                 target: int | str | None = None, **options: Unpack[CallOptions]) -> Explanation | list[Explanation]:
+    def __call__(  # type: ignore[override]
+        self,
+        text: str | Sequence[str],
+        text_pair: str | Sequence[str],
+        target: int | str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Explanation | list[Explanation]:
         """Explain the model's output for the pair ``(text, text_pair)`` (or two sequences of pairs: a list).
 
         Args:
@@ -42,7 +47,13 @@ class PairClassificationInteractionExplainer(SequenceClassificationInteractionEx
         """
         return self.explain(text, text_pair, target, **options)
 
-    def requests(self, run: ExplainRun, text: str, text_pair: str, target: int | str | None = None) -> list[Request]:
+    def requests(  # type: ignore[override]
+        self,
+        run: ExplainRun,
+        text: str,
+        text_pair: str,
+        target: int | str | None = None,
+    ) -> list[Request]:
         """The request for one pair (see :meth:`__call__`)."""
         enc = run.encode([text, text_pair], separator=PAIR_SEPARATOR, features=run.options.features)
         return [Request(enc, self.class_target(run, enc, target))]

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import torch
+from collections.abc import Sequence
+from typing import cast
 
+import torch
 from typing_extensions import Unpack
 
 from ..results.explanation import Explanation
+from ..text.encoding import PAIR_SEPARATOR
 from ..text.options import CallOptions
-from collections.abc import Sequence
-
-from .base import TextInteractionExplainer
 from ..text.requests import ExplainedOutput, Request
 from ..text.run import ExplainRun
-from ..text.encoding import PAIR_SEPARATOR
+from .base import TextInteractionExplainer
 
 
 def _position_logit(field: str, position: int):
@@ -44,8 +44,14 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
     texts = ("question", "context")
     outputs = ("logit",)
 
-    def __call__(self, question: str | Sequence[str], context: str | Sequence[str], *, max_answer_len: int = 15,
-                 **options: Unpack[CallOptions]) -> dict[str, Explanation] | list[dict[str, Explanation]]:
+    def __call__(
+        self,
+        question: str | Sequence[str],
+        context: str | Sequence[str],
+        *,
+        max_answer_len: int = 15,
+        **options: Unpack[CallOptions],
+    ) -> dict[str, Explanation] | list[dict[str, Explanation]]:
         """Explain the answer to ``question`` in ``context``: ``{"start": Explanation, "end": Explanation}`` (a list
         of them for two sequences of questions and contexts).
 
@@ -56,14 +62,24 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
         """
         return self.explain(question, context, max_answer_len=max_answer_len, **options)
 
-    def requests(self, run: ExplainRun, question: str, context: str, *, max_answer_len: int = 15) -> list[Request]:
+    def requests(  # type: ignore[override]
+        self,
+        run: ExplainRun,
+        question: str,
+        context: str,
+        *,
+        max_answer_len: int = 15,
+    ) -> list[Request]:
         """Explain the answer to ``question`` in ``context``: ``{"start": Explanation, "end": Explanation}`` (a list
         of them for two sequences of questions and contexts)."""
         if max_answer_len < 1:
             raise ValueError(f"max_answer_len must be at least 1, got {max_answer_len}")
         question_first = getattr(self.tokenizer, "padding_side", "right") == "right"
-        segments, names = ([question, context], ("question", "context")) if question_first else \
-            ([context, question], ("context", "question"))
+        segments, names = (
+            ([question, context], ("question", "context"))
+            if question_first
+            else ([context, question], ("context", "question"))
+        )
         ctx = 1 if question_first else 0
         features = run.options.features
         if not question_first and not isinstance(features, str) and not callable(features) and features is not None:
@@ -71,12 +87,20 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
         enc = run.encode(segments, separator=PAIR_SEPARATOR, names=names, features=features)
         outputs = run.forward(enc)
         if getattr(outputs, "start_logits", None) is None or getattr(outputs, "end_logits", None) is None:
-            raise TypeError(f"{type(self.model).__name__} does not output start and end logits; use a question-"
-                            f"answering model (AutoModelForQuestionAnswering)")
+            raise TypeError(
+                f"{type(self.model).__name__} does not output start and end logits; use a question-"
+                f"answering model (AutoModelForQuestionAnswering)"
+            )
         start, end = outputs.start_logits[0].double(), outputs.end_logits[0].double()
+        # run.encode sets the tokenizer's word and sequence ids and the token offsets
+        word_ids, sequence_ids = cast("list[int | None]", enc.word_ids), cast("list[int | None]", enc.sequence_ids)
+        token_offsets = cast("list[tuple[int, int]]", enc.token_offsets)
         # every context token can start or end the answer, whatever the features are
-        candidates = torch.tensor([p for p, (w, q) in enumerate(zip(enc.word_ids, enc.sequence_ids))
-                                   if w is not None and q == ctx], dtype=torch.long, device=start.device)
+        candidates = torch.tensor(
+            [p for p, (w, q) in enumerate(zip(word_ids, sequence_ids)) if w is not None and q == ctx],
+            dtype=torch.long,
+            device=start.device,
+        )
         if len(candidates) == 0:
             raise ValueError("the context has no tokens to answer from")
         s_log, e_log = start[candidates], end[candidates]
@@ -87,12 +111,26 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
         s, e = int(candidates[i]), int(candidates[j])
         probability = float(torch.softmax(s_log, 0)[i] * torch.softmax(e_log, 0)[j])
         offset = 0 if ctx == 0 else len(segments[0]) + len(PAIR_SEPARATOR)
-        char_start, char_end = enc.token_offsets[s][0], enc.token_offsets[e][1]
+        char_start, char_end = token_offsets[s][0], token_offsets[e][1]
         answer = enc.text[char_start:char_end]
-        meta = {"answer": answer, "answer_start": char_start - offset, "answer_end": char_end - offset,
-                "start_token": s, "end_token": e,  # the features holding the answer's ends (-1: in no feature)
-                "start_word": int(enc.token_word[s]), "end_word": int(enc.token_word[e])}
+        meta = {
+            "answer": answer,
+            "answer_start": char_start - offset,
+            "answer_end": char_end - offset,
+            "start_token": s,
+            "end_token": e,  # the features holding the answer's ends (-1: in no feature)
+            "start_word": int(enc.token_word[s]),
+            "end_word": int(enc.token_word[e]),
+        }
         # start and end share one input: explained together, their model calls shared
-        return [Request(enc, ExplainedOutput(_position_logit(field, position), f"answer {which}", "position", position, answer,
-                                   probability), {**meta, "explained": f"{field}[{position}]"}, key=which)
-                for which, field, position in (("start", "start_logits", s), ("end", "end_logits", e))]
+        return [
+            Request(
+                enc,
+                ExplainedOutput(
+                    _position_logit(field, position), f"answer {which}", "position", position, answer, probability
+                ),
+                {**meta, "explained": f"{field}[{position}]"},
+                key=which,
+            )
+            for which, field, position in (("start", "start_logits", s), ("end", "end_logits", e))
+        ]

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from typing_extensions import Unpack
 
 from ..results.explanation import Explanation
+from ..text.encoding import EncodedText
 from ..text.options import CallOptions
-from .base import TextInteractionExplainer
 from ..text.requests import ExplainedOutput, Request
 from ..text.run import ExplainRun
 from ..text.targets import class_selector, label_name, resolve_label
-from ..text.encoding import EncodedText
+from .base import TextInteractionExplainer
 
 SEQUENCE_CLASSIFICATION = ("sequence classification", "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES")
 
@@ -32,8 +33,9 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
 
     head = SEQUENCE_CLASSIFICATION
 
-    def __call__(self, text: str | Sequence[str], target: int | str | None = None,
-                 **options: Unpack[CallOptions]) -> Explanation | list[Explanation]:
+    def __call__(
+        self, text: str | Sequence[str], target: int | str | None = None, **options: Unpack[CallOptions]
+    ) -> Explanation | list[Explanation]:
         """Explain the model's output for ``text`` (a string, or many: a list, a ``datasets`` column, ...).
 
         Args:
@@ -53,11 +55,20 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
         """Class ``target`` (default: the predicted class) of the model on ``enc``, and its prediction."""
         logits = run.forward(enc).logits[0]
         if logits.dim() != 1:
-            raise TypeError(f"{type(self.model).__name__} does not output one logit vector per text; use a "
-                            f"sequence-classification model (AutoModelForSequenceClassification)")
+            raise TypeError(
+                f"{type(self.model).__name__} does not output one logit vector per text; use a "
+                f"sequence-classification model (AutoModelForSequenceClassification)"
+            )
         probs = torch.softmax(logits.double(), dim=-1)
         predicted = int(torch.argmax(probs))
         index = predicted if target is None else resolve_label(self.model.config, target, logits.shape[0])
         config = self.model.config
-        return ExplainedOutput(class_selector(index, run.options.output), label_name(config, index), "class", index, label_name(config, predicted),
-                         float(probs[predicted]))
+        output = cast(str, run.options.output)  # a task's requests see a named output (requests_of)
+        return ExplainedOutput(
+            class_selector(index, output),
+            label_name(config, index),
+            "class",
+            index,
+            label_name(config, predicted),
+            float(probs[predicted]),
+        )

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import cast
 
 import torch
-
 from typing_extensions import Unpack
 
 from ..results.explanation import Explanation
 from ..text.options import CallOptions
-from .base import TextInteractionExplainer
 from ..text.requests import ExplainedOutput, Request
 from ..text.run import ExplainRun
 from ..text.targets import class_selector, label_name, resolve_label
+from .base import TextInteractionExplainer
 
 
 class TokenClassificationInteractionExplainer(TextInteractionExplainer):
@@ -38,9 +38,13 @@ class TokenClassificationInteractionExplainer(TextInteractionExplainer):
         """The words of ``text`` as the explainer splits it (their positions are the ``word`` argument)."""
         return self.encode([text]).words
 
-    def __call__(self, text: str | Sequence[str], word: int | str | Sequence[int] | None = None,
-                 target: int | str | None = None, **options: Unpack[CallOptions]
-                 ) -> Explanation | dict[int, Explanation] | list[Explanation] | list[dict[int, Explanation]]:
+    def __call__(
+        self,
+        text: str | Sequence[str],
+        word: int | str | Sequence[int] | None = None,
+        target: int | str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Explanation | dict[int, Explanation] | list[Explanation] | list[dict[int, Explanation]]:
         """Explain the label of ``word`` in ``text`` (or in each of many texts: a list).
 
         Args:
@@ -52,26 +56,40 @@ class TokenClassificationInteractionExplainer(TextInteractionExplainer):
         """
         return self.explain(text, word, target, **options)
 
-    def requests(self, run: ExplainRun, text: str, word: int | str | Sequence[int] | None = None,
-                 target: int | str | None = None) -> list[Request]:
+    def requests(
+        self, run: ExplainRun, text: str, word: int | str | Sequence[int] | None = None, target: int | str | None = None
+    ) -> list[Request]:
         """The requests for one text: one per explained word (see :meth:`__call__`)."""
         enc = run.encode([text], features=run.options.features)
         logits = run.forward(enc).logits[0]
         if logits.dim() != 2 or logits.shape[0] != enc.num_tokens:
-            raise TypeError(f"{type(self.model).__name__} does not output one logit vector per token; use a "
-                            f"token-classification model (AutoModelForTokenClassification)")
+            raise TypeError(
+                f"{type(self.model).__name__} does not output one logit vector per token; use a "
+                f"token-classification model (AutoModelForTokenClassification)"
+            )
         words, first = self._words_and_first_tokens(text, enc)
         probs = torch.softmax(logits.double(), dim=-1)
         predicted = [int(torch.argmax(probs[pos])) for pos in first]
         config = self.model.config
         word_labels = [label_name(config, p) for p in predicted]
         single = word is not None and not isinstance(word, (list, tuple))
-        positions = list(range(len(words))) if word is None else [word] if single else list(word)
+        positions: list[int | str | Sequence[int]]  # each checked by _word_position
+        if word is None:
+            positions = list(range(len(words)))
+        else:  # a list or tuple of words, or a single one
+            positions = list(word) if isinstance(word, (list, tuple)) else [word]
+        output = cast(str, run.options.output)  # a task's requests see a named output (requests_of)
         requests = []
         for w in [self._word_position(words, w) for w in positions]:
             index = predicted[w] if target is None else resolve_label(config, target, logits.shape[1])
-            explained = ExplainedOutput(class_selector(index, run.options.output, position=first[w]), label_name(config, index),
-                                  "class", index, word_labels[w], float(probs[first[w], predicted[w]]))
+            explained = ExplainedOutput(
+                class_selector(index, output, position=first[w]),
+                label_name(config, index),
+                "class",
+                index,
+                word_labels[w],
+                float(probs[first[w], predicted[w]]),
+            )
             meta = {"word_index": w, "word": words[w], "token_index": first[w], "word_labels": list(word_labels)}
             requests.append(Request(enc, explained, meta, key=None if single else w))
         return requests

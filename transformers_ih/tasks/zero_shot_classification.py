@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
-
 from typing_extensions import Unpack
 
 from ..results.explanation import Explanation
+from ..text.encoding import PAIR_SEPARATOR
 from ..text.options import CallOptions
-from .base import TextInteractionExplainer
 from ..text.requests import ExplainedOutput, Request
 from ..text.run import ExplainRun
-from ..text.encoding import PAIR_SEPARATOR
+from .base import TextInteractionExplainer
 
 _SENTINEL = "\x00"
 
@@ -72,9 +71,15 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
         self.entailment_id = entail[0]
         self.contradiction_id = num_labels - 1 if self.entailment_id == 0 else 0
 
-    def __call__(self, text: str | Sequence[str], labels: Sequence[str] | str,
-                 hypothesis_template: str = "This example is {}.", *, multi_label: bool = False,
-                 **options: Unpack[CallOptions]) -> dict[str, Explanation] | list[dict[str, Explanation]]:
+    def __call__(
+        self,
+        text: str | Sequence[str],
+        labels: Sequence[str] | str,
+        hypothesis_template: str = "This example is {}.",
+        *,
+        multi_label: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> dict[str, Explanation] | list[dict[str, Explanation]]:
         """Explain each candidate label: ``{label: Explanation}`` in the order given (a list of them for many texts).
 
         Args:
@@ -86,17 +91,28 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
         """
         return self.explain(text, labels, hypothesis_template, multi_label=multi_label, **options)
 
-    def requests(self, run: ExplainRun, text: str, labels: Sequence[str] | str, hypothesis_template: str = "This example is {}.", *,
-             multi_label: bool = False) -> list[Request]:
+    def requests(  # type: ignore[override]
+        self,
+        run: ExplainRun,
+        text: str,
+        labels: Sequence[str] | str,
+        hypothesis_template: str = "This example is {}.",
+        *,
+        multi_label: bool = False,
+    ) -> list[Request]:
         """Explain each candidate label; returns ``{label: Explanation}`` in the order given (a list of them for
         many texts)."""
         labels = parse_labels(labels)
         if not isinstance(hypothesis_template, str) or hypothesis_template.format(labels[0]) == hypothesis_template:
-            raise ValueError(f"hypothesis_template {hypothesis_template!r} has no place for the label: include {{}}, "
-                             f"e.g. 'This example is {{}}.'")
+            raise ValueError(
+                f"hypothesis_template {hypothesis_template!r} has no place for the label: include {{}}, "
+                f"e.g. 'This example is {{}}.'"
+            )
         hypotheses = [hypothesis_template.format(label) for label in labels]
-        encs = [run.encode([text, h], separator=PAIR_SEPARATOR, names=("text", "hypothesis"),
-                            features=run.options.features) for h in hypotheses]
+        encs = [
+            run.encode([text, h], separator=PAIR_SEPARATOR, names=("text", "hypothesis"), features=run.options.features)
+            for h in hypotheses
+        ]
         logits = torch.stack([run.forward(enc).logits[0] for enc in encs]).double()
         if logits.dim() != 2 or logits.shape[1] <= max(self.entailment_id, self.contradiction_id):
             raise TypeError(f"{type(self.model).__name__} does not output one NLI logit vector per pair")
@@ -112,17 +128,27 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
         def select(outputs):
             return outputs.logits[:, e] - outputs.logits[:, c] if pairwise else outputs.logits[:, e]
 
-        common = {"explained": "entailment - contradiction logit" if pairwise else "entailment logit",
-                  "multi_label": bool(multi_label), "entailment_id": e, "contradiction_id": c,
-                  "scores": dict(all_scores)}
+        common = {
+            "explained": "entailment - contradiction logit" if pairwise else "entailment logit",
+            "multi_label": bool(multi_label),
+            "entailment_id": e,
+            "contradiction_id": c,
+            "scores": dict(all_scores),
+        }
         start = len(text) + len(PAIR_SEPARATOR) + hypothesis_template.format(_SENTINEL).index(_SENTINEL)
         requests = []
         for i, (label, hypothesis, enc) in enumerate(zip(labels, hypotheses, encs)):
             label_words = [w for w, (s, t) in enumerate(enc.offsets) if s < start + len(label) and t > start]
             meta = {**common, "hypothesis": hypothesis, "label_words": label_words, "score": all_scores[label]}
             # one pair per label: explained together (padded to one length), their model calls shared
-            requests.append(Request(enc, ExplainedOutput(select, label, "candidate", i, labels[top],
-                                           all_scores[labels[top]]), meta, key=label))
+            requests.append(
+                Request(
+                    enc,
+                    ExplainedOutput(select, label, "candidate", i, labels[top], all_scores[labels[top]]),
+                    meta,
+                    key=label,
+                )
+            )
         return requests
 
     def shape(self, explanations, requests):

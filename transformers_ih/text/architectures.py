@@ -72,16 +72,21 @@ def _decoder_reads_input(model, inputs: dict) -> bool:
 
 def _same_embedding(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     """The same lookup: one module, or modules of one type sharing their weight (tied) and scale."""
-    return a is b or (type(a) is type(b) and getattr(a, "weight", None) is getattr(b, "weight", None)
-                       and getattr(a, "embed_scale", None) == getattr(b, "embed_scale", None))
+    return a is b or (
+        type(a) is type(b)
+        and getattr(a, "weight", None) is getattr(b, "weight", None)
+        and getattr(a, "embed_scale", None) == getattr(b, "embed_scale", None)
+    )
 
 
 def shifted_decoder_embeds(model, embeddings: torch.nn.Module, embeds: torch.Tensor) -> torch.Tensor:
     """``(B, L, e)`` -> the decoder's input embeddings: ``[start, embeds[:, :-1]]`` (``shift_tokens_right``)."""
     start = getattr(model.config, "decoder_start_token_id", None)
     if start is None:
-        raise TypeError(f"{type(model).__name__} has no decoder_start_token_id in its config: cannot build the "
-                        f"decoder's input from the text")
+        raise TypeError(
+            f"{type(model).__name__} has no decoder_start_token_id in its config: cannot build the "
+            f"decoder's input from the text"
+        )
     get_decoder = getattr(model, "get_decoder", None)
     decoder = get_decoder() if callable(get_decoder) else None
     decoder_embeddings = getattr(decoder, "embed_tokens", None) if decoder is not None else None
@@ -96,7 +101,8 @@ def shifted_decoder_embeds(model, embeddings: torch.nn.Module, embeds: torch.Ten
 
 def _has_eos_classification_head(model) -> bool:
     return isinstance(getattr(model, "classification_head", None), torch.nn.Module) and isinstance(
-        getattr(model, "model", None), torch.nn.Module)
+        getattr(model, "model", None), torch.nn.Module
+    )
 
 
 def forward_embeds(model, embeddings: torch.nn.Module, input_ids: torch.Tensor, embeds: torch.Tensor, inputs: dict):

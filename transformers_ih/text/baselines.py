@@ -54,8 +54,9 @@ class Baseline:
     description: str = ""
     averaged: bool = False
 
-    def embeddings(self, run: ExplainRun, enc: EncodedText, length: int | None = None
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    def embeddings(
+        self, run: ExplainRun, enc: EncodedText, length: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x (L, e), x' (K, L, e))`` of ``enc`` (``length``: its real tokens when ``enc`` is padded)."""
         length = enc.num_tokens if length is None else length
         with torch.no_grad():
@@ -116,8 +117,10 @@ class TensorBaseline(Baseline):
     def _bases(self, run, enc, x, length):
         e = x.shape[1]
         if tuple(self.tensor.shape) not in ((e,), (length, e)):
-            raise ValueError(f"baseline tensor has shape {tuple(self.tensor.shape)}; expected ({e},) (one embedding "
-                             f"for every position) or ({length}, {e}) (one per token of this {length}-token input)")
+            raise ValueError(
+                f"baseline tensor has shape {tuple(self.tensor.shape)}; expected ({e},) (one embedding "
+                f"for every position) or ({length}, {e}) (one per token of this {length}-token input)"
+            )
         if not bool(torch.isfinite(self.tensor).all()):
             bad = int((~torch.isfinite(self.tensor)).sum())
             raise ValueError(f"baseline tensor has {bad} non-finite entries (NaN or inf): pass a finite baseline")
@@ -145,8 +148,7 @@ class ExpectedBaseline(Baseline):
         else:
             texts = [background] if isinstance(background, str) else list(background)
             if not texts or not all(isinstance(t, str) for t in texts) or isinstance(background, str):
-                raise ValueError("background must be None, a number of random baselines, or a non-empty list of "
-                                 "texts")
+                raise ValueError("background must be None, a number of random baselines, or a non-empty list of texts")
             self.count, self.kind = len(texts), "texts"
         self.description = f"expected(n={self.count})"
 
@@ -187,8 +189,9 @@ def make_baseline(spec, tokenizer, background=None) -> Baseline:
         return TokenBaseline(spec, f"token:{spec}")
     if isinstance(spec, str) and spec in BASELINE_TOKENS:
         return TokenBaseline(*baseline_token_id(tokenizer, spec))
-    raise ValueError(f"unknown baseline {spec!r}; expected one of {BASELINE_TOKENS + ('zero', 'expected')}, a token "
-                     f"id or a tensor")
+    raise ValueError(
+        f"unknown baseline {spec!r}; expected one of {BASELINE_TOKENS + ('zero', 'expected')}, a token id or a tensor"
+    )
 
 
 def is_expected(baseline) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from .segments import REGION_LEVELS, Span, region_spans
 
@@ -39,16 +40,19 @@ class ChatPrompt:
 
 def is_conversation(value) -> bool:
     """A conversation is a sequence of message dicts; many conversations are a sequence of those."""
-    return isinstance(value, Sequence) and not isinstance(value, str) and len(value) > 0 and isinstance(value[0],
-                                                                                                       Mapping)
+    return (
+        isinstance(value, Sequence) and not isinstance(value, str) and len(value) > 0 and isinstance(value[0], Mapping)
+    )
 
 
 def check_messages(messages) -> list[dict]:
     """``messages`` as a list of dicts with a ``role`` and a string ``content``; ``TypeError`` / ``ValueError``
     naming the message otherwise."""
     if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
-        raise TypeError(f"messages must be a list of {{'role': ..., 'content': ...}} dicts (one conversation) or a list "
-                        f"of such lists (many), got {type(messages).__name__}")
+        raise TypeError(
+            f"messages must be a list of {{'role': ..., 'content': ...}} dicts (one conversation) or a list "
+            f"of such lists (many), got {type(messages).__name__}"
+        )
     if not messages:
         raise ValueError("messages is empty: pass at least one {'role': 'user', 'content': ...} message")
     out = []
@@ -56,9 +60,11 @@ def check_messages(messages) -> list[dict]:
         if not isinstance(message, Mapping) or "role" not in message or "content" not in message:
             raise TypeError(f"messages[{i}] is {message!r}: every message must be a dict with 'role' and 'content'")
         if not isinstance(message["content"], str):
-            raise TypeError(f"messages[{i}]['content'] is {type(message['content']).__name__}, not a string: only text "
-                            f"contents can be explained (pass the text as a string, e.g. {{'role': "
-                            f"{message['role']!r}, 'content': 'your text'}})")
+            raise TypeError(
+                f"messages[{i}]['content'] is {type(message['content']).__name__}, not a string: only text "
+                f"contents can be explained (pass the text as a string, e.g. {{'role': "
+                f"{message['role']!r}, 'content': 'your text'}})"
+            )
         out.append(dict(message))
     return out
 
@@ -69,11 +75,13 @@ def _template_name(tokenizer, kwargs: dict) -> None:
         raise ValueError(
             f"{type(tokenizer).__name__} has no chat template (tokenizer.chat_template is None), so messages cannot be "
             f"rendered as the model was trained to see them. Set tokenizer.chat_template to the model's Jinja "
-            f"template (instruction-tuned checkpoints ship one), or format the prompt yourself and pass it as a string.")
+            f"template (instruction-tuned checkpoints ship one), or format the prompt yourself and pass it as a string."
+        )
 
 
-def render_chat(tokenizer, messages, *, add_generation_prompt: bool = True,
-                chat_template_kwargs: dict | None = None) -> ChatPrompt:
+def render_chat(
+    tokenizer, messages, *, add_generation_prompt: bool = True, chat_template_kwargs: dict | None = None
+) -> ChatPrompt:
     """Render ``messages`` with the tokenizer's chat template and locate each message's content in it."""
     messages = check_messages(messages)
     kwargs = dict(chat_template_kwargs or {})
@@ -83,8 +91,7 @@ def render_chat(tokenizer, messages, *, add_generation_prompt: bool = True,
     _template_name(tokenizer, kwargs)
 
     def render(msgs) -> str:
-        out = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt,
-                                            **kwargs)
+        out = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt, **kwargs)
         if not isinstance(out, str):
             raise TypeError(f"apply_chat_template returned {type(out).__name__}, not the prompt text")
         return out
@@ -159,7 +166,7 @@ def chosen_messages(messages: list[dict], explain_messages) -> list[int]:
         return list(range(len(messages)))
     items = [explain_messages] if isinstance(explain_messages, (str, int)) else list(explain_messages)
     roles = [m["role"] for m in messages]
-    chosen = set()
+    chosen: set[int] = set()
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (str, int)):
             raise TypeError(f"explain_messages: {item!r} is neither a role nor a message index")
@@ -190,9 +197,11 @@ def chat_features(chat: ChatPrompt, tokenizer, features, explain_messages) -> tu
     else:
         per_message = list(features)
         if len(per_message) != len(messages):
-            raise ValueError(f"features for a chat must be a level {REGION_LEVELS}, a callable content -> spans, or a "
-                             f"list with one entry per message ({len(messages)}: None, a level, spans into the "
-                             f"message's content, or a callable); got {len(per_message)} entries")
+            raise ValueError(
+                f"features for a chat must be a level {REGION_LEVELS}, a callable content -> spans, or a "
+                f"list with one entry per message ({len(messages)}: None, a level, spans into the "
+                f"message's content, or a callable); got {len(per_message)} entries"
+            )
         per_message = [f if i in chosen else None for i, f in enumerate(per_message)]
     enc = tokenizer(chat.text, add_special_tokens=False, return_offsets_mapping=True)
     offsets = [tuple(o) for o in enc["offset_mapping"]]
@@ -205,11 +214,21 @@ def chat_features(chat: ChatPrompt, tokenizer, features, explain_messages) -> tu
         region = chat.regions[i]
         name = f"messages[{i}] ({messages[i]['role']})"
         if region is None:
-            raise ValueError(f"{name}: the chat template does not show this message's content as it is (it changes or "
-                             f"drops it), so its words cannot be located in the prompt; leave it out with "
-                             f"explain_messages=, or format the prompt yourself and pass it as a string")
-        found = region_spans(chat.text, offsets, word_ids, region, level, content=messages[i]["content"],
-                             content_start=chat.content_starts[i], name=name)
+            raise ValueError(
+                f"{name}: the chat template does not show this message's content as it is (it changes or "
+                f"drops it), so its words cannot be located in the prompt; leave it out with "
+                f"explain_messages=, or format the prompt yourself and pass it as a string"
+            )
+        found = region_spans(
+            chat.text,
+            offsets,
+            word_ids,
+            region,
+            level,
+            content=messages[i]["content"],
+            content_start=chat.content_starts[i],
+            name=name,
+        )
         if not found and explain_messages is not None:
             raise ValueError(f"{name} has no token to explain (its content is empty, or only whitespace)")
         spans += found
@@ -239,6 +258,6 @@ def message_offsets(chat: ChatPrompt, offsets: list[Span], owners: list[int]) ->
     """``[message index, start, end]`` of each feature, in its message's content."""
     out = []
     for (a, b), i in zip(offsets, owners):
-        lo = chat.regions[i][0] - chat.content_starts[i]
+        lo = cast(Span, chat.regions[i])[0] - chat.content_starts[i]  # a message with features is shown
         out.append([i, a - lo, b - lo])
     return out

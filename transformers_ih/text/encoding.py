@@ -69,8 +69,16 @@ def check_fast_tokenizer(tokenizer) -> None:
 
 # models whose position ids start after the padding index (RoBERTa's create_position_ids_from_input_ids): their
 # max_position_embeddings counts padding_idx + 1 unusable positions
-_POSITION_OFFSET_MODELS = ("roberta", "xlm-roberta", "camembert", "mpnet", "longformer", "data2vec-text", "xmod",
-                           "roberta-prelayernorm")
+_POSITION_OFFSET_MODELS = (
+    "roberta",
+    "xlm-roberta",
+    "camembert",
+    "mpnet",
+    "longformer",
+    "data2vec-text",
+    "xmod",
+    "roberta-prelayernorm",
+)
 
 
 def max_position_tokens(model) -> int | None:
@@ -135,7 +143,9 @@ def encode_text(
         if not isinstance(seg, str):
             raise TypeError(f"{name} must be a string, got {type(seg).__name__}")
         if not seg.strip():
-            raise ValueError(f"{name} is empty (or only whitespace): there is nothing to explain; pass a non-empty string")
+            raise ValueError(
+                f"{name} is empty (or only whitespace): there is nothing to explain; pass a non-empty string"
+            )
     level = feature_level(features)
     specs = segment_specs(features, segments, names)
     enc = tokenizer(*segments, return_offsets_mapping=True, return_tensors="pt", truncation=False)
@@ -152,13 +162,19 @@ def encode_text(
     starts = [0]
     for seg in segments[:-1]:
         starts.append(starts[-1] + len(seg) + len(separator))
-    in_span = {sid: token_features(spec, [tuple(o) if q == sid and w is not None else None
-                                          for o, q, w in zip(offsets, sequence_ids, word_ids)],
-                                   segments[sid], names[sid])
-               for sid, spec in enumerate(specs) if not isinstance(spec, str)}
+    in_span = {
+        sid: token_features(
+            spec,
+            [tuple(o) if q == sid and w is not None else None for o, q, w in zip(offsets, sequence_ids, word_ids)],
+            segments[sid],
+            names[sid],
+        )
+        for sid, spec in enumerate(specs)
+        if not isinstance(spec, str)
+    }
 
     # a token without characters (a byte-level "Ġ" before a word) goes with another token of its word
-    carrier = {}
+    carrier: dict[tuple[int, int], int] = {}
     for pos, (wid, sid) in enumerate(zip(word_ids, sequence_ids)):
         if wid is not None and sid is not None and offsets[pos][0] < offsets[pos][1]:
             carrier.setdefault((sid, wid), pos)
@@ -198,8 +214,9 @@ def encode_text(
 
     text = separator.join(segments)
     spans_t = [_word_span(text, s, e) for s, e in spans]
-    token_offsets = [(0, 0) if sid is None else (s + starts[sid], e + starts[sid])
-                     for (s, e), sid in zip(offsets, sequence_ids)]
+    token_offsets = [
+        (0, 0) if sid is None else (s + starts[sid], e + starts[sid]) for (s, e), sid in zip(offsets, sequence_ids)
+    ]
     inputs = {k: v.to(device) for k, v in enc.items() if isinstance(v, torch.Tensor)}
     return EncodedText(
         text=text,
@@ -226,7 +243,8 @@ def hold_tokens(enc: EncodedText, positions) -> EncodedText:
     kept = sorted(set(token_word[token_word >= 0].tolist()))
     renumber = torch.full((len(enc.words) + 1,), -1, dtype=torch.long, device=token_word.device)
     renumber[torch.tensor(kept, dtype=torch.long, device=token_word.device)] = torch.arange(
-        len(kept), device=token_word.device)
+        len(kept), device=token_word.device
+    )
     return replace(
         enc,
         token_word=renumber[token_word],  # -1 indexes the last entry, which stays -1

@@ -18,7 +18,7 @@ token is refused (it names the token), since a token's embedding moves as one pi
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 LEVELS = ("word", "token", "sentence")
 
@@ -30,8 +30,10 @@ def feature_level(features) -> str:
     ``"spans"`` (character spans given, or made by a callable)."""
     if isinstance(features, str):
         if features not in LEVELS:
-            raise ValueError(f"features={features!r}: expected one of {LEVELS}, a list of character spans "
-                             f"[(start, end), ...], or a callable text -> spans")
+            raise ValueError(
+                f"features={features!r}: expected one of {LEVELS}, a list of character spans "
+                f"[(start, end), ...], or a callable text -> spans"
+            )
         return features
     if features is None:
         return "word"
@@ -67,13 +69,18 @@ def segment_specs(features, segments: Sequence[str], names: Sequence[str]) -> li
     given = list(features)
     if len(segments) > 1:
         per_text = len(given) == len(segments) and all(
-            isinstance(g, str) or (isinstance(g, (list, tuple)) and not _is_span(g)) for g in given)
+            isinstance(g, str) or (isinstance(g, (list, tuple)) and not _is_span(g)) for g in given
+        )
         if not per_text:
-            raise ValueError(f"features for {len(segments)} texts ({', '.join(names)}) must be one entry per text, "
-                             f"each a list of spans or a level, e.g. ([(0, 5)], [(0, 3), (4, 9)]) or ([(0, 5)], "
-                             f"'word'); got {features!r}")
-        return [segment_specs(g, [text], [name])[0] if isinstance(g, str) else check_spans(g, text, name)
-                for g, text, name in zip(given, segments, names)]
+            raise ValueError(
+                f"features for {len(segments)} texts ({', '.join(names)}) must be one entry per text, "
+                f"each a list of spans or a level, e.g. ([(0, 5)], [(0, 3), (4, 9)]) or ([(0, 5)], "
+                f"'word'); got {features!r}"
+            )
+        return [
+            segment_specs(g, [text], [name])[0] if isinstance(g, str) else check_spans(g, text, name)
+            for g, text, name in zip(given, segments, names)
+        ]
     return [check_spans(given, segments[0], names[0])]
 
 
@@ -88,29 +95,35 @@ def check_spans(spans, text: str, name: str, made_by: Callable | None = None) ->
     try:
         pairs = [tuple(span) for span in spans]
     except TypeError:
-        raise ValueError(f"features for {name}{source} must be a list of (start, end) character spans, got "
-                         f"{spans!r}") from None
+        raise ValueError(
+            f"features for {name}{source} must be a list of (start, end) character spans, got {spans!r}"
+        ) from None
     out = []
     for span in pairs:
         if not _is_span(span) or isinstance(span[0], bool) or isinstance(span[1], bool):
-            raise ValueError(f"feature span {span!r} of {name}{source} is not a pair of integer character offsets "
-                             f"(start, end)")
+            raise ValueError(
+                f"feature span {span!r} of {name}{source} is not a pair of integer character offsets (start, end)"
+            )
         start, end = span
         if not 0 <= start < end <= len(text):
-            raise ValueError(f"feature span {span} of {name}{source} is empty or falls outside the text (0..{len(text)}"
-                             f"): pass 0 <= start < end <= len({name})")
+            raise ValueError(
+                f"feature span {span} of {name}{source} is empty or falls outside the text (0..{len(text)}"
+                f"): pass 0 <= start < end <= len({name})"
+            )
         out.append((int(start), int(end)))
     out.sort()
     for (s1, e1), (s2, e2) in zip(out, out[1:]):
         if s2 < e1:
-            raise ValueError(f"feature spans {(s1, e1)} and {(s2, e2)} of {name}{source} overlap "
-                             f"({text[s2:e1]!r}): a token can belong to one feature only")
+            raise ValueError(
+                f"feature spans {(s1, e1)} and {(s2, e2)} of {name}{source} overlap "
+                f"({text[s2:e1]!r}): a token can belong to one feature only"
+            )
     if not out:
         raise ValueError(f"features for {name}{source} is an empty list of spans: nothing to explain")
     return out
 
 
-def token_features(spans: Spans, token_offsets: list[tuple[int, int]], text: str, name: str) -> list[int | None]:
+def token_features(spans: Spans, token_offsets: list[tuple[int, int] | None], text: str, name: str) -> list[int | None]:
     """For each token (segment-relative character offsets; ``None`` for tokens of other texts or special tokens),
     the index of the span it lies in, or ``None`` when in none. ``ValueError`` when a span boundary cuts a token or
     a span covers no token."""
@@ -127,9 +140,11 @@ def token_features(spans: Spans, token_offsets: list[tuple[int, int]], text: str
         for k, (s, e) in enumerate(spans):
             if a < e and b > s:
                 if a < s or b > e:
-                    raise ValueError(f"feature span {(s, e)} of {name} cuts the token {text[offsets[0]:offsets[1]]!r} "
-                                     f"(characters {offsets[0]}..{offsets[1]}): a token moves as one piece, so spans "
-                                     f"must end at token boundaries")
+                    raise ValueError(
+                        f"feature span {(s, e)} of {name} cuts the token {text[offsets[0] : offsets[1]]!r} "
+                        f"(characters {offsets[0]}..{offsets[1]}): a token moves as one piece, so spans "
+                        f"must end at token boundaries"
+                    )
                 hit = k
                 break
         out.append(hit)
@@ -137,6 +152,8 @@ def token_features(spans: Spans, token_offsets: list[tuple[int, int]], text: str
             used.add(hit)
     missing = [spans[k] for k in range(len(spans)) if k not in used]
     if missing:
-        raise ValueError(f"feature span(s) {missing} of {name} cover no token ({[text[s:e] for s, e in missing]!r}): "
-                         f"every feature needs a token whose embedding can move")
+        raise ValueError(
+            f"feature span(s) {missing} of {name} cover no token ({[text[s:e] for s, e in missing]!r}): "
+            f"every feature needs a token whose embedding can move"
+        )
     return out

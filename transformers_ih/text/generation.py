@@ -44,15 +44,18 @@ def generation_arguments(tokenizer, model, max_new_tokens, generation_kwargs) ->
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be a positive number of tokens, got {max_new_tokens!r}")
     if generation_kwargs is not None and not isinstance(generation_kwargs, Mapping):
-        raise TypeError(f"generation_kwargs must be a dict of generate() arguments, got "
-                        f"{type(generation_kwargs).__name__}")
+        raise TypeError(
+            f"generation_kwargs must be a dict of generate() arguments, got {type(generation_kwargs).__name__}"
+        )
     user = dict(generation_kwargs or {})
     clash = [k for k in user if k in _RESERVED]
     if clash:
         raise ValueError(f"generation_kwargs {clash}: the prompt's inputs are given by the explainer; leave them out")
     if int(user.get("num_return_sequences", 1)) != 1:
-        raise ValueError("generation_kwargs num_return_sequences must be 1: one continuation is explained per prompt "
-                         "(explain several continuations by passing each as target=)")
+        raise ValueError(
+            "generation_kwargs num_return_sequences must be 1: one continuation is explained per prompt "
+            "(explain several continuations by passing each as target=)"
+        )
     kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False}
     config = getattr(model, "generation_config", None)
     if getattr(config, "pad_token_id", None) is None and getattr(tokenizer, "pad_token_id", None) is None:
@@ -64,8 +67,9 @@ def generation_arguments(tokenizer, model, max_new_tokens, generation_kwargs) ->
     return kwargs
 
 
-def generate_continuation(model, tokenizer, inputs: dict[str, torch.Tensor], *, encoder_decoder: bool,
-                          max_new_tokens: int, generation_kwargs) -> list[int]:
+def generate_continuation(
+    model, tokenizer, inputs: dict[str, torch.Tensor], *, encoder_decoder: bool, max_new_tokens: int, generation_kwargs
+) -> list[int]:
     """The token ids ``model.generate`` continues the prompt ``inputs`` (batch of one) with: the new tokens after
     the prompt (decoder-only) or after the decoder start token (encoder-decoder)."""
     kwargs = generation_arguments(tokenizer, model, max_new_tokens, generation_kwargs)
@@ -73,11 +77,15 @@ def generate_continuation(model, tokenizer, inputs: dict[str, torch.Tensor], *, 
         out = model.generate(**inputs, **kwargs)
     sequences = out.sequences if hasattr(out, "sequences") else out
     if not isinstance(sequences, torch.Tensor) or sequences.dim() != 2 or sequences.shape[0] != 1:
-        raise ValueError(f"generate() returned {type(out).__name__} of shape "
-                         f"{getattr(sequences, 'shape', None)}; expected one sequence for the prompt")
-    new = sequences[0, 1:] if encoder_decoder else sequences[0, inputs["input_ids"].shape[1]:]
+        raise ValueError(
+            f"generate() returned {type(out).__name__} of shape "
+            f"{getattr(sequences, 'shape', None)}; expected one sequence for the prompt"
+        )
+    new = sequences[0, 1:] if encoder_decoder else sequences[0, inputs["input_ids"].shape[1] :]
     ids = [int(i) for i in new.tolist()]
     if not ids:
-        raise ValueError("the model generated no token after the prompt: nothing to explain (check max_new_tokens and "
-                         "the generation config)")
+        raise ValueError(
+            "the model generated no token after the prompt: nothing to explain (check max_new_tokens and "
+            "the generation config)"
+        )
     return ids

@@ -17,5 +17,8 @@ from .architectures import is_encoder_decoder
 
 def pools_last_token(model) -> bool:
     """Whether ``model`` is a decoder-only sequence classifier that pools its last non-padding token."""
-    return (not is_encoder_decoder(model) and type(model).__name__.endswith("ForSequenceClassification")
-            and isinstance(getattr(model, "score", None), torch.nn.Module))
+    return (
+        not is_encoder_decoder(model)
+        and type(model).__name__.endswith("ForSequenceClassification")
+        and isinstance(getattr(model, "score", None), torch.nn.Module)
+    )

@@ -33,6 +33,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import warnings
+from collections.abc import Callable
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -52,8 +54,9 @@ def attn_implementation(model: torch.nn.Module) -> str | None:
 def _math_sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
     if attn_mask is not None and attn_mask.dtype == torch.bool:  # as SDPA's dispatcher does before any kernel
         attn_mask = torch.zeros_like(attn_mask, dtype=query.dtype).masked_fill(~attn_mask, float("-inf"))
-    return torch.ops.aten._scaled_dot_product_attention_math(query, key, value, attn_mask, dropout_p, is_causal,
-                                                             scale=scale, enable_gqa=enable_gqa)[0]
+    return torch.ops.aten._scaled_dot_product_attention_math(
+        query, key, value, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa
+    )[0]
 
 
 class MathAttentionMode(TorchFunctionMode):
@@ -83,16 +86,21 @@ def check_compute_dtype(compute_dtype) -> torch.dtype | None:
     if isinstance(compute_dtype, str):
         compute_dtype = getattr(torch, compute_dtype.replace("torch.", ""), compute_dtype)
     if compute_dtype not in COMPUTE_DTYPES:
-        raise ValueError(f"compute_dtype={compute_dtype!r}: pass torch.float32 (or torch.float64) to explain a half-"
-                         f"precision model on a copy of its parameters in that dtype, or None to run in the model's "
-                         f"own dtype")
+        raise ValueError(
+            f"compute_dtype={compute_dtype!r}: pass torch.float32 (or torch.float64) to explain a half-"
+            f"precision model on a copy of its parameters in that dtype, or None to run in the model's "
+            f"own dtype"
+        )
     return compute_dtype
 
 
 def _widened(t: torch.Tensor, compute_dtype: torch.dtype | None) -> bool:
     """Whether a call with ``compute_dtype`` holds a copy of ``t`` (a floating tensor of a narrower dtype)."""
-    return (compute_dtype is not None and t.is_floating_point()
-            and torch.finfo(t.dtype).bits < torch.finfo(compute_dtype).bits)
+    return (
+        compute_dtype is not None
+        and t.is_floating_point()
+        and torch.finfo(t.dtype).bits < torch.finfo(compute_dtype).bits
+    )
 
 
 def _copied_tensors(model: torch.nn.Module, compute_dtype: torch.dtype | None) -> list[torch.Tensor]:
@@ -126,7 +134,9 @@ def warn_compute_copy(model: torch.nn.Module, compute_dtype: torch.dtype | None,
         f"{str(compute_dtype).replace('torch.', '')} copy of the model's {'/'.join(dtypes)} weights, "
         f"{extra / 2**30:.3g} GiB ({extra:,} bytes, on the weights' own devices) on top of the model's "
         f"{own / 2**30:.3g} GiB while the call runs; the model itself is not changed",
-        ComputeCopyWarning, stacklevel=stacklevel)
+        ComputeCopyWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def _offloaded_maps(model: torch.nn.Module) -> list[object]:
@@ -142,8 +152,9 @@ def _offloaded_maps(model: torch.nn.Module) -> list[object]:
     return maps
 
 
-def explainable_model(model: torch.nn.Module, second_order: bool = True,
-                      compute_dtype: torch.dtype | None = None) -> torch.nn.Module:
+def explainable_model(
+    model: torch.nn.Module, second_order: bool = True, compute_dtype: torch.dtype | None = None
+) -> torch.nn.Module:
     """A twin of ``model`` for one explanation (see the module docstring): the same computation on the same
     parameter storage, in eval mode, parameters frozen, and (for Hessians, ``second_order``) an attention
     implementation with a double backward. With ``compute_dtype`` (float32 / float64), parameters and buffers of a
@@ -167,9 +178,11 @@ def explainable_model(model: torch.nn.Module, second_order: bool = True,
         config.pad_token_id = -1
     if second_order and attn_implementation(twin) not in _DIFFERENTIABLE_ATTENTION:
         if not hasattr(twin, "set_attn_implementation"):
-            raise TypeError(f"{type(model).__name__} uses attn_implementation={attn_implementation(model)!r}, which "
-                            f"has no double backward; load it with attn_implementation='sdpa' or 'eager'")
-        twin.set_attn_implementation("sdpa")
+            raise TypeError(
+                f"{type(model).__name__} uses attn_implementation={attn_implementation(model)!r}, which "
+                f"has no double backward; load it with attn_implementation='sdpa' or 'eager'"
+            )
+        cast(Callable[[str], None], twin.set_attn_implementation)("sdpa")  # a Hugging Face method
     return twin
 
 

@@ -32,16 +32,24 @@ def is_moe(model) -> bool:
     config = getattr(model, "config", None)
     config = getattr(config, "text_config", None) or config  # multimodal wrappers
     k = getattr(config, "num_experts_per_tok", None)
-    n = next((getattr(config, a) for a in ("num_local_experts", "num_experts", "n_routed_experts")
-              if isinstance(getattr(config, a, None), int)), None)
+    n = next(
+        (
+            getattr(config, a)
+            for a in ("num_local_experts", "num_experts", "n_routed_experts")
+            if isinstance(getattr(config, a, None), int)
+        ),
+        None,
+    )
     return isinstance(k, int) and k > 0 and (n is None or k < n)
 
 
 def check_routing(routing) -> str:
     if routing not in ROUTINGS:
-        raise ValueError(f"moe_routing={routing!r}: expected 'input' (the experts picked for the input, held along the "
-                         f"path: completeness holds) or 'model' (the router's own picks at every path point: the output "
-                         f"jumps where they change)")
+        raise ValueError(
+            f"moe_routing={routing!r}: expected 'input' (the experts picked for the input, held along the "
+            f"path: completeness holds) or 'model' (the router's own picks at every path point: the output "
+            f"jumps where they change)"
+        )
     return routing
 
 
@@ -86,8 +94,13 @@ class FrozenRouting(TorchFunctionMode):
         recorded = self.recorded[self.count % len(self.recorded)]
         dim = dim % tensor.dim()
         rows = tensor.shape[0]
-        if (tensor.dim() != recorded.dim() or dim != tensor.dim() - 1 or recorded.shape[-1] != k
-                or rows % recorded.shape[0] or tensor.shape[1:-1] != recorded.shape[1:-1]):
+        if (
+            tensor.dim() != recorded.dim()
+            or dim != tensor.dim() - 1
+            or recorded.shape[-1] != k
+            or rows % recorded.shape[0]
+            or tensor.shape[1:-1] != recorded.shape[1:-1]
+        ):
             return func(*args, **kwargs)  # not a routing call of this forward pass
         self.count += 1
         index = recorded.to(tensor.device).repeat(rows // recorded.shape[0], *([1] * (tensor.dim() - 1)))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import torch
 from typing_extensions import TypedDict
@@ -64,7 +65,7 @@ class ExplainOptions:
     """How one call explains: see :data:`OPTIONS_DOC`. ``DEFAULT`` fields take the explainer's (or the task's)
     setting when resolved by :meth:`TextInteractionExplainer.options`."""
 
-    output: str | Callable = DEFAULT
+    output: str | Callable[[Any], torch.Tensor] = DEFAULT
     interactions: bool = True
     steps: int | None = None
     method: str | None = None
@@ -74,7 +75,7 @@ class ExplainOptions:
     rows: Any = None
 
     @classmethod
-    def pop_from(cls, kwargs: dict) -> "ExplainOptions":
+    def pop_from(cls, kwargs: dict) -> ExplainOptions:
         """Take the option keywords out of ``kwargs`` (the rest are the task's own arguments)."""
         return cls(**{f.name: kwargs.pop(f.name) for f in fields(cls) if f.name in kwargs})
 
@@ -85,20 +86,23 @@ class ExplainOptions:
 
     @property
     def output_name(self) -> str:
-        return "custom" if self.custom else self.output
+        return "custom" if callable(self.output) else self.output
 
-    def check(self, allowed: tuple[str, ...]) -> "ExplainOptions":
+    def check(self, allowed: tuple[str, ...]) -> ExplainOptions:
         """``ValueError`` for an output not in ``allowed`` (and not a callable) or a bad option value."""
         if not self.custom and self.output not in allowed:
-            raise ValueError(f"output must be one of {allowed} for this task, or a callable model_outputs -> (B,); "
-                             f"got {self.output!r}")
+            raise ValueError(
+                f"output must be one of {allowed} for this task, or a callable model_outputs -> (B,); "
+                f"got {self.output!r}"
+            )
         from .rows import check_rows
 
         check_rows(self.rows)
         if not isinstance(self.interactions, bool):
             raise TypeError(f"interactions must be True or False, got {self.interactions!r}")
-        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
-                                       or self.steps < 1):
+        if self.steps is not None and (
+            isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1
+        ):
             raise ValueError(f"steps must be a positive number of path points or None (adaptive), got {self.steps!r}")
         return self
 

@@ -15,7 +15,8 @@ import contextlib
 import contextvars
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Protocol
 
 # below this many Hessian-vector products per path point an explanation takes about a second: no bar
 _AUTO_MIN_WORDS = 40
@@ -129,7 +130,6 @@ def _tqdm(file=None):
     if _in_notebook():
         try:
             import ipywidgets  # noqa: F401
-
             from tqdm.auto import tqdm
 
             return tqdm
@@ -149,6 +149,8 @@ class _Share:
     """What an explainer call inside :func:`counting_into` counts with: its jobs, forwarded to the outer bar as
     the share of ``texts`` they stand for (a task with several jobs per text counts each text once)."""
 
+    total: int | None  # the call's number of jobs (set by text_progress), None until known
+
     def __init__(self, bar, texts: int):
         self.bar, self.texts, self.total, self.done, self.sent = bar, texts, None, 0, 0
 
@@ -163,6 +165,12 @@ class _Share:
         if self.sent < self.texts:
             self.bar.update(self.texts - self.sent)
             self.sent = self.texts
+
+
+class ProgressCounter(Protocol):
+    """What the explainers count on: a tqdm bar, or an outer bar's share (:func:`counting_into`)."""
+
+    def update(self, n: int = 1) -> object: ...
 
 
 _OUTER: contextvars.ContextVar[_Share | None] = contextvars.ContextVar("transformers_ih_outer_bar", default=None)
@@ -203,7 +211,7 @@ def hvp_progress(progress: bool | None, num_words: int, total: int | None = None
 
 
 @contextlib.contextmanager
-def text_progress(progress: bool | None, num_texts: int) -> Iterator[object | None]:
+def text_progress(progress: bool | None, num_texts: int) -> Iterator[ProgressCounter | None]:
     """A tqdm bar counting explained texts, or ``None``: shown for 8 texts or more unless ``progress=False``.
     Inside :func:`counting_into` the updates go to the outer bar instead."""
     share = _OUTER.get()

@@ -28,8 +28,15 @@ if TYPE_CHECKING:
     from ..tasks.base import TextInteractionExplainer
 
 
-def coalition_values(explainer: TextInteractionExplainer, explanation: Explanation, coalitions, *, output=None,
-                     baseline=None, smoothing: Any = DEFAULT) -> np.ndarray:
+def coalition_values(
+    explainer: TextInteractionExplainer,
+    explanation: Explanation,
+    coalitions,
+    *,
+    output=None,
+    baseline=None,
+    smoothing: Any = DEFAULT,
+) -> np.ndarray:
     """The explained output of the model when only some features are present: ``(M, W)`` -> ``(M,)``.
 
     ``coalitions[m, i]`` (bool, or 0/1) says whether feature ``i`` of ``explanation`` (its word ``i``) is present
@@ -51,13 +58,17 @@ def coalition_values(explainer: TextInteractionExplainer, explanation: Explanati
     """
     call = explanation.meta.get("call") if isinstance(explanation.meta, dict) else None
     if not isinstance(call, dict):
-        raise ValueError("this explanation has no meta['call'] (the task inputs of the call that made it): it was "
-                         "made by an earlier version or built by hand. Explain the text again with this explainer, "
-                         "then evaluate that explanation.")
+        raise ValueError(
+            "this explanation has no meta['call'] (the task inputs of the call that made it): it was "
+            "made by an earlier version or built by hand. Explain the text again with this explainer, "
+            "then evaluate that explanation."
+        )
     task = explanation.meta.get("task")
     if task is not None and task != type(explainer).__name__:
-        raise ValueError(f"this explanation was made by {task}, not {type(explainer).__name__}: evaluate it with the "
-                         f"explainer (task) that made it")
+        raise ValueError(
+            f"this explanation was made by {task}, not {type(explainer).__name__}: evaluate it with the "
+            f"explainer (task) that made it"
+        )
     masks = coalition_masks(coalitions, len(explanation.words))
     if not len(masks):
         return np.zeros(0)
@@ -67,39 +78,55 @@ def coalition_values(explainer: TextInteractionExplainer, explanation: Explanati
     return _values(run, request, masks, call.get("background", explainer.background))
 
 
-def _replay_options(explainer: TextInteractionExplainer, explanation: Explanation, call: dict, output, baseline,
-                    smoothing) -> ExplainOptions:
+def _replay_options(
+    explainer: TextInteractionExplainer, explanation: Explanation, call: dict, output, baseline, smoothing
+) -> ExplainOptions:
     if output is None:
         output = call.get("output")
         if output is None:
-            raise ValueError(f"this explanation explains a custom output function "
-                             f"({explanation.meta.get('output_function', '?')}), which cannot be recorded: pass "
-                             f"output=<the same function> to evaluate it")
+            raise ValueError(
+                f"this explanation explains a custom output function "
+                f"({explanation.meta.get('output_function', '?')}), which cannot be recorded: pass "
+                f"output=<the same function> to evaluate it"
+            )
     if baseline is None:
         baseline = call.get("baseline")
         if baseline is None:
-            raise ValueError("this explanation's baseline was a tensor, which is not recorded: pass baseline=<the "
-                             "same tensor> to evaluate it")
+            raise ValueError(
+                "this explanation's baseline was a tensor, which is not recorded: pass baseline=<the "
+                "same tensor> to evaluate it"
+            )
     smoothing = call.get("smoothing", explainer.smoothing) if smoothing is DEFAULT else smoothing
-    return explainer.resolve(ExplainOptions(output=output, baseline=baseline, smoothing=smoothing,
-                                            interactions=False,
-                                            features=explainer.replay_features(explanation, call)))
+    return explainer.resolve(
+        ExplainOptions(
+            output=output,
+            baseline=baseline,
+            smoothing=smoothing,
+            interactions=False,
+            features=explainer.replay_features(explanation, call),
+        )
+    )
 
 
-def _replayed_request(explainer: TextInteractionExplainer, run: ExplainRun, explanation: Explanation,
-                      call: dict) -> Request:
+def _replayed_request(
+    explainer: TextInteractionExplainer, run: ExplainRun, explanation: Explanation, call: dict
+) -> Request:
     """The request of the recorded call that gives ``explanation`` (its input, and its target unless the output is
     a user's function)."""
     if call.get("unrecorded"):
-        raise ValueError(f"the call's argument(s) {call['unrecorded']} could not be recorded (not JSON values), so "
-                         f"the explained output cannot be rebuilt; explain with JSON-serialisable arguments")
+        raise ValueError(
+            f"the call's argument(s) {call['unrecorded']} could not be recorded (not JSON values), so "
+            f"the explained output cannot be rebuilt; explain with JSON-serialisable arguments"
+        )
     requests = explainer.requests_of(run, dict(call.get("inputs", {})), dict(call.get("arguments", {})))
     for request in requests:
         if explainer.is_request_of(request, explanation, run.options.custom):
             return request
-    raise ValueError(f"the inputs recorded in meta['call'] no longer give this explanation's input and target "
-                     f"({explanation.target!r} on {explanation.text[:60]!r}): the explanation was edited, or the "
-                     f"model or tokenizer differ from the ones that made it")
+    raise ValueError(
+        f"the inputs recorded in meta['call'] no longer give this explanation's input and target "
+        f"({explanation.target!r} on {explanation.text[:60]!r}): the explanation was edited, or the "
+        f"model or tokenizer differ from the ones that made it"
+    )
 
 
 def _values(run: ExplainRun, request: Request, masks: np.ndarray, background) -> np.ndarray:
@@ -125,8 +152,10 @@ def _values(run: ExplainRun, request: Request, masks: np.ndarray, background) ->
     bad = ~np.isfinite(values)
     if bad.any():
         m = int(np.argmax(bad)) // K
-        raise ValueError(f"the explained output ({request.explained.name}) is not finite on coalition {m} (present "
-                         f"features {np.flatnonzero(masks[m]).tolist()}): {values[np.argmax(bad)]}")
+        raise ValueError(
+            f"the explained output ({request.explained.name}) is not finite on coalition {m} (present "
+            f"features {np.flatnonzero(masks[m]).tolist()}): {values[np.argmax(bad)]}"
+        )
     return values.reshape(len(masks), K).mean(axis=1)
 
 
@@ -172,14 +201,20 @@ def coalition_masks(coalitions, features: int) -> np.ndarray:
     the problem otherwise."""
     masks = np.asarray(coalitions)
     if masks.ndim == 1 and masks.size == features and features:
-        raise ValueError(f"coalitions has shape {masks.shape}: pass a 2-d array (M, {features}), one row per "
-                         f"coalition (e.g. mask[None] for one)")
+        raise ValueError(
+            f"coalitions has shape {masks.shape}: pass a 2-d array (M, {features}), one row per "
+            f"coalition (e.g. mask[None] for one)"
+        )
     if masks.ndim != 2 or masks.shape[1] != features:
-        raise ValueError(f"coalitions has shape {masks.shape}; expected (M, {features}): one row per coalition, one "
-                         f"column per feature (word) of the explanation")
+        raise ValueError(
+            f"coalitions has shape {masks.shape}; expected (M, {features}): one row per coalition, one "
+            f"column per feature (word) of the explanation"
+        )
     if masks.dtype != bool:
         if masks.size and not np.isin(masks, (0, 1)).all():
-            raise ValueError("coalitions must be boolean (or 0/1): True where a feature is present, False where it "
-                             "takes the baseline")
+            raise ValueError(
+                "coalitions must be boolean (or 0/1): True where a feature is present, False where it "
+                "takes the baseline"
+            )
         masks = masks.astype(bool)
     return masks

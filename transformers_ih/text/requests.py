@@ -1,11 +1,12 @@
-"""What a task hands the runner: :class:`Request` (a tokenized input and :class:`ExplainedOutput`, what to explain on it), and the rules
+"""What a task hands the runner: :class:`Request` (a tokenized input and :class:`ExplainedOutput`, what to explain
+on it), and the rules
 for one input or many."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable
+from typing import Any
 
 import numpy as np
 import torch
@@ -81,8 +82,10 @@ def as_rows(texts: dict[str, Any], per_input: dict[str, Any]) -> tuple[bool, lis
     names = list(texts)
     kinds = {name: is_many(value) for name, value in texts.items()}
     if len(set(kinds.values())) > 1:
-        raise TypeError(f"{' and '.join(names)} must all be strings (one input) or all sequences of strings of one "
-                        f"length (many inputs); got " + ", ".join(f"{n}: {type(v).__name__}" for n, v in texts.items()))
+        raise TypeError(
+            f"{' and '.join(names)} must all be strings (one input) or all sequences of strings of one "
+            f"length (many inputs); got " + ", ".join(f"{n}: {type(v).__name__}" for n, v in texts.items())
+        )
     many = kinds[names[0]]
     if not many:
         for name, value in texts.items():
@@ -97,8 +100,9 @@ def as_rows(texts: dict[str, Any], per_input: dict[str, Any]) -> tuple[bool, lis
     for name, column in columns.items():
         for i, value in enumerate(column):
             if not isinstance(value, str):
-                raise TypeError(f"{name}[{i}] is {type(value).__name__} ({value!r}), not a string: every input must be "
-                                f"a string")
+                raise TypeError(
+                    f"{name}[{i}] is {type(value).__name__} ({value!r}), not a string: every input must be a string"
+                )
     shared = {}
     for name, value in per_input.items():
         if is_many(value):

@@ -8,8 +8,9 @@ nothing a call needs lives in ambient (thread-local) state: two threads explaini
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -72,8 +73,9 @@ class ExplainRun:
     _generator: torch.nn.Module | None = field(default=None, repr=False)
 
     @classmethod
-    def start(cls, source: torch.nn.Module, tokenizer, options: ExplainOptions, settings: ExplainerSettings,
-              task: str) -> ExplainRun:
+    def start(
+        cls, source: torch.nn.Module, tokenizer, options: ExplainOptions, settings: ExplainerSettings, task: str
+    ) -> ExplainRun:
         """A run on a fresh twin of ``source``: second-order attention when ``options.interactions``."""
         twin = explainable_model(source, options.interactions, settings.compute_dtype)
         return cls(twin, source, tokenizer, options, settings, task)
@@ -81,18 +83,23 @@ class ExplainRun:
     @property
     def embeddings(self) -> torch.nn.Module:
         """The twin's input embedding layer (token ids ``(B, L)`` -> embeddings ``(B, L, e)``)."""
-        return self.model.get_input_embeddings()
+        return cast(Callable[[], torch.nn.Module], self.model.get_input_embeddings)()  # a Hugging Face method
 
     @property
     def device(self) -> torch.device:
         """Where the embeddings live: every input tensor of the run is put there."""
-        return self.embeddings.weight.device
+        return cast(torch.Tensor, self.embeddings.weight).device
 
     @property
     def path(self) -> PathSettings:
         """The call's path rule: the explainer's tolerance and node cap with the call's ``steps`` / ``method``."""
-        return PathSettings(steps=self.options.steps, method=self.options.method, rtol=self.settings.path.rtol,
-                            atol=self.settings.path.atol, max_nodes=self.settings.path.max_nodes)
+        return PathSettings(
+            steps=self.options.steps,
+            method=self.options.method,
+            rtol=self.settings.path.rtol,
+            atol=self.settings.path.atol,
+            max_nodes=self.settings.path.max_nodes,
+        )
 
     @property
     def frozen_routing(self) -> bool:
@@ -102,8 +109,9 @@ class ExplainRun:
     def encode(self, segments: list[str], **kwargs) -> EncodedText:
         """Tokenize ``segments`` (see :func:`~.encoding.encode_text`) with the model's length limit, on the run's
         device."""
-        return encode_text(self.tokenizer, segments, device=self.device,
-                           limit=max_input_tokens(self.tokenizer, self.source), **kwargs)
+        return encode_text(
+            self.tokenizer, segments, device=self.device, limit=max_input_tokens(self.tokenizer, self.source), **kwargs
+        )
 
     def forward(self, enc: EncodedText):
         """The twin's own forward pass on the tokenized input (no gradients, its own kernels)."""

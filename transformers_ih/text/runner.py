@@ -9,9 +9,9 @@ one-at-a-time result up to floating-point rounding (and, for adaptive rules, wit
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Callable
+from typing import cast
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ from ..engine.reduction import ReducedFunction
 from ..engine.smoothing import piecewise_linear_activations, smoothing_context
 from ..results.explanation import Explanation
 from .architectures import forward_embeds
-from .baselines import Baseline, average_over_baselines, make_baseline
+from .baselines import Baseline, ExpectedBaseline, average_over_baselines, make_baseline
 from .encoding import EncodedText
 from .last_token import pools_last_token
 from .model_state import differentiable_attention
@@ -66,8 +66,9 @@ def batches(run: ExplainRun, requests: list[Request]) -> list[list[int]]:
     max_padding = run.settings.max_padding if padding else 0.0
     kinds: dict[tuple, list[int]] = {}
     for j, request in enumerate(requests):
-        key = tuple(sorted((k, tuple(v.shape)) for k, v in request.encoded.inputs.items()
-                           if k not in padded_by_tokenizer))
+        key = tuple(
+            sorted((k, tuple(v.shape)) for k, v in request.encoded.inputs.items() if k not in padded_by_tokenizer)
+        )
         kinds.setdefault(key, []).append(j)
     groups = []
     for members in kinds.values():
@@ -82,14 +83,17 @@ def padded_inputs(run: ExplainRun, encs: list[EncodedText]) -> tuple[dict[str, t
     if len(encs) == 1:
         return encs[0].inputs, encs[0].token_word[None]
     if len({e.num_tokens for e in encs}) == 1:  # nothing to pad (also for tokenizers without a pad token)
-        return ({k: torch.cat([e.inputs[k] for e in encs]) for k in encs[0].inputs},
-                torch.stack([e.token_word for e in encs]))
+        return (
+            {k: torch.cat([e.inputs[k] for e in encs]) for k in encs[0].inputs},
+            torch.stack([e.token_word for e in encs]),
+        )
     length = max(e.num_tokens for e in encs)
     features = [{k: v[0].tolist() for k, v in e.inputs.items()} for e in encs]
     padded = run.tokenizer.pad(features, padding="longest", padding_side="right", return_tensors="pt")
     inputs = {k: torch.as_tensor(v).to(run.device) for k, v in padded.items()}
-    token_word = torch.stack([torch.nn.functional.pad(e.token_word, (0, length - e.num_tokens), value=-1)
-                              for e in encs])
+    token_word = torch.stack(
+        [torch.nn.functional.pad(e.token_word, (0, length - e.num_tokens), value=-1) for e in encs]
+    )
     return inputs, token_word
 
 
@@ -126,8 +130,10 @@ def explain_group(run: ExplainRun, requests: list[Request]) -> list[Explanation]
         if not enc.words:
             raise ValueError(f"the input {enc.text!r} has no words to explain (only special tokens)")
     inputs, token_word = padded_inputs(run, encs)
-    padded = [replace(e, inputs={k: v[j : j + 1] for k, v in inputs.items()}, token_word=token_word[j])
-              for j, e in enumerate(encs)]
+    padded = [
+        replace(e, inputs={k: v[j : j + 1] for k, v in inputs.items()}, token_word=token_word[j])
+        for j, e in enumerate(encs)
+    ]
     baseline = make_baseline(options.baseline, run.tokenizer, run.settings.background)
     pairs = [baseline.embeddings(run, p, e.num_tokens) for p, e in zip(padded, encs)]
     K = pairs[0][1].shape[0]  # baselines per input: K problems each, averaged below
@@ -142,8 +148,10 @@ def explain_group(run: ExplainRun, requests: list[Request]) -> list[Explanation]
         model_values = values[0].tolist()
         for request, value in zip(requests, model_values):
             if not np.isfinite(value):
-                raise ValueError(f"the explained output ({request.explained.name}) is not finite at the input "
-                                 f"{request.encoded.text!r}: {value}. Nothing can be attributed to it.")
+                raise ValueError(
+                    f"the explained output ({request.explained.name}) is not finite at the input "
+                    f"{request.encoded.text!r}: {value}. Nothing can be attributed to it."
+                )
         smooth, smoothing_desc = smoothing_context(options.smoothing, lambda: found)
         reduced = ReducedFunction(f, x, x_base, list(token_word), run.settings.internal_batch_size, multi=True)
         with smooth, differentiable_attention(options.interactions), torch.enable_grad():
@@ -154,9 +162,11 @@ def explain_group(run: ExplainRun, requests: list[Request]) -> list[Explanation]
             else:
                 results = integrated_gradients_reduced(reduced, run.path)
     if baseline.averaged:
-        results = average_over_baselines(results, K, baseline.kind)
-    explanations = [build_explanation(run, request, result, value, baseline, smoothing_desc)
-                    for request, result, value in zip(requests, results, model_values)]
+        results = average_over_baselines(results, K, cast(ExpectedBaseline, baseline).kind)  # the averaged one
+    explanations = [
+        build_explanation(run, request, result, value, baseline, smoothing_desc)
+        for request, result, value in zip(requests, results, model_values)
+    ]
     if held:
         for explanation in explanations:
             explanation.meta["moe_routing"] = "input"
@@ -174,13 +184,16 @@ def selected_rows(run: ExplainRun, requests: list[Request], reduced: ReducedFunc
     if is_screen(rows):
         attributions = [r.attributions for r in integrated_gradients_reduced(reduced, run.path)]
         screen = [np.mean(attributions[j * K : (j + 1) * K], axis=0) for j in range(len(requests))]
-    chosen = [select_rows(rows, request.encoded.words, None if screen is None else screen[j])
-              for j, request in enumerate(requests)]
+    chosen = [
+        select_rows(rows, request.encoded.words, None if screen is None else screen[j])
+        for j, request in enumerate(requests)
+    ]
     return [features for features in chosen for _ in range(K)]
 
 
-def build_explanation(run: ExplainRun, request: Request, result, model_value: float, baseline: Baseline,
-                      smoothing: str | None) -> Explanation:
+def build_explanation(
+    run: ExplainRun, request: Request, result, model_value: float, baseline: Baseline, smoothing: str | None
+) -> Explanation:
     """The one place an :class:`Explanation` is built: from a request and the engine's result for it."""
     enc, explained = request.encoded, request.explained
     config = getattr(run.source, "config", None)
@@ -217,19 +230,25 @@ def build_explanation(run: ExplainRun, request: Request, result, model_value: fl
             "scalar_evaluations": result.adaptive.scalar_evaluations if result.adaptive else 0,
             "converged": bool(result.adaptive.converged) if result.adaptive else None,
             **result.meta,
-            **({"rows": np.flatnonzero(computed.all(axis=1)).tolist(),
-                **({"row_screen": SCREEN} if is_screen(run.options.rows) else {})}
-               if computed is not None else {}),
+            **(
+                {
+                    "rows": np.flatnonzero(computed.all(axis=1)).tolist(),
+                    **({"row_screen": SCREEN} if is_screen(run.options.rows) else {}),
+                }
+                if computed is not None
+                else {}
+            ),
             **request.meta,
         },
     )
 
 
-def multi_function(model: torch.nn.Module, inputs: dict[str, torch.Tensor], selects: list[Selector],
-                   per_input: int = 1) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def multi_function(
+    model: torch.nn.Module, inputs: dict[str, torch.Tensor], selects: list[Selector], per_input: int = 1
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """``f(E, problems) -> (B,)``: row ``b`` is input ``problems[b] // per_input`` of the padded ``inputs`` with
     token embeddings ``E[b]`` ``(L, e)``, and its value that input's explained output of ``model``."""
-    embeddings = model.get_input_embeddings()
+    embeddings = cast(Callable[[], torch.nn.Module], model.get_input_embeddings)()  # a Hugging Face method
 
     def f(embeds: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
         problems = problems // per_input
@@ -255,15 +274,20 @@ def _one_scalar_per_row(select: Selector, outputs, batch: int) -> torch.Tensor:
         y = y[:, 0]
     if not isinstance(y, torch.Tensor) or tuple(y.shape) != (batch,):
         got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise ValueError(f"the explained output {function_name(select)} gave {got} for a batch of {batch} rows; it "
-                         f"must give one scalar per batch row, shape ({batch},): e.g. lambda out: out.logits[:, 1] - "
-                         f"out.logits[:, 0]")
+        raise ValueError(
+            f"the explained output {function_name(select)} gave {got} for a batch of {batch} rows; it "
+            f"must give one scalar per batch row, shape ({batch},): e.g. lambda out: out.logits[:, 1] - "
+            f"out.logits[:, 0]"
+        )
     return y
 
 
 def _output_rows(outputs, mask: torch.Tensor):
     """The batch rows ``mask`` of a model output (every tensor field with the batch as first dimension)."""
     batch = mask.shape[0]
-    kept = {k: v[mask.to(v.device)] for k, v in outputs.items()
-            if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == batch}
+    kept = {
+        k: v[mask.to(v.device)]
+        for k, v in outputs.items()
+        if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == batch
+    }
     return type(outputs)(**kept)

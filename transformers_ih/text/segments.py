@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
+
 from .features import check_spans, sentence_spans
 
 Span = tuple[int, int]
@@ -46,8 +48,9 @@ class PromptSegments:
     segments: list[tuple[str, int, int]]
 
 
-def prompt_segments(segments, *, separator: str = "\n\n", explain=None, prefix: str = "",
-                    suffix: str = "") -> PromptSegments:
+def prompt_segments(
+    segments, *, separator: str = "\n\n", explain=None, prefix: str = "", suffix: str = ""
+) -> PromptSegments:
     """Join ``segments`` into one prompt and give the spans of those to explain, one feature each.
 
     Args:
@@ -75,8 +78,9 @@ def prompt_segments(segments, *, separator: str = "\n\n", explain=None, prefix: 
             else:
                 raise TypeError(f"segment {i} is {item!r}: pass texts, (name, text) pairs, or a dict name -> text")
     else:
-        raise TypeError(f"segments must be a list of texts, of (name, text) pairs, or a dict; got "
-                        f"{type(segments).__name__}")
+        raise TypeError(
+            f"segments must be a list of texts, of (name, text) pairs, or a dict; got {type(segments).__name__}"
+        )
     if not pairs:
         raise ValueError("segments is empty: pass at least one segment")
     names = [name for name, _ in pairs]
@@ -86,7 +90,7 @@ def prompt_segments(segments, *, separator: str = "\n\n", explain=None, prefix: 
         chosen = list(range(len(pairs)))
     else:
         chosen = []
-        for item in ([explain] if isinstance(explain, (str, int)) else list(explain)):
+        for item in [explain] if isinstance(explain, (str, int)) else list(explain):
             if isinstance(item, bool) or not isinstance(item, (str, int)):
                 raise TypeError(f"explain: {item!r} is neither a segment name nor a position")
             if isinstance(item, str):
@@ -138,7 +142,9 @@ def token_chars(text: str, offsets: Sequence[Sequence[int]]) -> list[Span | None
 def region_tokens(text: str, offsets, region: Span) -> list[int]:
     """Positions of the tokens whose characters (see :func:`token_chars`) lie inside ``region``."""
     lo, hi = region
-    return [k for k, span in enumerate(token_chars(text, offsets)) if span is not None and lo <= span[0] and span[1] <= hi]
+    return [
+        k for k, span in enumerate(token_chars(text, offsets)) if span is not None and lo <= span[0] and span[1] <= hi
+    ]
 
 
 def region_words(text: str, offsets, word_ids, region: Span) -> list[Span]:
@@ -150,21 +156,34 @@ def region_words(text: str, offsets, word_ids, region: Span) -> list[Span]:
     previous = None
     for k in inside:
         start, end = offsets[k]
-        new = (previous is None or previous != k - 1 or text[start:start + 1].isspace()
-               or (word_ids is not None and word_ids[k] != word_ids[previous]))
+        new = (
+            previous is None
+            or previous != k - 1
+            or text[start : start + 1].isspace()
+            or (word_ids is not None and word_ids[k] != word_ids[previous])
+        )
         if new:
-            first = chars[k][0]
+            first = cast(Span, chars[k])[0]  # a token inside the region has characters
             if k and chars[k - 1] is None and region[0] <= offsets[k - 1][0] < offsets[k - 1][1] == start:
                 first = offsets[k - 1][0]  # a whitespace-only token ("Ġ", "▁") just before goes with its word
             words.append([first, end])
         else:
             words[-1][1] = max(words[-1][1], end)
         previous = k
-    return [tuple(w) for w in words]
+    return [(w[0], w[1]) for w in words]
 
 
-def region_spans(text: str, offsets, word_ids, region: Span, level, *, content: str | None = None,
-                 content_start: int = 0, name: str = "prompt") -> list[Span]:
+def region_spans(
+    text: str,
+    offsets,
+    word_ids,
+    region: Span,
+    level,
+    *,
+    content: str | None = None,
+    content_start: int = 0,
+    name: str = "prompt",
+) -> list[Span]:
     """Feature spans (characters of ``text``) inside ``region`` at ``level``: ``"word"``, ``"token"`` (each token
     inside), ``"sentence"`` (pysbd on the region's text; each token goes to the sentence its first character is
     in), ``"message"`` (the whole region, one feature), or spans given in the coordinates of ``content`` (the
@@ -178,12 +197,15 @@ def region_spans(text: str, offsets, word_ids, region: Span, level, *, content: 
             return _shift(check_spans(level(source), source, name, made_by=level), lo - content_start, region, name)
         return _shift(check_spans(level, source, name), lo - content_start, region, name)
     if level not in REGION_LEVELS:
-        raise ValueError(f"features={level!r} for {name}: expected one of {REGION_LEVELS}, spans [(start, end), ...] "
-                         f"into its text, or a callable text -> spans")
+        raise ValueError(
+            f"features={level!r} for {name}: expected one of {REGION_LEVELS}, spans [(start, end), ...] "
+            f"into its text, or a callable text -> spans"
+        )
     if level == "word":
         return region_words(text, offsets, word_ids, region)
     inside = region_tokens(text, offsets, region)
-    chars = token_chars(text, offsets)
+    # only the tokens inside the region are read below: they have characters (see region_tokens)
+    chars = cast("list[Span]", token_chars(text, offsets))
     if level == "token":
         return list(dict.fromkeys(chars[k] for k in inside))  # tokens of one character (split bytes) stay one
     if level == "message":
@@ -203,8 +225,10 @@ def _shift(spans: list[Span], by: int, region: Span, name: str) -> list[Span]:
     out = [(a + by, b + by) for a, b in spans]
     for (a, b), (s, e) in zip(spans, out):
         if s < region[0] or e > region[1]:
-            raise ValueError(f"feature span {(a, b)} of {name} falls outside the text the prompt shows of it (the "
-                             f"chat template trimmed it to characters {region[0] - by}..{region[1] - by})")
+            raise ValueError(
+                f"feature span {(a, b)} of {name} falls outside the text the prompt shows of it (the "
+                f"chat template trimmed it to characters {region[0] - by}..{region[1] - by})"
+            )
     return out
 
 
@@ -214,8 +238,9 @@ def degenerate_words(text: str, offsets, word_ids) -> bool:
     chars = token_chars(text, offsets)
     spans: dict[int, list[int]] = {}
     for k, w in enumerate(word_ids):
-        if w is None or chars[k] is None:
+        c = chars[k]
+        if w is None or c is None:
             continue
-        span = spans.setdefault(w, [chars[k][0], chars[k][1]])
-        span[0], span[1] = min(span[0], chars[k][0]), max(span[1], chars[k][1])
+        span = spans.setdefault(w, [c[0], c[1]])
+        span[0], span[1] = min(span[0], c[0]), max(span[1], c[1])
     return any(any(c.isspace() for c in text[a:b]) for a, b in spans.values())

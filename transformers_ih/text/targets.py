@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -96,8 +96,10 @@ def token_id(tokenizer, target: int | str, vocab_size: int) -> int:
     ids = tokenizer(target, add_special_tokens=False)["input_ids"]
     if len(ids) != 1:
         pieces = tokenizer.convert_ids_to_tokens(ids)
-        raise ValueError(f"target {target!r} is {len(ids)} tokens {pieces}, not one: the score at a mask is of a "
-                         f"single token; pass one token of the vocabulary (a token string or id)")
+        raise ValueError(
+            f"target {target!r} is {len(ids)} tokens {pieces}, not one: the score at a mask is of a "
+            f"single token; pass one token of the vocabulary (a token string or id)"
+        )
     return int(ids[0])
 
 
@@ -113,6 +115,8 @@ def continuation_ids(tokenizer, target: str, *, as_label: bool = False) -> list[
         ids = tokenizer(target, add_special_tokens=False)["input_ids"]
     special = set(tokenizer.all_special_ids)
     if not any(i not in special for i in ids):
-        raise ValueError(f"the target continuation {target!r} tokenizes to nothing (no token to score); pass a "
-                         f"non-empty continuation, e.g. ' Paris'")
+        raise ValueError(
+            f"the target continuation {target!r} tokenizes to nothing (no token to score); pass a "
+            f"non-empty continuation, e.g. ' Paris'"
+        )
     return [int(i) for i in ids]

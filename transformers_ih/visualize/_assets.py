@@ -128,8 +128,16 @@ def render_script(report_id_json: str, figures_json: str, config_json: str, data
     )
 
 
-def report_page(report_id: str, body: str, figures_json: str, *, data_json: str = "null", extra_css: str = "",
-                full_document: bool = True, title: str = "") -> str:
+def report_page(
+    report_id: str,
+    body: str,
+    figures_json: str,
+    *,
+    data_json: str = "null",
+    extra_css: str = "",
+    full_document: bool = True,
+    title: str = "",
+) -> str:
     """A report's HTML around its ``body`` (escaped already) and its figures (JSON for :func:`render_script`).
 
     ``full_document=True``: a complete page (``<!DOCTYPE html>``, ``title`` escaped here) with plotly.js inlined

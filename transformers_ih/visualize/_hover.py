@@ -15,8 +15,17 @@ from typing import Any
 
 from .format import VALUE_TEXT
 
-__all__ = ["MAIN_EFFECT", "PAIR", "PAIR_TOTAL", "ATTRIBUTION", "FOCUS_MAIN", "FOCUS_REST", "TEMPLATES", "fill",
-           "cell_text"]
+__all__ = [
+    "MAIN_EFFECT",
+    "PAIR",
+    "PAIR_TOTAL",
+    "ATTRIBUTION",
+    "FOCUS_MAIN",
+    "FOCUS_REST",
+    "TEMPLATES",
+    "fill",
+    "cell_text",
+]
 
 MAIN_EFFECT = "<b>{a}</b><br>main effect: {value}"
 """A diagonal cell of the matrix: word ``a``'s main effect."""
@@ -32,8 +41,13 @@ FOCUS_REST = "<b>{what}</b><br>sum of their interactions with {a}: {value}"
 """The last bar of a long focus chart (``what``: e.g. ``"61 other words"``)."""
 
 TEMPLATES = {
-    "value": VALUE_TEXT, "mainEffect": MAIN_EFFECT, "pair": PAIR, "pairTotal": PAIR_TOTAL,
-    "attribution": ATTRIBUTION, "focusMain": FOCUS_MAIN, "focusRest": FOCUS_REST,
+    "value": VALUE_TEXT,
+    "mainEffect": MAIN_EFFECT,
+    "pair": PAIR,
+    "pairTotal": PAIR_TOTAL,
+    "attribution": ATTRIBUTION,
+    "focusMain": FOCUS_MAIN,
+    "focusRest": FOCUS_REST,
 }
 """The templates the report's script fills, by the names it uses."""
 

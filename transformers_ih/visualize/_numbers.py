@@ -23,8 +23,17 @@ from numpy.typing import ArrayLike
 
 from .format import exact, short
 
-__all__ = ["ALPHABET", "encode_texts", "decode_texts", "encode_values", "decode_values", "value_texts",
-           "encode_matrix", "decode_matrix", "total_pairs"]
+__all__ = [
+    "ALPHABET",
+    "encode_texts",
+    "decode_texts",
+    "encode_values",
+    "decode_values",
+    "value_texts",
+    "encode_matrix",
+    "decode_matrix",
+    "total_pairs",
+]
 
 ALPHABET = "0123456789+-.e "
 """The characters of a packed text, by their 4-bit code; the last one (a space) separates texts, code 15 pads

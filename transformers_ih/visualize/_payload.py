@@ -68,8 +68,10 @@ def report_data(expl: Explanation) -> dict[str, Any] | None:
         "focus": word_focus.report_data(expl),
         "templates": TEMPLATES,
         "notComputed": NOT_COMPUTED,
-        "palettes": {name: {"positive": p.positive, "negative": p.negative, "foreground": p.foreground}
-                     for name, p in THEMES.items()},
+        "palettes": {
+            name: {"positive": p.positive, "negative": p.negative, "foreground": p.foreground}
+            for name, p in THEMES.items()
+        },
     }
 
 
@@ -82,8 +84,9 @@ def merge_themes(variants: dict[str, Any]) -> Any:
         return first
     if all(isinstance(v, dict) for v in values) and all(v.keys() == first.keys() for v in values[1:]):
         return {key: merge_themes({name: v[key] for name, v in zip(names, values)}) for key in first}
-    if (all(isinstance(v, list) and len(v) == len(first) for v in values)
-            and any(isinstance(item, (dict, list)) for item in first)):
+    if all(isinstance(v, list) and len(v) == len(first) for v in values) and any(
+        isinstance(item, (dict, list)) for item in first
+    ):
         return [merge_themes({name: v[k] for name, v in zip(names, values)}) for k in range(len(first))]
     return {THEME_KEY: dict(zip(names, values))}
 

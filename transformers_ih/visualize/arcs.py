@@ -63,8 +63,13 @@ def _arc(x0: float, x1: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_arcs(
-    expl: Explanation, k: int | None = None, threshold: float | None = None, *, max_arcs: int = MAX_ARCS,
-    theme: str = "light", **layout: Any,
+    expl: Explanation,
+    k: int | None = None,
+    threshold: float | None = None,
+    *,
+    max_arcs: int = MAX_ARCS,
+    theme: str = "light",
+    **layout: Any,
 ) -> go.Figure:
     """Plotly figure: words on one line (markers coloured by attribution), arcs between the pairs chosen by
     :func:`select_pairs` (width 1-8 px and opacity by ``|value| / max |value|``, colour by sign, hover with the
@@ -75,8 +80,14 @@ def plot_arcs(
     return fig
 
 
-def report_figure(expl: Explanation, k: int | None = None, threshold: float | None = None, *,
-                  max_arcs: int = MAX_ARCS, theme: str = "light") -> go.Figure:
+def report_figure(
+    expl: Explanation,
+    k: int | None = None,
+    threshold: float | None = None,
+    *,
+    max_arcs: int = MAX_ARCS,
+    theme: str = "light",
+) -> go.Figure:
     """The report's arcs: as :func:`plot_arcs`, but the word markers' hover text (one per word, the trace named
     ``"words"``) is left to the report's script, which fills :data:`._hover.ATTRIBUTION` with the report's labels
     and the attributions' texts written in Python."""
@@ -84,8 +95,9 @@ def report_figure(expl: Explanation, k: int | None = None, threshold: float | No
     return _figure(expl, k, threshold, max_arcs, palette(theme), lean=True)
 
 
-def _figure(expl: Explanation, k: int | None, threshold: float | None, max_arcs: int, p: Palette,
-            lean: bool) -> go.Figure:
+def _figure(
+    expl: Explanation, k: int | None, threshold: float | None, max_arcs: int, p: Palette, lean: bool
+) -> go.Figure:
     pairs = select_pairs(expl, k, threshold, max_arcs)
     shown = [truncate(w) for w in expl.words]  # as labelled
     x = word_positions(shown)
@@ -97,19 +109,31 @@ def _figure(expl: Explanation, k: int | None, threshold: float | None, max_arcs:
         hover = fill(PAIR, a=hover_label(expl, i), b=hover_label(expl, j), i=i, j=j, value=value_text(v))
         fig.add_trace(
             go.Scatter(  # one hover string for the whole arc
-                x=ax, y=ay, mode="lines", line=dict(color=sign_color(v, p), width=1 + 7 * strength, shape="spline"),
-                opacity=0.35 + 0.65 * strength, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+                x=ax,
+                y=ay,
+                mode="lines",
+                line=dict(color=sign_color(v, p), width=1 + 7 * strength, shape="spline"),
+                opacity=0.35 + 0.65 * strength,
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
                 name=f"{i}-{j}",
             )
         )
     vmax = max_abs(expl.attributions)
     fig.add_trace(
         go.Scatter(
-            x=x, y=np.zeros_like(x), mode="markers", name="words",
-            marker=dict(size=11, color=[value_color(a, vmax, p) for a in expl.attributions],
-                        line=dict(width=1, color=p.muted)),
-            hovertext=None if lean else [fill(ATTRIBUTION, a=hover_label(expl, i), value=value_text(a))
-                                         for i, a in enumerate(expl.attributions)],
+            x=x,
+            y=np.zeros_like(x),
+            mode="markers",
+            name="words",
+            marker=dict(
+                size=11, color=[value_color(a, vmax, p) for a in expl.attributions], line=dict(width=1, color=p.muted)
+            ),
+            hovertext=None
+            if lean
+            else [
+                fill(ATTRIBUTION, a=hover_label(expl, i), value=value_text(a)) for i, a in enumerate(expl.attributions)
+            ],
             hovertemplate="%{hovertext}<extra></extra>",
         )
     )
@@ -117,9 +141,17 @@ def _figure(expl: Explanation, k: int | None, threshold: float | None, max_arcs:
     n = len(expl.words)
     labelled = range(n) if n <= LABEL_ALL else sorted({w for i, j, _ in pairs for w in (i, j)})
     labels = [  # set at once: plotly validates every annotation again on each add_annotation
-        dict(x=float(x[i]), y=0, yshift=-12, text=word_text(expl, i), showarrow=False, yanchor="top",
-             xanchor="right" if slanted else "center", textangle=-_SLANT if slanted else 0,
-             font=dict(size=13, color=p.foreground))
+        dict(
+            x=float(x[i]),
+            y=0,
+            yshift=-12,
+            text=word_text(expl, i),
+            showarrow=False,
+            yanchor="top",
+            xanchor="right" if slanted else "center",
+            textangle=-_SLANT if slanted else 0,
+            font=dict(size=13, color=p.foreground),
+        )
         for i in labelled
     ]
     longest = max((len(shown[i]) for i in labelled), default=1)
@@ -128,10 +160,12 @@ def _figure(expl: Explanation, k: int | None, threshold: float | None, max_arcs:
     left_px = int(_CHAR_PX * first * np.cos(np.radians(_SLANT)) + 10) if slanted else 10
     top = max((abs(x[j] - x[i]) / 2 for i, j, _ in pairs), default=1.0)
     fig.update_layout(
-        title=dict(text=f"Interaction arcs (strongest {len(pairs)} pair{'s' if len(pairs) != 1 else ''}"
-                        + (" of the computed cells" if is_partial(expl) else "") + ")"
-                        + ("" if n <= LABEL_ALL else "<br><sup>words labelled where arcs end; hover a marker for any "
-                           "word</sup>")),
+        title=dict(
+            text=f"Interaction arcs (strongest {len(pairs)} pair{'s' if len(pairs) != 1 else ''}"
+            + (" of the computed cells" if is_partial(expl) else "")
+            + ")"
+            + ("" if n <= LABEL_ALL else "<br><sup>words labelled where arcs end; hover a marker for any word</sup>")
+        ),
         xaxis=dict(visible=False, range=[float(x[0]) - 3, float(x[-1]) + 3] if len(x) else None),
         yaxis=dict(visible=False, range=[-0.02 * top, 1.08 * top]),
         height=260 + label_px,

@@ -41,4 +41,3 @@ def json_for_script(obj: Any, *, allow_nan: bool = True) -> str:
     """``json.dumps(obj)`` made safe to paste into an inline ``<script>`` element (``allow_nan=False``: NaN and
     infinities raise ``ValueError`` instead of becoming the non-JSON ``NaN``)."""
     return _make_script_safe(json.dumps(obj, allow_nan=allow_nan))
-

@@ -168,8 +168,10 @@ def header_items(expl: Explanation) -> list[tuple[str, str]]:
     points, baseline, method. Plain (unescaped) text."""
     items = [
         ("prediction", f"{expl.predicted_label} (p = {expl.predicted_probability:.4f})"),
-        ("explained", f"{expl.target}" + ("" if expl.target_index is None else f" [{expl.target_index}]")
-         + f" {expl.output}"),
+        (
+            "explained",
+            f"{expl.target}" + ("" if expl.target_index is None else f" [{expl.target_index}]") + f" {expl.output}",
+        ),
         (
             "f(x) − f(x')",
             f"{expl.f_input:.4f} − {expl.f_baseline:.4f} = {expl.delta:+.4f}",

@@ -31,8 +31,18 @@ if TYPE_CHECKING:
     from ..results.explanation import Explanation
 
 __all__ = [
-    "plot_interactions", "report_figure", "report_data", "feature_order", "ORDERS", "HIDE_DIAGONAL_LABEL",
-    "SHOW_DIAGONAL_LABEL", "TEXT_ORDER_LABEL", "STRENGTH_ORDER_LABEL", "NOT_COMPUTED", "DENSE", "MAX_PLOT_PX",
+    "plot_interactions",
+    "report_figure",
+    "report_data",
+    "feature_order",
+    "ORDERS",
+    "HIDE_DIAGONAL_LABEL",
+    "SHOW_DIAGONAL_LABEL",
+    "TEXT_ORDER_LABEL",
+    "STRENGTH_ORDER_LABEL",
+    "NOT_COMPUTED",
+    "DENSE",
+    "MAX_PLOT_PX",
 ]
 
 HIDE_DIAGONAL_LABEL = "Hide diagonal"
@@ -73,8 +83,9 @@ def feature_order(expl: Explanation, order: str = "text") -> list[int]:
     return result
 
 
-def _hover_texts(expl: Explanation, known: np.ndarray, rows: list[int] | None = None,
-                 columns: list[int] | None = None) -> list[list[str]]:
+def _hover_texts(
+    expl: Explanation, known: np.ndarray, rows: list[int] | None = None, columns: list[int] | None = None
+) -> list[list[str]]:
     """Hover strings (:func:`._hover.cell_text`) of the cells ``rows`` × ``columns`` (default: all, in text order):
     both (whole) words and the value; off-diagonal cells whose two halves are known also give the pair's total
     ``m[i, j] + m[j, i]``; unknown cells say "not computed"."""
@@ -137,8 +148,10 @@ def _group_boundaries(expl: Explanation) -> list[float]:
 def _unknown_note(expl: Explanation, p: Palette) -> str:
     """The title's second line for a partial matrix: the grey swatch, "not computed", how many rows are exact."""
     rows = int(full_rows(expl).sum())
-    return (f'<br><sup><span style="color:{p.unknown}">■</span> {NOT_COMPUTED} (partial matrix: {rows} of '
-            f'{len(expl.words)} rows exact)</sup>')
+    return (
+        f'<br><sup><span style="color:{p.unknown}">■</span> {NOT_COMPUTED} (partial matrix: {rows} of '
+        f"{len(expl.words)} rows exact)</sup>"
+    )
 
 
 def _menus(p: Palette, show_diagonal: bool, order: str, restyle: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -149,14 +162,38 @@ def _menus(p: Palette, show_diagonal: bool, order: str, restyle: list[dict[str, 
         diagonal = [dict(label=label, method="restyle", args=[args, [0]]) for label, args in zip(labels, restyle)]
     else:
         diagonal = [dict(label=label, method="skip", args=[]) for label in labels]
-    menus = [dict(type="buttons", direction="right", active=1 if show_diagonal else 0, buttons=diagonal,
-                  name=_MENU_NAMES[0], x=0.0, xanchor="left", y=1.0, yanchor="bottom", pad=dict(t=4, b=8),
-                  **control_style(p))]
+    menus = [
+        dict(
+            type="buttons",
+            direction="right",
+            active=1 if show_diagonal else 0,
+            buttons=diagonal,
+            name=_MENU_NAMES[0],
+            x=0.0,
+            xanchor="left",
+            y=1.0,
+            yanchor="bottom",
+            pad=dict(t=4, b=8),
+            **control_style(p),
+        )
+    ]
     if restyle is None:
         orders = [dict(label=label, method="skip", args=[]) for label in (TEXT_ORDER_LABEL, STRENGTH_ORDER_LABEL)]
-        menus.append(dict(type="buttons", direction="right", active=ORDERS.index(order), buttons=orders,
-                          name=_MENU_NAMES[1], x=0.0, xanchor="left", y=1.0, yanchor="bottom",
-                          pad=dict(t=4, b=46), **control_style(p)))
+        menus.append(
+            dict(
+                type="buttons",
+                direction="right",
+                active=ORDERS.index(order),
+                buttons=orders,
+                name=_MENU_NAMES[1],
+                x=0.0,
+                xanchor="left",
+                y=1.0,
+                yanchor="bottom",
+                pad=dict(t=4, b=46),
+                **control_style(p),
+            )
+        )
     return menus
 
 
@@ -173,27 +210,49 @@ def _figure(expl: Explanation, p: Palette, show_diagonal: bool, order: str, lean
     gap = 1 if cell_px >= 6 else 0
     common = dict(hovertemplate="%{text}<extra></extra>", hoverongaps=False, xgap=gap, ygap=gap)
     if lean:  # cells, labels and hover text come from the report's data, in the browser
-        main = go.Heatmap(zmid=0.0, colorscale=plotly_colorscale(p), name="interactions",
-                          colorbar=dict(title=dict(text=f"interaction<br>({plotly_text(expl.output)})"),
-                                        thickness=14, outlinewidth=0), **common)
+        main = go.Heatmap(
+            zmid=0.0,
+            colorscale=plotly_colorscale(p),
+            name="interactions",
+            colorbar=dict(
+                title=dict(text=f"interaction<br>({plotly_text(expl.output)})"), thickness=14, outlinewidth=0
+            ),
+            **common,
+        )
         restyle = None
     else:
         texts = _hover_texts(expl, known, positions, positions)
         start = _restyle_args(expl, known, positions, hide_diagonal=not show_diagonal)
         main = go.Heatmap(
-            z=start["z"][0], x=labels, y=labels, zmid=0.0, zmin=start["zmin"][0], zmax=start["zmax"][0],
-            colorscale=plotly_colorscale(p), text=texts, name="interactions",
-            colorbar=dict(title=dict(text=f"interaction<br>({plotly_text(expl.output)})"), thickness=14,
-                          outlinewidth=0), **common,
+            z=start["z"][0],
+            x=labels,
+            y=labels,
+            zmid=0.0,
+            zmin=start["zmin"][0],
+            zmax=start["zmax"][0],
+            colorscale=plotly_colorscale(p),
+            text=texts,
+            name="interactions",
+            colorbar=dict(
+                title=dict(text=f"interaction<br>({plotly_text(expl.output)})"), thickness=14, outlinewidth=0
+            ),
+            **common,
         )
         restyle = [_restyle_args(expl, known, positions, hide_diagonal=hide) for hide in (True, False)]
     traces = [main]
     if partial:
-        unknown = dict(colorscale=[[0.0, p.unknown], [1.0, p.unknown]], zmin=0.0, zmax=1.0, showscale=False,
-                       name=NOT_COMPUTED, **common)
+        unknown = dict(
+            colorscale=[[0.0, p.unknown], [1.0, p.unknown]],
+            zmin=0.0,
+            zmax=1.0,
+            showscale=False,
+            name=NOT_COMPUTED,
+            **common,
+        )
         if not lean:
-            unknown.update(z=[[None if known[i, j] else 1 for j in positions] for i in positions], x=labels,
-                           y=labels, text=texts)
+            unknown.update(
+                z=[[None if known[i, j] else 1 for j in positions] for i in positions], x=labels, y=labels, text=texts
+            )
         traces.append(go.Heatmap(**unknown))
     fig = go.Figure(traces, layout=base_layout(p))
     boundaries = _group_boundaries(expl)
@@ -212,12 +271,24 @@ def _figure(expl: Explanation, p: Palette, show_diagonal: bool, order: str, lean
     top_px = 40 + (22 if partial else 0) + 48 + (40 if lean else 0)  # title, its note, the two rows of switches
     noun = feature_noun(expl, plural=True)
     fig.update_layout(
-        title=dict(text=f"Interactions between {noun}" + (_unknown_note(expl, p) if partial else ""),
-                   yref="container", y=1.0, yanchor="top", pad=dict(t=12)),
-        xaxis=dict(type="category", tickangle=tick_angle, tickfont=dict(size=tick_size), showgrid=False,
-                   constrain="domain"),
-        yaxis=dict(type="category", autorange="reversed", tickfont=dict(size=tick_size), showgrid=False,
-                   scaleanchor="x", constrain="domain"),
+        title=dict(
+            text=f"Interactions between {noun}" + (_unknown_note(expl, p) if partial else ""),
+            yref="container",
+            y=1.0,
+            yanchor="top",
+            pad=dict(t=12),
+        ),
+        xaxis=dict(
+            type="category", tickangle=tick_angle, tickfont=dict(size=tick_size), showgrid=False, constrain="domain"
+        ),
+        yaxis=dict(
+            type="category",
+            autorange="reversed",
+            tickfont=dict(size=tick_size),
+            showgrid=False,
+            scaleanchor="x",
+            constrain="domain",
+        ),
         height=int(plot_px + below_px + top_px + 10),
         width=int(max(460, plot_px + longest_px + colorbar_px + 40)),
         margin=dict(t=top_px),
@@ -247,8 +318,9 @@ def plot_interactions(
     return fig
 
 
-def report_figure(expl: Explanation, *, theme: str = "light", show_diagonal: bool = False,
-                  order: str | None = None) -> go.Figure:
+def report_figure(
+    expl: Explanation, *, theme: str = "light", show_diagonal: bool = False, order: str | None = None
+) -> go.Figure:
     """The report's lean matrix: the layout, the diagonal and order switches (``method="skip"``, handled by the
     report's script) and empty traces; the script lays out labels, cells and hover text from the report's data
     (main trace first, then the "not computed" trace when the matrix is partial; see :func:`report_data`).

@@ -42,6 +42,7 @@ __all__ = ["to_html", "SCRIPT_TAGS_PER_REPORT", "FIGURE_NAMES"]
 SCRIPT_TAGS_PER_REPORT = 2
 """``<script`` elements a report emits: plotly.js (inline, or its ``text/plain`` copy) and the drawing script."""
 
+
 class _Section(NamedTuple):
     """One chart of the report: element-id suffix, heading, explanatory note, ``build(expl, theme) -> Figure``,
     escaped HTML shown above the chart (e.g. an evaluation's numbers), and the script's view that fills in the
@@ -67,35 +68,59 @@ def _drop_expl(build: Callable[[str], go.Figure]) -> Callable[[Explanation, str]
 
 def _matrix_note(expl: Explanation | None) -> str:
     noun = "word" if expl is None else feature_noun(expl)
-    note = (f"Cell (i, j) is half of the pair's total interaction (the matrix is symmetric); row i sums to {noun} i's "
-            "attribution. The diagonal holds main effects; use the button to show it. “Strongest first” "
-            "lists the most interacting features first; drag to zoom into a block, double-click to zoom out.")
+    note = (
+        f"Cell (i, j) is half of the pair's total interaction (the matrix is symmetric); row i sums to {noun} i's "
+        "attribution. The diagonal holds main effects; use the button to show it. “Strongest first” "
+        "lists the most interacting features first; drag to zoom into a block, double-click to zoom out."
+    )
     if expl is not None and is_partial(expl):
-        note += (" Grey cells were not computed (a partial matrix: only the exact rows and their columns are "
-                 "known); they are never counted as 0.")
+        note += (
+            " Grey cells were not computed (a partial matrix: only the exact rows and their columns are "
+            "known); they are never counted as 0."
+        )
     return note
 
 
-def _sections(top_k: int = 10, focus_word: int | str | None = None, arc_k: int | None = None,
-              arc_threshold: float | None = None, expl: Explanation | None = None) -> list[_Section]:
+def _sections(
+    top_k: int = 10,
+    focus_word: int | str | None = None,
+    arc_k: int | None = None,
+    arc_threshold: float | None = None,
+    expl: Explanation | None = None,
+) -> list[_Section]:
     """The report's charts, in page order (``expl``: to word the notes for its features)."""
     noun = "word" if expl is None else feature_noun(expl)
     nouns = "words" if expl is None else feature_noun(expl, plural=True)
     return [
-        _Section("matrix", "Interaction matrix", _matrix_note(expl),
-                 lambda e, theme: matrix.report_figure(e, theme=theme), view="matrix"),
-        _Section("top-pairs", "Strongest pairs",
-                 f"The pairs of {nouns} whose interaction moves the output the most, with its sign.",
-                 lambda e, theme: plot_top_pairs(e, k=top_k, theme=theme)),
-        _Section("word-focus", f"Why a {noun} matters",
-                 f"A {noun}'s attribution split into its main effect and its interaction with each other {noun}; the "
-                 f"bars add up to the attribution (beyond {word_focus.FOCUS_BARS} {nouns}, the weakest share one bar). "
-                 f"Pick a {noun} in the menu.",
-                 lambda e, theme: word_focus.report_figure(e, focus_word, theme=theme), view="word-focus"),
-        _Section("arcs", "Interaction arcs",
-                 "The strongest pairs as arcs over the text: thicker means stronger, blue raises and red lowers the "
-                 "output.",
-                 lambda e, theme: arcs.report_figure(e, k=arc_k, threshold=arc_threshold, theme=theme), view="arcs"),
+        _Section(
+            "matrix",
+            "Interaction matrix",
+            _matrix_note(expl),
+            lambda e, theme: matrix.report_figure(e, theme=theme),
+            view="matrix",
+        ),
+        _Section(
+            "top-pairs",
+            "Strongest pairs",
+            f"The pairs of {nouns} whose interaction moves the output the most, with its sign.",
+            lambda e, theme: plot_top_pairs(e, k=top_k, theme=theme),
+        ),
+        _Section(
+            "word-focus",
+            f"Why a {noun} matters",
+            f"A {noun}'s attribution split into its main effect and its interaction with each other {noun}; the "
+            f"bars add up to the attribution (beyond {word_focus.FOCUS_BARS} {nouns}, the weakest share one bar). "
+            f"Pick a {noun} in the menu.",
+            lambda e, theme: word_focus.report_figure(e, focus_word, theme=theme),
+            view="word-focus",
+        ),
+        _Section(
+            "arcs",
+            "Interaction arcs",
+            "The strongest pairs as arcs over the text: thicker means stronger, blue raises and red lowers the output.",
+            lambda e, theme: arcs.report_figure(e, k=arc_k, threshold=arc_threshold, theme=theme),
+            view="arcs",
+        ),
     ]
 
 
@@ -112,8 +137,11 @@ def _report_body(expl: Explanation, report_id: str, figure_sections: list[_Secti
         '<p class="ih-kicker">transformers-ih explanation</p>',
         f'<h1 class="ih-title">Prediction: {html_text(expl.predicted_label)}</h1>',
         header_html(expl),
-        _section_html("Attributions", f"Each {feature_noun(expl)} coloured by its Integrated Gradients attribution; "
-                      "hover for the exact value.", text_html(expl)),
+        _section_html(
+            "Attributions",
+            f"Each {feature_noun(expl)} coloured by its Integrated Gradients attribution; hover for the exact value.",
+            text_html(expl),
+        ),
         '<div class="ih-error" role="alert"></div>',
     ]
     if expl.interactions is None:
@@ -137,8 +165,15 @@ def _figures(expl: Explanation, report_id: str, figure_sections: list[_Section])
 
 
 def to_html(
-    expl: Explanation, full_document: bool = True, *, top_k: int = 10, focus_word: int | str | None = None,
-    arc_k: int | None = None, arc_threshold: float | None = None, title: str | None = None, evaluation=None,
+    expl: Explanation,
+    full_document: bool = True,
+    *,
+    top_k: int = 10,
+    focus_word: int | str | None = None,
+    arc_k: int | None = None,
+    arc_threshold: float | None = None,
+    title: str | None = None,
+    evaluation=None,
 ) -> str:
     """The report as HTML.
 
@@ -152,10 +187,15 @@ def to_html(
     report_id = new_report_id()
     figure_sections = [] if expl.interactions is None else _sections(top_k, focus_word, arc_k, arc_threshold, expl)
     if evaluation is not None:
-        figure_sections += [_Section(s.name, s.heading, s.note, _drop_expl(s.build), s.html)
-                            for s in evaluation_sections(evaluation)]
+        figure_sections += [
+            _Section(s.name, s.heading, s.note, _drop_expl(s.build), s.html) for s in evaluation_sections(evaluation)
+        ]
     body = _report_body(expl, report_id, figure_sections)
-    return report_page(report_id, body, payload_json(_figures(expl, report_id, figure_sections)),
-                       data_json=payload_json(report_data(expl) if figure_sections else None),
-                       full_document=full_document,
-                       title=title if title is not None else f"Explanation: {expl.predicted_label}")
+    return report_page(
+        report_id,
+        body,
+        payload_json(_figures(expl, report_id, figure_sections)),
+        data_json=payload_json(report_data(expl) if figure_sections else None),
+        full_document=full_document,
+        title=title if title is not None else f"Explanation: {expl.predicted_label}",
+    )

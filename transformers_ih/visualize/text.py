@@ -82,7 +82,7 @@ def _legend_html(expl: Explanation) -> str:
     return (
         '<div class="ih-legend" aria-hidden="true">'
         f'<span>{html_text(short(-vmax))}</span><span class="ih-legend-bar"></span>'
-        f'<span>{html_text(short(vmax))}</span>'
+        f"<span>{html_text(short(vmax))}</span>"
         f'<span class="ih-legend-note">red lowers, blue raises the {target} {html_text(expl.output)}</span>'
         "</div>"
     )
@@ -100,9 +100,7 @@ def text_html(expl: Explanation) -> str:
             parts.append(f"<span{cls}>{html_text(seg.text)}</span>" if cls else html_text(seg.text))
             continue
         i = seg.word
-        style = ";".join(
-            f"--ih-bg-{name}:{colors[name][i][0]};--ih-fg-{name}:{colors[name][i][1]}" for name in THEMES
-        )
+        style = ";".join(f"--ih-bg-{name}:{colors[name][i][0]};--ih-fg-{name}:{colors[name][i][1]}" for name in THEMES)
         tip = html_text(_word_tip(expl, i))
         parts.append(
             f'<span class="ih-w" style="{style}" data-ih-word="{i}" data-ih-tip="{tip}" aria-label="{tip}" '
@@ -158,8 +156,13 @@ def plot_text(expl: Explanation, *, theme: str = "light", line_width: int = 80, 
         if not seg.text.strip():
             continue
         common = dict(
-            x=col + len(seg.text) / 2, y=-line, xref="x", yref="y", showarrow=False,
-            text=plotly_text(seg.text).replace(" ", "&nbsp;"), font=dict(family=MONOSPACE, size=14),
+            x=col + len(seg.text) / 2,
+            y=-line,
+            xref="x",
+            yref="y",
+            showarrow=False,
+            text=plotly_text(seg.text).replace(" ", "&nbsp;"),
+            font=dict(family=MONOSPACE, size=14),
         )
         if seg.word is None:
             annotations.append(dict(common, font=dict(family=MONOSPACE, size=14, color=p.muted)))
@@ -167,7 +170,10 @@ def plot_text(expl: Explanation, *, theme: str = "light", line_width: int = 80, 
             bg, fg = colors[seg.word]
             annotations.append(
                 dict(
-                    common, bgcolor=bg, borderpad=2, font=dict(family=MONOSPACE, size=14, color=fg),
+                    common,
+                    bgcolor=bg,
+                    borderpad=2,
+                    font=dict(family=MONOSPACE, size=14, color=fg),
                     hovertext=plotly_text(_word_tip(expl, seg.word)),
                 )
             )

@@ -12,8 +12,19 @@ from typing import Any
 
 from ._colors import diverging_color, interpolate
 
-__all__ = ["Palette", "THEMES", "palette", "plotly_colorscale", "sign", "sign_color", "value_color", "base_layout",
-           "control_style", "FONT", "MONOSPACE"]
+__all__ = [
+    "Palette",
+    "THEMES",
+    "palette",
+    "plotly_colorscale",
+    "sign",
+    "sign_color",
+    "value_color",
+    "base_layout",
+    "control_style",
+    "FONT",
+    "MONOSPACE",
+]
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif"
 MONOSPACE = "'DejaVu Sans Mono', Menlo, Consolas, monospace"

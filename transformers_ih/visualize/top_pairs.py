@@ -33,20 +33,34 @@ def plot_top_pairs(expl: Explanation, k: int = 10, *, theme: str = "light", **la
         for i, j, v in top
     ]
     bars = go.Bar(
-        x=values, y=labels, orientation="h", marker=dict(color=[sign_color(v, p) for v in values]),
-        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+        x=values,
+        y=labels,
+        orientation="h",
+        marker=dict(color=[sign_color(v, p) for v in values]),
+        hovertext=hover,
+        hovertemplate="%{hovertext}<extra></extra>",
     )
     fig = go.Figure(bars, layout=base_layout(p))
     fig.update_layout(
-        title=dict(text=f"Strongest interacting pairs (top {len(top)}"
-                        + (" of the computed cells: partial matrix" if is_partial(expl) else "") + ")"),
+        title=dict(
+            text=f"Strongest interacting pairs (top {len(top)}"
+            + (" of the computed cells: partial matrix" if is_partial(expl) else "")
+            + ")"
+        ),
         xaxis=dict(title=dict(text=f"interaction ({expl.output})"), zeroline=True, zerolinewidth=1.5),
         yaxis=dict(type="category", autorange="reversed"),
         height=160 + 28 * max(1, len(top)),
         bargap=0.25,
     )
     if not top:
-        fig.add_annotation(text="no word pairs (fewer than two words)", showarrow=False, xref="paper",
-                           yref="paper", x=0.5, y=0.5, font=dict(color=p.muted))
+        fig.add_annotation(
+            text="no word pairs (fewer than two words)",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            font=dict(color=p.muted),
+        )
     fig.update_layout(**layout)
     return fig

@@ -26,8 +26,17 @@ from .theme import Palette, base_layout, control_style, palette, sign, sign_colo
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
 
-__all__ = ["resolve_word", "focus_components", "focus_bars", "focus_rows", "plot_word_focus", "report_figure",
-           "report_data", "FOCUS_BARS", "MAIN_OUTLINE"]
+__all__ = [
+    "resolve_word",
+    "focus_components",
+    "focus_bars",
+    "focus_rows",
+    "plot_word_focus",
+    "report_figure",
+    "report_data",
+    "FOCUS_BARS",
+    "MAIN_OUTLINE",
+]
 
 FOCUS_BARS = 40
 """Most bars in a focus chart: beyond it, the weakest interactions are summed into one "other words" bar."""
@@ -72,7 +81,7 @@ def focus_bars(expl: Explanation, i: int, max_bars: int = FOCUS_BARS) -> list[tu
         return list(enumerate(values))
     others = sorted((j for j in range(n) if j != i), key=lambda j: (-abs(values[j]), j))
     kept = sorted([i, *others[: max_bars - 2]])
-    rest = others[max_bars - 2:]
+    rest = others[max_bars - 2 :]
     return [(j, values[j]) for j in kept] + [(None, float(sum(values[j] for j in rest)))]
 
 
@@ -121,7 +130,9 @@ def _bars(expl: Explanation, i: int, theme_palette: Palette) -> dict[str, Any]:
             hover.append(fill(PAIR, a=focus, b=hover_label(expl, j), i=i, j=j, value=value_text(v)))
     outline = [MAIN_OUTLINE if j == i else 0 for j, _ in bars]
     return dict(
-        x=labels, y=values, hovertext=hover,
+        x=labels,
+        y=values,
+        hovertext=hover,
         marker=dict(
             color=[sign_color(v, theme_palette) for v in values],
             line=dict(width=outline, color=theme_palette.foreground),
@@ -151,14 +162,30 @@ def _selector(expl: Explanation, selected: int, p: Palette, lean: bool = False) 
             continue
         bars = _bars(expl, i, p)
         trace_update = {
-            "x": [bars["x"]], "y": [bars["y"]], "hovertext": [bars["hovertext"]],
-            "marker.color": [bars["marker"]["color"]], "marker.line.width": [bars["marker"]["line"]["width"]],
+            "x": [bars["x"]],
+            "y": [bars["y"]],
+            "hovertext": [bars["hovertext"]],
+            "marker.color": [bars["marker"]["color"]],
+            "marker.line.width": [bars["marker"]["line"]["width"]],
         }
-        buttons.append(dict(label=word_label(expl, i, TICK_CHARS), method="update",
-                            args=[trace_update, {"title.text": _title(expl, i)}]))
+        buttons.append(
+            dict(
+                label=word_label(expl, i, TICK_CHARS),
+                method="update",
+                args=[trace_update, {"title.text": _title(expl, i)}],
+            )
+        )
     return dict(
-        type="dropdown", buttons=buttons, active=rows.index(selected), x=1.0, xanchor="right", y=1.0,
-        yanchor="bottom", pad=dict(b=8), name="ih-focus", **control_style(p),
+        type="dropdown",
+        buttons=buttons,
+        active=rows.index(selected),
+        x=1.0,
+        xanchor="right",
+        y=1.0,
+        yanchor="bottom",
+        pad=dict(b=8),
+        name="ih-focus",
+        **control_style(p),
     )
 
 
@@ -186,7 +213,11 @@ def _layout(expl: Explanation, p: Palette, title: str) -> dict[str, Any]:
 
 
 def plot_word_focus(
-    expl: Explanation, word: int | str | None = None, *, selector: bool = False, theme: str = "light",
+    expl: Explanation,
+    word: int | str | None = None,
+    *,
+    selector: bool = False,
+    theme: str = "light",
     **layout: Any,
 ) -> go.Figure:
     """Bar chart of word ``word``'s attribution split into its main effect (outlined bar) and its
