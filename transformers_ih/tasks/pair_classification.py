@@ -34,17 +34,23 @@ class PairClassificationInteractionExplainer(SequenceClassificationInteractionEx
     def __call__(  # type: ignore[override]
         self,
         text: str | Sequence[str],
-        text_pair: str | Sequence[str],
+        text_pair: str | Sequence[str] | None = None,
         target: int | str | None = None,
         **options: Unpack[CallOptions],
     ) -> Explanation | list[Explanation]:
         """Explain the model's output for the pair ``(text, text_pair)`` (or two sequences of pairs: a list).
 
         Args:
+            text, text_pair: the two texts (required both), or two sequences of equal length.
             target: class index or label name (default the predicted class). Pairs over the model's length
                 limit raise ``ValueError`` (nothing is truncated).
             **options: see :class:`~transformers_ih.text.options.CallOptions`.
         """
+        if text_pair is None:
+            raise TypeError(
+                "missing a required argument: 'text_pair' (the second text of the pair, or a sequence of "
+                "them for many pairs)"
+            )
         return self.explain(text, text_pair, target, **options)
 
     def requests(  # type: ignore[override]
