@@ -403,8 +403,7 @@ def expected_hessians(
     """Expected Hessians ``E_{x' ~ background}[IH(x; x')]``: interactions and attributions, with standard errors.
 
     Each baseline costs ``steps`` path points, each a ``G x G`` Hessian (``G`` Hessian-vector products).
-    ``interactions`` are
-    symmetric, rows sum to ``attributions`` (Expected Gradients), and the total estimates
+    ``interactions`` are symmetric, rows sum to ``attributions`` (Expected Gradients), and the total estimates
     ``f(x) - E[f(x')]``. A warning (naming :func:`~.smoothing.smooth_relu`) is issued when every interaction
     is exactly 0 because ``f`` uses ReLU-family activations. ``progress``: optional object with ``update(n)``.
     """

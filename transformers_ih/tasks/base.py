@@ -36,7 +36,7 @@ from ..results.explanation import Explanation
 from ..text import replay
 from ..text.architectures import check_head
 from ..text.baselines import BASELINE_TOKENS, make_baseline
-from ..text.encoding import EncodedText, check_fast_tokenizer
+from ..text.encoding import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
 from ..text.model_state import check_compute_dtype, differentiable_attention, warn_compute_copy
 from ..text.options import DEFAULT, OUTPUT_NAMES, ExplainOptions, function_name
 from ..text.requests import Request, Selector, as_rows
@@ -267,9 +267,9 @@ class TextInteractionExplainer:
     def encode(self, segments: list[str], **kwargs) -> EncodedText:
         """Tokenize (see :func:`~transformers_ih.text.encoding.encode_text`) with this model's length limit and
         device."""
-        return ExplainRun(
-            self.model, self.model, self.tokenizer, ExplainOptions(), self.settings(), type(self).__name__
-        ).encode(segments, **kwargs)
+        device = self.model.get_input_embeddings().weight.device
+        limit = max_input_tokens(self.tokenizer, self.model)
+        return encode_text(self.tokenizer, segments, device=device, limit=limit, **kwargs)
 
     def forward(self, enc: EncodedText):
         """The model's own forward pass on the tokenized input (no gradients, its own kernels, the model
