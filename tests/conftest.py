@@ -6,8 +6,11 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-# OMP_NUM_THREADS (e.g. 1 on a shared machine, where 2 threads each wait on the other) wins over the default
-torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, min(2, os.cpu_count() or 1)))
+# Threads per test process: OMP_NUM_THREADS (e.g. 1 on a shared machine, where 2 threads each wait on the other)
+# wins over the default of up to 2, shared out among pytest-xdist's workers (pyproject's addopts run one per core),
+# so that the workers together never ask for more threads than the machine has.
+_THREADS = int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, min(2, os.cpu_count() or 1))
+torch.set_num_threads(max(1, _THREADS // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)))
 
 from tiny_models import DEVICE, REAL_MODEL, build_sequence_classifier, build_task_model  # noqa: E402
 

@@ -106,7 +106,7 @@ UNICODE = st.lists(
         ),
     ),
     min_size=0,
-    max_size=24,
+    max_size=12,  # up to ~12 words a text: each random text costs one full explanation
 ).map("".join)
 
 

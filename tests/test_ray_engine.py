@@ -24,11 +24,12 @@ from transformers_ih.corpus import explanations, read_output
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = textwrap.dedent("""
-    import json, pathlib, shutil, sys
+    import contextlib, io, json, pathlib, shutil, sys
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers_ih import RayEngine, SequenceClassificationInteractionExplainer, explain_dataset
+    from transformers_ih.cli import main as cli_main
 
-    model_dir, data, out = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+    model_dir, data, out, cli_args = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]), json.loads(sys.argv[4])
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     explainer = SequenceClassificationInteractionExplainer(model, AutoTokenizer.from_pretrained(model_dir))
     options = dict(batch_size=3, steps=4, method="gauss", progress=False)
@@ -48,7 +49,14 @@ CHILD = textwrap.dedent("""
     stats["cpus"] = ray.cluster_resources().get("CPU")
     stats["node_ip"] = ray.util.get_node_ip_address()
     (out / "ray_stats.json").write_text(json.dumps(stats))
+
+    # the command line with --engine ray, on the cluster started above (its RayEngine joins a running Ray)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = cli_main([*cli_args, "--output-dir", str(out / "cli-ray"), "--engine", "ray", "--workers", "2"])
+    (out / "cli_ray.json").write_text(json.dumps({"code": code, "printed": printed.getvalue()}))
 """)
+
 
 TEXTS = [
     "not bad at all",
@@ -101,35 +109,47 @@ def _env() -> dict[str, str]:
     }
 
 
-def test_ray_engine_matches_local_and_resumes(ray_ready, tiny_classifier, tmp_path):
+def _cli_args(model_dir: str, tsv: Path) -> list[str]:
+    """The command line both CLI runs share (dataset mode), before ``--output-dir`` and the engine."""
+    return ["--model", model_dir, "--dataset", str(tsv), "--batch-size", "4", "--steps", "4", "--min-count", "1"]
+
+
+@pytest.fixture(scope="module")
+def ray_run(ray_ready, tiny_classifier, tmp_path_factory):
+    """One Ray cluster, in its own loopback-only namespace, for every check of this module (a cluster takes ~20 s
+    to start on 2 cores): ``explain_dataset`` with the local engine (the reference), with Ray, resumed on Ray from a
+    folder the local engine left halfway, and the command line with ``--engine ray``. Returns the folder and the
+    model's path."""
     model, _ = tiny_classifier("bert")
     model_dir = model.config._name_or_path
-    data = tmp_path / "texts.jsonl"
+    out = tmp_path_factory.mktemp("ray")
+    data = out / "texts.jsonl"
     data.write_text(
         "".join(json.dumps({"sentence": t, "idx": i}) + "\n" for i, t in enumerate(TEXTS)), encoding="utf-8"
     )
-    script = tmp_path / "child.py"
+    tsv = out / "texts.tsv"
+    tsv.write_text("label\tsentence\n" + "".join(f"0\t{t}\n" for t in TEXTS), encoding="utf-8")
+    script = out / "child.py"
     script.write_text(CHILD, encoding="utf-8")
-    proc = subprocess.run(
-        _isolated([sys.executable, str(script), model_dir, str(data), str(tmp_path)]),
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=420,
-    )
+    argv = [sys.executable, str(script), model_dir, str(data), str(out), json.dumps(_cli_args(model_dir, tsv))]
+    proc = subprocess.run(_isolated(argv), capture_output=True, text=True, env=_env(), timeout=420)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, model_dir
 
-    local, ray_out = read_output(tmp_path / "local"), read_output(tmp_path / "ray")
+
+def test_ray_engine_matches_local_and_resumes(ray_run):
+    out, _ = ray_run
+    local, ray_out = read_output(out / "local"), read_output(out / "ray")
     assert ray_out.column_names == local.column_names and ray_out["idx"] == list(range(len(TEXTS)))
-    assert sorted(p.name for p in (tmp_path / "ray" / "shards").iterdir()) == sorted(
-        p.name for p in (tmp_path / "local" / "shards").iterdir()
+    assert sorted(p.name for p in (out / "ray" / "shards").iterdir()) == sorted(
+        p.name for p in (out / "local" / "shards").iterdir()
     )
     for a, b in zip(explanations(local), explanations(ray_out)):
         assert a.words == b.words and a.target == b.target and a.steps == b.steps
         np.testing.assert_allclose(b.interactions, a.interactions, rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(b.attributions, a.attributions, rtol=1e-6, atol=1e-9)
 
-    stats = json.loads((tmp_path / "ray_stats.json").read_text())
+    stats = json.loads((out / "ray_stats.json").read_text())
     assert stats["cpus"] == 2 and stats["node_ip"] == "127.0.0.1"
     assert sorted(s["shard"] for s in stats["stats"]) == [0, 1, 2, 3]
     # each worker reports its peak memory (a tiny model's shards may all go to the actor that starts first)
@@ -137,60 +157,28 @@ def test_ray_engine_matches_local_and_resumes(ray_ready, tiny_classifier, tmp_pa
 
     # resumable in the same way: a folder the local engine left halfway is finished on Ray, only its missing shards
     assert stats["resumed_shards"] == [2, 3]
-    done = read_output(tmp_path / "resumed")
+    done = read_output(out / "resumed")
     assert done["idx"] == list(range(len(TEXTS)))
     assert done.select(range(6)).data.table.equals(local.select(range(6)).data.table)
     for a, b in zip(explanations(local), explanations(done)):
         np.testing.assert_allclose(b.interactions, a.interactions, rtol=1e-6, atol=1e-9)
 
 
-def test_cli_engine_ray_matches_the_local_cli(ray_ready, tiny_classifier, tmp_path, capsys):
-    """``python -m transformers_ih --dataset ... --engine ray`` (in its own loopback-only namespace) writes the same
-    explanations as the same command with the local engine, and prints the corpus's top pairs."""
-    model, _ = tiny_classifier("bert")
-    data = tmp_path / "texts.tsv"
-    data.write_text("label\tsentence\n" + "".join(f"0\t{t}\n" for t in TEXTS), encoding="utf-8")
-    argv = [
-        "--model",
-        model.config._name_or_path,
-        "--dataset",
-        str(data),
-        "--batch-size",
-        "4",
-        "--steps",
-        "4",
-        "--min-count",
-        "1",
-    ]
-    proc = subprocess.run(
-        _isolated(
-            [
-                sys.executable,
-                "-m",
-                "transformers_ih",
-                *argv,
-                "--output-dir",
-                str(tmp_path / "ray"),
-                "--engine",
-                "ray",
-                "--workers",
-                "2",
-            ]
-        ),
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=420,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert f"explained {len(TEXTS)} rows; results in {tmp_path / 'ray'}" in proc.stdout
-    assert "engine: Ray, " in proc.stdout and "explained 3 new shard(s)" in proc.stdout  # 10 rows, 4 a shard
-    assert cli_main([*argv, "--output-dir", str(tmp_path / "local")]) == 0
+def test_cli_engine_ray_matches_the_local_cli(ray_run, tmp_path, capsys):
+    """The command line with ``--engine ray`` (run on the module's cluster, in its loopback-only namespace) writes
+    the same explanations as the same command with the local engine, and prints the corpus's top pairs."""
+    out, model_dir = ray_run
+    ray_cli = json.loads((out / "cli_ray.json").read_text())
+    assert ray_cli["code"] == 0
+    printed = ray_cli["printed"]
+    assert f"explained {len(TEXTS)} rows; results in {out / 'cli-ray'}" in printed
+    assert "engine: Ray, " in printed and "explained 3 new shard(s)" in printed  # 10 rows, 4 a shard
+    assert cli_main([*_cli_args(model_dir, out / "texts.tsv"), "--output-dir", str(tmp_path / "local")]) == 0
     local_printed = capsys.readouterr().out
     # the same corpus summary (top pairs) from both engines' results
     summary = lambda printed: printed.split("strongest pairs", 1)[1]  # noqa: E731
-    assert summary(proc.stdout) == summary(local_printed) and summary(local_printed).count(" x ") == 5
-    local, ray_out = read_output(tmp_path / "local"), read_output(tmp_path / "ray")
+    assert summary(printed) == summary(local_printed) and summary(local_printed).count(" x ") == 5
+    local, ray_out = read_output(tmp_path / "local"), read_output(out / "cli-ray")
     assert len(ray_out) == len(TEXTS) and ray_out["sentence"] == local["sentence"]
     for a, b in zip(explanations(local), explanations(ray_out)):
         assert a.words == b.words and a.target == b.target
