@@ -85,8 +85,9 @@ def test_row_round_trip_keeps_nan_none_meta_and_keys():
         words=["a", "b"],
         offsets=[(0, 1), (2, 3)],
         tokens=["[CLS]", "a", "b", "[SEP]"],
-        attributions=np.array([0.1, np.nan]),
-        interactions=None,
+        attributions=np.array([0.1, 1 / 3]),
+        interactions=np.array([[0.1, np.nan], [np.nan, np.nan]]),  # NaN where not computed (rows=)
+        computed=np.array([[True, False], [False, False]]),
         target="x",
         target_index=None,
         predicted_label="x",
@@ -101,7 +102,8 @@ def test_row_round_trip_keeps_nan_none_meta_and_keys():
     )
     table = rows_table([explanation_row(e, 7, key=3), explanation_row(e, 8)])
     back = [explanation_from_row(r) for r in table.to_pylist()]
-    assert back[0] == e and back[1] == e and np.isnan(back[0].attributions[1])
+    assert back[0] == e and back[1] == e and np.isnan(back[0].interactions[1, 1])
+    assert back[0].computed.tolist() == [[True, False], [False, False]] and back[0].attributions[1] == 1 / 3
     assert table.column("explanation_key").to_pylist() == ["3", None]
     assert results(table) == [{3: e}, e]
 

@@ -47,7 +47,7 @@ def test_json_round_trip_is_exact(tmp_path):
     path = tmp_path / "e.json"
     e.to_json(path)
     assert Explanation.from_json(path) == e
-    assert json.loads(path.read_text())["format_version"] == 3
+    assert json.loads(path.read_text())["format_version"] == 4
 
 
 def test_attributions_only_round_trip():

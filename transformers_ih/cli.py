@@ -32,6 +32,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=None, help="fixed number of path points (default: adaptive)")
     p.add_argument("--rtol", type=float, default=1e-3, help="adaptive rule's completeness tolerance, relative")
     p.add_argument("--no-interactions", action="store_true", help="attributions only (faster)")
+    p.add_argument(
+        "--estimator",
+        default="integrated-hessians",
+        choices=["integrated-hessians", "FSII", "k-SII", "STII", "FBII", "SII"],
+        help="Integrated Hessians (default) or a Shapley interaction index of shapiq "
+        "(pip install 'transformers-ih[shapley]')",
+    )
+    p.add_argument("--budget", type=int, default=None, help="shapiq index: coalitions evaluated (default: 4096)")
+    p.add_argument("--seed", type=int, default=None, help="shapiq index: random seed (default: 0)")
+    p.add_argument("--no-check", action="store_true", help="skip the removal check of the strongest pairs")
     p.add_argument("--top", type=int, default=5, help="how many words and pairs to print")
     p.add_argument("--json", metavar="PATH", help="also write the explanation as JSON")
     p.add_argument("--html", metavar="PATH", help="also write the HTML report (dataset mode: the corpus report)")
@@ -61,7 +71,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("give a text to explain, or --dataset (not both)")
     if args.dataset is not None and not args.output_dir:
         p.error("--dataset needs --output-dir (results are written there as they are made; run again to resume)")
+    check_args(args)
     return args
+
+
+# option -> (smallest value accepted, what it is)
+_AT_LEAST = {
+    "top": (0, "how many words and pairs to print"),
+    "steps": (1, "the number of path points"),
+    "batch_size": (1, "rows per shard"),
+    "limit": (0, "how many rows to explain"),
+    "workers": (1, "Ray actors"),
+    "min_count": (0, "how many times a pair must be seen"),
+}
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Everything checkable before the model loads: numbers in range and output paths writable (a file for
+    ``--json`` / ``--html`` in an existing folder, a folder for ``--output-dir``); ``SystemExit`` with a one-line
+    ``error: ...`` naming the option otherwise."""
+    from .results.paths import check_output_file, check_output_folder
+
+    for name, (least, what) in _AT_LEAST.items():
+        value = getattr(args, name, None)
+        if value is not None and value < least:
+            raise SystemExit(f"error: --{name.replace('_', '-')} {value}: {what}, an integer >= {least}")
+    if not args.rtol > 0:
+        raise SystemExit(f"error: --rtol {args.rtol}: the relative tolerance must be a number > 0")
+    try:
+        for option in ("json", "html"):
+            if getattr(args, option) is not None:
+                check_output_file(getattr(args, option), f"--{option}")
+        if args.output_dir is not None:
+            check_output_folder(args.output_dir, "--output-dir")
+    except (ValueError, TypeError) as err:
+        raise SystemExit(f"error: {err}") from None
 
 
 def load(model_name: str):
@@ -77,6 +121,21 @@ def load(model_name: str):
             f"--model PATH (or a hub id that is in your cache)."
         ) from None
     return model, tokenizer
+
+
+def estimator_options(args) -> dict:
+    """The call options of ``--estimator``, ``--budget``, ``--seed`` and ``--no-check``; only those changed from
+    their defaults (a dataset run's configuration stays that of earlier runs otherwise)."""
+    options: dict = {}
+    if args.estimator != "integrated-hessians":
+        options["estimator"] = args.estimator
+    if args.budget is not None:
+        options["budget"] = args.budget
+    if args.seed is not None:
+        options["seed"] = args.seed
+    if args.no_check:
+        options["check"] = False
+    return options
 
 
 def run_dataset(args, explainer, target) -> int:
@@ -106,6 +165,7 @@ def run_dataset(args, explainer, target) -> int:
             steps=args.steps,
             interactions=not args.no_interactions,
             **kwargs,
+            **estimator_options(args),
         )
     except (ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as err:
         raise SystemExit(f"error: {err}") from None
@@ -127,6 +187,16 @@ def run_dataset(args, explainer, target) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; every refusal and failure is one line ``error: ...`` and a non-zero exit (never a
+    traceback)."""
+    try:
+        return _main(argv)
+    except (ValueError, TypeError, OSError, ImportError, RuntimeError, KeyError) as err:
+        message = " ".join(str(err).split()) or type(err).__name__
+        raise SystemExit(f"error: {message}") from None
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from .tasks import SequenceClassificationInteractionExplainer
 
@@ -138,11 +208,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         explanation = cast(
             "Explanation",
-            explainer(args.text, target, output=args.output, steps=args.steps, interactions=not args.no_interactions),
+            explainer(
+                args.text,
+                target,
+                output=args.output,
+                steps=args.steps,
+                interactions=not args.no_interactions,
+                **estimator_options(args),
+            ),
         )  # one text: one result
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, ImportError) as err:
         raise SystemExit(f"error: {err}") from None
     print(explanation.summary(args.top))
+    if explanation.estimator != "integrated-hessians":
+        facts = explanation.meta.get("shapley", {})
+        print(
+            f"estimator: {explanation.estimator} ({'exact' if facts.get('exact') else 'sampled'}, "
+            f"{facts.get('coalitions')} coalitions; {'efficient' if facts.get('efficient') else 'not efficient'})"
+        )
+    if explanation.removal_check is not None:
+        from .visualize.removal import agreement_words
+
+        print(f"removal check: {agreement_words(explanation.removal_check)}")
     if args.json:
         explanation.to_json(args.json, indent=1)
         print(f"wrote {args.json}")

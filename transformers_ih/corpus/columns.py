@@ -4,14 +4,22 @@ One output row per explanation: the input row's columns, then :data:`EXPLANATION
 for one input is one :class:`~transformers_ih.Explanation` gives one row per input; a task that returns
 ``{key: Explanation}`` (question answering's ``"start"``/``"end"``, multi-label, zero-shot, token classification)
 gives one row per key, with the input's columns repeated and the key in ``explanation_key`` (as JSON, so integer
-keys stay integers). ``input_row`` is the input's row number.
+keys stay integers); a task that returns a list (``per_token=True``: one explanation per continuation token) gives
+one row per item, its key the JSON list ``[position]``. ``input_row`` is the input's row number.
 
-Numbers are float64 and int64, arrays nested lists of float64, ``meta`` JSON text (written with ``repr``
-precision): a row turns back into an Explanation equal (``==``) to the one written.
+The columns are made from the fields of :class:`~transformers_ih.Explanation` themselves, so a field added to it
+is stored with no change here: ``text`` is the column ``explained_text``, every other field a column of its own
+name. Fields of a plain type (``str``, ``int``, ``float``, ``bool``, lists of those, offsets) are Arrow columns of
+that type (float64, int64); ``attributions`` is a list of float64, ``interactions`` a list of lists of float64 (NaN
+where not computed), ``computed`` a list of lists of bool; any other field (``meta``, a dict, an array not listed
+here) is the JSON text of its :meth:`~transformers_ih.Explanation.to_dict` value, written with ``repr`` precision.
+A row turns back into an Explanation equal (``==``) to the one written, checked on the way as a loaded JSON file is
+(:mod:`transformers_ih.results.validation`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -36,66 +44,44 @@ __all__ = [
 _F64 = pa.float64()
 _I64 = pa.int64()
 
-EXPLANATION_SCHEMA = pa.schema(
-    [
-        pa.field("input_row", _I64, nullable=False),
-        pa.field("explanation_key", pa.string()),
-        pa.field("explained_text", pa.string()),
-        pa.field("words", pa.list_(pa.string())),
-        pa.field("offsets", pa.list_(pa.list_(_I64))),
-        pa.field("tokens", pa.list_(pa.string())),
-        pa.field("attributions", pa.list_(_F64)),
-        pa.field("interactions", pa.list_(pa.list_(_F64))),
-        pa.field("target", pa.string()),
-        pa.field("target_index", _I64),
-        pa.field("target_kind", pa.string()),
-        pa.field("predicted_label", pa.string()),
-        pa.field("predicted_probability", _F64),
-        pa.field("f_input", _F64),
-        pa.field("f_baseline", _F64),
-        pa.field("completeness_error", _F64),
-        pa.field("steps", _I64),
-        pa.field("method", pa.string()),
-        pa.field("baseline", pa.string()),
-        pa.field("smoothing", pa.string()),
-        pa.field("model_value", _F64),
-        pa.field("output", pa.string()),
-        pa.field("word_groups", pa.list_(_I64)),
-        pa.field("separator", pa.string()),
-        pa.field("meta", pa.string()),
-    ]
-)
-EXPLANATION_COLUMNS = tuple(EXPLANATION_SCHEMA.names)
-
+# a field's annotation (without "| None") -> its Arrow type; a field of any other type is stored as JSON text
+_PLAIN_TYPES: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "int": _I64,
+    "float": _F64,
+    "bool": pa.bool_(),
+    "list[str]": pa.list_(pa.string()),
+    "list[int]": pa.list_(_I64),
+    "list[float]": pa.list_(_F64),
+    "list[tuple[int, int]]": pa.list_(pa.list_(_I64)),
+}
+# the array fields whose dimensions are known (others: JSON text)
+_ARRAY_TYPES: dict[str, pa.DataType] = {
+    "attributions": pa.list_(_F64),
+    "interactions": pa.list_(pa.list_(_F64)),
+    "computed": pa.list_(pa.list_(pa.bool_())),
+}
 # Explanation field -> column, where the names differ
 _RENAMED = {"text": "explained_text"}
-_COLUMN_OF = {
-    f: _RENAMED.get(f, f)
-    for f in (
-        "text",
-        "words",
-        "offsets",
-        "tokens",
-        "attributions",
-        "interactions",
-        "target",
-        "target_index",
-        "target_kind",
-        "predicted_label",
-        "predicted_probability",
-        "f_input",
-        "f_baseline",
-        "completeness_error",
-        "steps",
-        "method",
-        "baseline",
-        "smoothing",
-        "model_value",
-        "output",
-        "word_groups",
-        "separator",
-    )
-}
+
+
+def _arrow_type(f: dataclasses.Field) -> pa.DataType | None:
+    """The Arrow type of field ``f``'s column, or ``None`` for a JSON-text column."""
+    if f.name in _ARRAY_TYPES:
+        return _ARRAY_TYPES[f.name]
+    annotation = str(f.type).replace(" ", "").removesuffix("|None").removeprefix("None|")
+    return next((t for name, t in _PLAIN_TYPES.items() if name.replace(" ", "") == annotation), None)
+
+
+_FIELDS = [f for f in dataclasses.fields(Explanation) if f.init]
+_COLUMN_OF = {f.name: _RENAMED.get(f.name, f.name) for f in _FIELDS}
+_JSON_FIELDS = frozenset(f.name for f in _FIELDS if _arrow_type(f) is None)
+
+EXPLANATION_SCHEMA = pa.schema(
+    [pa.field("input_row", _I64, nullable=False), pa.field("explanation_key", pa.string())]
+    + [pa.field(_COLUMN_OF[f.name], _arrow_type(f) or pa.string()) for f in _FIELDS]
+)
+EXPLANATION_COLUMNS = tuple(EXPLANATION_SCHEMA.names)
 
 
 def key_to_text(key: Any) -> str | None:
@@ -108,22 +94,39 @@ def key_from_text(text: str | None) -> Any:
 
 
 def explanation_row(e: Explanation, input_row: int, key: Any = None) -> dict[str, Any]:
-    """One output row (the explanation columns) of ``e``."""
+    """One output row (the explanation columns) of ``e``: every field of the Explanation (module docstring)."""
     d = e.to_dict()
-    row = {column: d[field] for field, column in _COLUMN_OF.items()}
-    row["meta"] = json.dumps(d["meta"])
+    row = {column: json.dumps(d[name]) if name in _JSON_FIELDS else d[name] for name, column in _COLUMN_OF.items()}
     row["input_row"] = int(input_row)
     row["explanation_key"] = key_to_text(key)
     return row
 
 
 def explanation_from_row(row: dict[str, Any]) -> Explanation:
-    """The :class:`~transformers_ih.Explanation` of one output row (a dict with the explanation columns)."""
+    """The :class:`~transformers_ih.Explanation` of one output row (a dict with the explanation columns);
+    ``ValueError`` naming the columns it lacks (a row written by an earlier transformers-ih, which stored fewer
+    fields: explain the dataset again) or the field that does not hold a valid explanation."""
+    if not isinstance(row, dict):
+        raise TypeError(f"an explain_dataset row is a dict of its columns, got {type(row).__name__}")
     missing = [c for c in EXPLANATION_COLUMNS if c not in row]
     if missing:
-        raise ValueError(f"not a row of explain_dataset's output: the columns {missing} are missing")
-    d = {field: row[column] for field, column in _COLUMN_OF.items()}
-    d["meta"] = json.loads(row["meta"]) if row["meta"] is not None else {}
+        raise ValueError(
+            f"not a row of this transformers-ih's explain_dataset output: the columns {missing} are missing "
+            f"(an output written by an earlier version stores fewer fields: explain the dataset again)"
+        )
+    d: dict[str, Any] = {}
+    for name, column in _COLUMN_OF.items():
+        value = row[column]
+        if name in _JSON_FIELDS and value is not None:
+            try:
+                value = json.loads(value)
+            except (TypeError, json.JSONDecodeError):
+                raise ValueError(
+                    f"the column {column!r} must hold the JSON text explain_dataset wrote, got {value!r:.80}"
+                ) from None
+        d[name] = value
+    if d.get("meta") is None:
+        d["meta"] = {}
     return Explanation.from_dict(d)
 
 
@@ -161,14 +164,19 @@ def explanations(dataset) -> list[Explanation]:
 
 
 def results(dataset) -> list[Any]:
-    """The explainer's own results, one per input row, as ``explainer(texts)`` returns them: an Explanation, or
-    ``{key: Explanation}`` for tasks with several per input."""
+    """The explainer's own results, one per input row, as ``explainer(texts)`` returns them: an Explanation,
+    ``{key: Explanation}`` for tasks with several per input, or a list (``per_token=True``)."""
     out: dict[int, Any] = {}
     for row in explanation_rows(dataset):
         e, key = explanation_from_row(row), key_from_text(row["explanation_key"])
         r = int(row["input_row"])
         if key is None:
             out[r] = e
+        elif isinstance(key, list):  # [position] in a list result
+            out.setdefault(r, []).append((key[0], e))
         else:
             out.setdefault(r, {})[key] = e
-    return [out[r] for r in sorted(out)]
+    return [
+        [e for _, e in sorted(out[r], key=lambda item: item[0])] if isinstance(out[r], list) else out[r]
+        for r in sorted(out)
+    ]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..results.paths import check_output_folder
 from ..text.progress import progress_bar
 from ..text.requests import is_many
 from .columns import EXPLANATION_COLUMNS
@@ -45,7 +46,7 @@ def explain_dataset(
             ``split=``, a pandas DataFrame, a dict of columns, a file (``.csv``, ``.tsv``, ``.json``/``.jsonl``,
             ``.parquet``, ``.arrow``), a ``save_to_disk`` folder, or a hub dataset id.
         column: the text column; for two-text tasks a pair, ``("premise", "hypothesis")``; or a dict from the
-            explainer's arguments to columns (``{"text": "prompt", "target": "continuation"}`` for a causal LM's
+            explainer's arguments to columns (``{"prompt": "prompt", "target": "continuation"}`` for a causal LM's
             per-row target).
         output_dir: write results there as they are made, one file per shard of ``batch_size`` rows (Parquet, or
             Arrow with ``format="arrow"``), and resume: called again with the same arguments, finished shards are
@@ -60,12 +61,14 @@ def explain_dataset(
         **call_options: the explainer's call options and task arguments, the same for every row (``target=``,
             ``interactions=False``, ``steps=``, ``output=``...).
 
-    Raises ``ValueError`` / ``TypeError`` before any work for a missing column (naming the columns there are), an
-    empty dataset, a text that is not a string or is empty (naming its row), and a configuration that differs from
-    the one ``output_dir`` holds.
+    Raises ``ValueError`` / ``TypeError`` before any work for an ``output_dir`` that is a file or cannot be
+    written, a missing column (naming the columns there are), an empty dataset, a text that is not a string or is
+    empty (naming its row), and a configuration that differs from the one ``output_dir`` holds.
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    if output_dir is not None:
+        output_dir = check_output_folder(output_dir, "output_dir")
     engine = get_engine(engine)
     dataset = load_input(dataset, split=split)
     columns = argument_columns(explainer, column)
@@ -100,6 +103,7 @@ def explain_dataset(
     if output_dir is not None:
         config = run_config(explainer, columns=columns, call=shared, batch_size=batch_size)
         config["input"] = {"rows": shards.num_rows, "columns": shards.column_names}
+        config["output_columns"] = list(EXPLANATION_COLUMNS)  # a folder of another column set is not resumed
         store = OutputStore(output_dir, config, format, overwrite=overwrite)
     try:
         return _run(explainer, engine, work, shards, store, progress)

@@ -43,7 +43,7 @@ def load_input(source, *, split: str | None = None):
     if isinstance(source, (datasets.DatasetDict, datasets.IterableDatasetDict)):
         return _one_split(source, split)
     if isinstance(source, dict):
-        return datasets.Dataset.from_dict(source)
+        return _from_columns(source)
     if type(source).__name__ == "DataFrame":
         return datasets.Dataset.from_pandas(source, preserve_index=False)
     if isinstance(source, (str, os.PathLike)):
@@ -70,6 +70,35 @@ def load_input(source, *, split: str | None = None):
     )
 
 
+def _from_columns(columns: dict):
+    """A dict of columns as a ``datasets.Dataset``; ``ValueError`` / ``TypeError`` naming the column that is not a
+    list, or whose values are of mixed types (e.g. a number among texts), or the columns of different lengths."""
+    import datasets
+    import pyarrow as pa
+
+    for name, values in columns.items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+            raise TypeError(
+                f"dataset: a dict of columns maps each column name to a list of values; column {name!r} is "
+                f"{type(values).__name__}"
+            )
+    lengths = {name: len(values) for name, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"dataset: the columns have different lengths {lengths}; give every column one value per row")
+    try:
+        return datasets.Dataset.from_dict(columns)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        for name, values in columns.items():  # the column whose values mix types, and its first odd row
+            kinds = [type(v) for v in values]
+            odd = next((i for i, k in enumerate(kinds) if k is not kinds[0]), None)
+            if odd is not None:
+                raise TypeError(
+                    f"dataset: column {name!r} mixes value types: row 0 is {kinds[0].__name__}, row {odd} is "
+                    f"{kinds[odd].__name__} ({values[odd]!r}); give the column one type (texts: strings)"
+                ) from None
+        raise ValueError(f"dataset: a dict of columns that Arrow cannot store ({err})") from None
+
+
 def _maybe_split(d, split):
     import datasets
 
@@ -94,7 +123,7 @@ def _one_split(d, split):
 def argument_columns(explainer, column) -> dict[str, str]:
     """``{explainer argument: dataset column}``: ``column`` is a column name (a one-text task's text), a
     sequence of names (the task's text arguments in order: two for pair tasks), or a dict (any text or per-input
-    argument, e.g. a causal LM's ``{"text": "prompt", "target": "continuation"}``)."""
+    argument, e.g. a causal LM's ``{"prompt": "prompt", "target": "continuation"}``)."""
     texts = tuple(explainer.texts)
     allowed = texts + tuple(getattr(explainer, "per_input", ()))
     task = type(explainer).__name__

@@ -12,17 +12,16 @@ every text (``target="POSITIVE"``) to read a corpus-level sign, or keep one targ
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
-from ..results.explanation import Explanation
 from ..results.json_record import JsonRecord
+from ..results.paths import check_output_file
+from ..results.validation import check_corpus_dict, check_count, check_optional_count
+from .aggregate import aggregate
+from .comparison import ComparedPair, CorpusComparison
 from .records import PairExample, PairStats, PairTotals, WordStats, WordTotals
 
 __all__ = [
@@ -37,46 +36,6 @@ __all__ = [
 ]
 
 RANKINGS = ("mean_abs", "mean", "total", "count")
-
-
-class _WordSums:
-    __slots__ = ("occurrences", "attribution", "main_effect", "texts", "last")
-
-    def __init__(self):
-        self.occurrences, self.attribution, self.main_effect, self.texts, self.last = 0, 0.0, 0.0, 0, -1
-
-
-class _PairSums:
-    __slots__ = ("occurrences", "total", "total_abs", "total_squared", "texts", "last", "examples")
-
-    def __init__(self):
-        self.occurrences, self.texts, self.last = 0, 0, -1
-        self.total, self.total_abs, self.total_squared = 0.0, 0.0, 0.0
-        self.examples: list = []  # min-heap of (|value|, -document, -i, -j, value)
-
-
-def _iter_explanations(source, target: str | None) -> Iterator[Explanation]:
-    from . import columns
-
-    if isinstance(source, Explanation):
-        source = [source]
-    if hasattr(source, "column_names") or type(source).__name__ == "Table":
-        items: Iterable = (columns.explanation_from_row(r) for r in columns.explanation_rows(source))
-    else:
-        items = source
-    for item in items:
-        if isinstance(item, dict):  # a task's {key: Explanation}
-            for e in item.values():
-                if target is None or e.target == target:
-                    yield e
-        elif isinstance(item, Explanation):
-            if target is None or item.target == target:
-                yield item
-        else:
-            raise TypeError(
-                f"CorpusInteractions takes Explanations (or the explainer's dict results, or "
-                f"explain_dataset's dataset), got {type(item).__name__}"
-            )
 
 
 @dataclass(eq=False)
@@ -98,7 +57,8 @@ class CorpusInteractions(JsonRecord):
     words: list[WordTotals] = field(default_factory=list)
     pairs: list[PairTotals] = field(default_factory=list)
 
-    FORMAT_VERSION: ClassVar[int] = 1
+    #: 2: a word row ends with its main-effect count, documents hold their level and computed rows (1 still loads)
+    FORMAT_VERSION: ClassVar[int] = 2
     _json_kind: ClassVar[str] = "corpus interactions"
 
     # ------------------------------------------------------------------ building
@@ -119,86 +79,36 @@ class CorpusInteractions(JsonRecord):
         occurrences kept per pair. ``target``: only explanations of this target. ``name``: a label for views and
         :meth:`compare` (default: the explanations' model)."""
         if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 0:
-            raise ValueError(f"max_examples must be a number >= 0, got {max_examples!r}")
-        pairs: dict[tuple[str, str], _PairSums] = {}
-        words: dict[str, _WordSums] = {}
-        documents: list[dict[str, Any]] = []
-        targets: Counter = Counter()
-        models: Counter = Counter()
-        for e in _iter_explanations(source, target):
-            if e.interactions is None:
-                raise ValueError(
-                    f"an explanation has no interactions (explained with interactions=False): "
-                    f"{e.text[:60]!r}; CorpusInteractions needs Integrated Hessians"
-                )
-            d = len(documents)
-            documents.append(
-                {
-                    "text": e.text,
-                    "offsets": [list(s) for s in e.offsets],
-                    "target": e.target,
-                    "output": e.output,
-                    "predicted_label": e.predicted_label,
-                }
-            )
-            targets[f"{e.target} ({e.output})"] += 1
-            models[str(e.meta.get("model", ""))] += 1
-            types = [w if case_sensitive else w.casefold() for w in e.words]
-            m = np.asarray(e.interactions, dtype=np.float64)
-            for i, w in enumerate(types):
-                acc = words.get(w)
-                if acc is None:
-                    acc = words[w] = _WordSums()
-                acc.occurrences += 1
-                acc.attribution += float(e.attributions[i])
-                acc.main_effect += float(m[i, i])
-                if acc.last != d:
-                    acc.texts, acc.last = acc.texts + 1, d
-            n = len(types)
-            iu, ju = np.triu_indices(n, k=1)
-            for i, j, v in zip(iu.tolist(), ju.tolist(), m[iu, ju].tolist()):
-                a, b = types[i], types[j]
-                key = (a, b) if a <= b else (b, a)
-                p = pairs.get(key)
-                if p is None:
-                    p = pairs[key] = _PairSums()
-                p.occurrences += 1
-                p.total += v
-                p.total_abs += abs(v)
-                p.total_squared += v * v
-                if p.last != d:
-                    p.texts, p.last = p.texts + 1, d
-                if max_examples:
-                    item = (abs(v), -d, -i, -j, v)
-                    if len(p.examples) < max_examples:
-                        heapq.heappush(p.examples, item)
-                    elif item > p.examples[0]:
-                        heapq.heapreplace(p.examples, item)
-        if not documents:
-            raise ValueError("no explanations to aggregate" + (f" with target {target!r}" if target else ""))
+            raise ValueError(f"max_examples must be an integer >= 0, got {max_examples!r}")
+        if not isinstance(case_sensitive, bool):
+            raise TypeError(f"case_sensitive must be True or False, got {case_sensitive!r}")
+        if target is not None and not isinstance(target, str):
+            raise TypeError(f"target must be a target name (a string, as Explanation.target) or None, got {target!r}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string or None, got {type(name).__name__} {name!r}")
+        sums = aggregate(source, case_sensitive=case_sensitive, max_examples=max_examples, target=target)
+        models = sums["models"]
         label = name if name is not None else (models.most_common(1)[0][0] if models else "")
-        word_rows = [
-            WordTotals(w, acc.occurrences, acc.attribution, acc.main_effect, acc.texts)
-            for w, acc in sorted(words.items())
-        ]
-        pair_rows = []
-        for (a, b), p in sorted(pairs.items()):
-            examples = [[-nd, -ni, -nj, v] for _, nd, ni, nj, v in sorted(p.examples, reverse=True)]
-            pair_rows.append(PairTotals(a, b, p.occurrences, p.total, p.total_abs, p.total_squared, p.texts, examples))
         return cls(
             name=label,
             case_sensitive=case_sensitive,
             max_examples=max_examples,
-            documents=documents,
-            targets=dict(targets),
-            words=word_rows,
-            pairs=pair_rows,
+            documents=sums["documents"],
+            targets=sums["targets"],
+            words=sums["words"],
+            pairs=sums["pairs"],
         )
+
+    @classmethod
+    def _validate(cls, d: dict[str, Any]) -> None:
+        """Field types, documents (offsets within their text), word and pair rows and their examples (see
+        :mod:`transformers_ih.results.validation`); ``ValueError`` naming the field and the fix."""
+        check_corpus_dict(d, WordTotals._fields, PairTotals._fields)
 
     def __post_init__(self) -> None:
         if not isinstance(self.pairs, list) or not isinstance(self.words, list):
             raise TypeError("pairs and words must be lists")
-        self.words = [row if isinstance(row, WordTotals) else WordTotals(*row) for row in self.words]
+        self.words = [row if isinstance(row, WordTotals) else _word_totals(row) for row in self.words]
         self.pairs = [row if isinstance(row, PairTotals) else PairTotals(*row) for row in self.pairs]
         self._index()
 
@@ -213,6 +123,8 @@ class CorpusInteractions(JsonRecord):
 
     # ------------------------------------------------------------------ statistics
     def _key(self, word: str) -> str:
+        if not isinstance(word, str):
+            raise TypeError(f"a word must be a string, got {type(word).__name__} {word!r}")
         return word if self.case_sensitive else word.casefold()
 
     def __contains__(self, word: str) -> bool:
@@ -262,18 +174,28 @@ class CorpusInteractions(JsonRecord):
         stats.sort(key=lambda s: (-score(s), -s.count, s.a, s.b))
         return stats if k is None else stats[:k]
 
+    @staticmethod
+    def _check_rank_args(k, min_count) -> int | None:
+        check_count(min_count, "min_count")
+        return check_optional_count(k, "k")
+
     def top_pairs(
         self, k: int | None = 10, *, by: str = "mean_abs", min_count: int = 1, sign: str | None = None
     ) -> list[PairStats]:
         """The ``k`` strongest pairs seen at least ``min_count`` times, ranked ``by`` ``"mean_abs"`` (default),
         ``"mean"`` / ``"total"`` (by absolute value; ``sign="positive"`` or ``"negative"`` keeps one sign, most
-        extreme first) or ``"count"``. Raise ``min_count`` to leave out pairs seen once or twice."""
+        extreme first) or ``"count"``. Raise ``min_count`` to leave out pairs seen once or twice. ``k``: an integer
+        >= 0, or ``None`` for all."""
+        k = self._check_rank_args(k, min_count)
         return self._rank([row.stats() for row in self.pairs], k, by, min_count, sign)
 
     def partners(
         self, word: str, k: int | None = 10, *, by: str = "mean_abs", min_count: int = 1, sign: str | None = None
     ) -> list[PairStats]:
         """``word``'s partners (pairs with ``a == word``), ranked as in :meth:`top_pairs`."""
+        k = self._check_rank_args(k, min_count)
+        if not isinstance(word, str):
+            raise TypeError(f"word must be a string, got {type(word).__name__} {word!r}")
         w = self._key(word)
         if w not in self._words:
             raise KeyError(f"the word {word!r} does not occur in the corpus")
@@ -282,6 +204,9 @@ class CorpusInteractions(JsonRecord):
     def examples(self, a: str, b: str, k: int | None = None) -> list[PairExample]:
         """The strongest occurrences (by ``|interaction|``; at most ``max_examples`` are kept) of the pair, with
         their texts."""
+        k = check_optional_count(k, "k")
+        if not isinstance(a, str) or not isinstance(b, str):
+            raise TypeError(f"a and b must be word strings, got {a!r} and {b!r}")
         a, b = self._key(a), self._key(b)
         key = (a, b) if a <= b else (b, a)
         row = self._pairs.get(key)
@@ -307,6 +232,7 @@ class CorpusInteractions(JsonRecord):
 
     def top_words(self, k: int | None = 10, *, min_count: int = 1) -> list[WordStats]:
         """Word types by ``|mean attribution|``, seen at least ``min_count`` times."""
+        k = self._check_rank_args(k, min_count)
         stats = [row.stats() for row in self.words if row.occurrences >= min_count]
         stats.sort(key=lambda s: (-abs(s.mean_attribution), s.word))
         return stats if k is None else stats[:k]
@@ -383,7 +309,8 @@ class CorpusInteractions(JsonRecord):
         return corpus_html(self, **kwargs)
 
     def save_html(self, path: str | Path, **kwargs: Any) -> Path:
-        path = Path(path)
+        """Write :meth:`to_html` to ``path`` (``ValueError`` first for a folder or a missing folder)."""
+        path = check_output_file(path, "path")
         path.write_text(self.to_html(**kwargs), encoding="utf-8")
         return path
 
@@ -391,52 +318,7 @@ class CorpusInteractions(JsonRecord):
         return self.to_html(full_document=False)
 
 
-@dataclass(frozen=True)
-class ComparedPair:
-    a: str
-    b: str
-    count_first: int
-    count_second: int
-    mean_first: float
-    mean_second: float
-    difference: float
-
-
-@dataclass
-class CorpusComparison:
-    """Two corpora's pair means side by side (:meth:`CorpusInteractions.compare`)."""
-
-    first: str
-    second: str
-    pairs: list[ComparedPair]
-    shared_texts: int = 0
-    same_texts: bool = False
-
-    def top(self, k: int | None = 10, *, by: str = "difference") -> list[ComparedPair]:
-        """Pairs by ``|difference|`` (``by="difference"``), or by ``|mean|`` in the first or second corpus
-        (``"first"``, ``"second"``)."""
-        keys = {
-            "difference": lambda p: abs(p.difference),
-            "first": lambda p: abs(p.mean_first),
-            "second": lambda p: abs(p.mean_second),
-        }
-        if by not in keys:
-            raise ValueError(f"by must be one of {list(keys)}, got {by!r}")
-        ranked = sorted(self.pairs, key=lambda p: (-keys[by](p), p.a, p.b))
-        return ranked if k is None else ranked[:k]
-
-    def correlation(self) -> float:
-        """Pearson correlation of the two corpora's pair means (NaN for fewer than two pairs)."""
-        if len(self.pairs) < 2:
-            return float("nan")
-        x = np.array([p.mean_first for p in self.pairs])
-        y = np.array([p.mean_second for p in self.pairs])
-        if x.std() == 0 or y.std() == 0:
-            return float("nan")
-        return float(np.corrcoef(x, y)[0, 1])
-
-    def plot(self, k: int = 12, **kwargs: Any):
-        """Plotly scatter of the pair means (first vs second), the ``k`` largest differences labelled."""
-        from ..visualize.corpus import plot_corpus_compare
-
-        return plot_corpus_compare(self, k=k, **kwargs)
+def _word_totals(row) -> WordTotals:
+    """A word row as loaded; a row of format 1 (no main-effect count: every main effect was computed) gets it."""
+    values = list(row) if len(row) == len(WordTotals._fields) else [*row, row[1]]
+    return WordTotals(*values)

@@ -16,9 +16,10 @@ __all__ = ["PairStats", "WordStats", "PairExample", "WordTotals", "PairTotals"]
 @dataclass(frozen=True)
 class PairStats:
     """One word-type pair across the corpus (``a <= b``, or ``a`` the asked word for
-    :meth:`~transformers_ih.corpus.CorpusInteractions.partners`): ``count`` occurrences in ``texts`` texts;
-    ``total``, ``mean``, ``mean_abs`` (of ``|interaction|``) and ``std`` (sample standard deviation, 0 for one
-    occurrence) of the interaction, in the explained output's units."""
+    :meth:`~transformers_ih.corpus.CorpusInteractions.partners`): ``count`` computed occurrences, from ``texts``
+    texts (the texts that contributed a computed cell; cells left out by ``rows=`` count nowhere); ``total``,
+    ``mean``, ``mean_abs`` (of ``|interaction|``) and ``std`` (sample standard deviation, 0 for one occurrence)
+    of the interaction, in the explained output's units."""
 
     a: str
     b: str
@@ -38,13 +39,16 @@ class PairStats:
 @dataclass(frozen=True)
 class WordStats:
     """One word type across the corpus: ``count`` occurrences in ``texts`` texts, the mean attribution and the mean
-    main effect (the diagonal ``interactions[i, i]``), in the explained output's units."""
+    main effect (the diagonal ``interactions[i, i]``), in the explained output's units. The main effect is averaged
+    over the ``main_effect_count`` occurrences whose diagonal cell was computed (all of them unless explanations of
+    selected rows, ``rows=``, left it out); NaN when none was."""
 
     word: str
     count: int
     mean_attribution: float
     mean_main_effect: float
     texts: int
+    main_effect_count: int
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,15 @@ class WordTotals(NamedTuple):
     word: str
     occurrences: int
     attribution_total: float
-    main_effect_total: float  # of the diagonal interactions[i, i]
+    main_effect_total: float  # of the diagonal interactions[i, i], over the occurrences where it was computed
     texts: int  # texts it occurs in
+    main_effect_count: int  # occurrences whose diagonal cell was computed
 
     def stats(self) -> WordStats:
-        """The means over the word's occurrences."""
-        n = self.occurrences
-        return WordStats(self.word, int(n), self.attribution_total / n, self.main_effect_total / n, int(self.texts))
+        """The means over the word's occurrences (the main effect: over those where it was computed)."""
+        n, m = self.occurrences, self.main_effect_count
+        main = self.main_effect_total / m if m else float("nan")
+        return WordStats(self.word, int(n), self.attribution_total / n, main, int(self.texts), int(m))
 
 
 class PairTotals(NamedTuple):
@@ -90,7 +96,8 @@ class PairTotals(NamedTuple):
     :attr:`~transformers_ih.corpus.CorpusInteractions.pairs`, written to JSON as the list of its fields in this
     order. ``total`` and ``total_abs`` (of ``|interaction|``) are in the explained output's units, ``total_squared``
     in its square; ``examples`` are the strongest occurrences by ``|interaction|``, strongest first, each
-    ``[document (index into documents), i, j (the words' positions in it, i < j), interaction]``."""
+    ``[document (index into documents), i, j (the words' positions in it, i < j), interaction]``. Only computed
+    cells count (``occurrences``: the pair's computed cells; ``texts``: the texts that gave at least one)."""
 
     a: str
     b: str

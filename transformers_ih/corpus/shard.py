@@ -1,6 +1,7 @@
 """Explaining one shard: its input rows (an Arrow table) through one explainer call -> its output rows (the input
-columns, repeated for tasks with several explanations per input, plus the explanation columns). Both engines run
-exactly this, so a shard's results do not depend on the engine or on which shards ran before it."""
+columns, repeated for tasks with several explanations per input: a dict of them, or a list, one per token; plus
+the explanation columns). Both engines run exactly this, so a shard's results do not depend on the engine or on
+which shards ran before it."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ def explain_table(explainer, table: pa.Table, work: ShardWork, first_row: int) -
         elif isinstance(result, dict):
             for key, e in result.items():
                 rows.append(explanation_row(e, first_row + i, key))
+                take.append(i)
+        elif isinstance(result, list):  # per_token=True: one row per token, its key [position]
+            for position, e in enumerate(result):
+                rows.append(explanation_row(e, first_row + i, [position]))
                 take.append(i)
         else:  # pragma: no cover - every task returns one of the two
             raise TypeError(f"{type(explainer).__name__} returned {type(result).__name__} for row {first_row + i}")

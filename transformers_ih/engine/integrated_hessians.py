@@ -40,7 +40,7 @@ def integrated_hessians(
     to the Integrated Gradients of each group and its total to ``f(x) - f(x')``. (For selected rows only, see
     :func:`integrated_hessians_reduced`.)
 
-    Args: as :func:`~transformers_ih.engine.integrated_gradients`; the adaptive rule (``steps=None``) uses
+    Arguments as for :func:`~transformers_ih.engine.integrated_gradients`; the adaptive rule (``steps=None``) uses
         Gauss panels for the weight ``-ln t`` refined on the scalar completeness integrand
         ``(-ln t) d/dt[t F'(t)]`` (a few passes per point along ``t`` only), then evaluates the ``G x G``
         Hessians (``G`` Hessian-vector products each) only at the final nodes. ``progress``: optional object

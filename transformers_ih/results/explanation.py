@@ -12,13 +12,26 @@ It saves to and loads from JSON (no pickle) exactly: floats are written with ``r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 import numpy as np
 
 from .json_record import JsonRecord
+from .paths import check_output_file
+from .validation import check_count, check_explanation_dict
+
+
+def _as_array(value: Any, name: str, dtype: Any) -> np.ndarray:
+    """``value`` as a numpy array of ``dtype``; ``ValueError`` naming the field for ragged or non-numeric values."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{name} must be an array (or nested lists of equal length) of "
+            f"{'booleans' if dtype is bool else 'numbers'}, got {type(value).__name__}"
+        ) from None
 
 
 @dataclass(eq=False)
@@ -66,6 +79,16 @@ class Explanation(JsonRecord):
         separator: the string that joins the texts of a pair in ``text``.
         method: path rule used, e.g. ``"adaptive"``, ``"gauss"``.
         meta: free-form extra information (task, model name, ...); JSON-serialisable values only.
+        removal_check: ``None`` (no interactions, or ``check=False``), or what removing features does to the
+            explained output, beside the matrix (:mod:`transformers_ih.text.removal`): ``leave_one_out`` (``W``
+            floats, ``v(N) - v(N \\ i)``, output units), ``pairs`` (the strongest computed pairs as records ``i``,
+            ``j``, ``interaction`` = ``interactions[i, j] + interactions[j, i]``, ``removal`` = ``Delta_ij =
+            v(N) - v(N \\ i) - v(N \\ j) + v(N \\ {i, j})``), their ``correlation`` and ``sign_agreement``
+            (fraction), ``attribution_correlation``, ``input_value`` (``v(N)``) and ``coalitions`` evaluated.
+        estimator: how ``attributions`` / ``interactions`` were computed: ``"integrated-hessians"`` (path integrals),
+            or a shapiq Shapley interaction index (``"FSII"``, ``"k-SII"``, ``"STII"``, ``"FBII"``, ``"SII"``): then
+            the diagonal holds the first-order values and cell ``(i, j)`` half the pair's value; ``meta["shapley"]``
+            says whether the index is efficient, its budget and any terms of other orders.
     """
 
     text: str
@@ -93,19 +116,22 @@ class Explanation(JsonRecord):
     level: str = "word"
     computed: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    removal_check: dict[str, Any] | None = None
+    estimator: str = "integrated-hessians"
 
-    #: 2: ``model_logit`` renamed ``model_value``, ``target_kind`` added; 3: ``level`` added (older files still load)
-    FORMAT_VERSION: ClassVar[int] = 3
+    #: 2: ``model_logit`` renamed ``model_value``, ``target_kind`` added; 3: ``level`` added; 4: ``removal_check``
+    #: and ``estimator`` added (older files still load)
+    FORMAT_VERSION: ClassVar[int] = 4
 
     _json_kind: ClassVar[str] = "explanation"
     _array_fields: ClassVar[tuple[str, ...]] = ("attributions", "interactions", "computed")
 
     def __post_init__(self) -> None:
-        self.attributions = np.asarray(self.attributions, dtype=np.float64)
+        self.attributions = _as_array(self.attributions, "attributions", np.float64)
         if self.interactions is not None:
-            self.interactions = np.asarray(self.interactions, dtype=np.float64)
+            self.interactions = _as_array(self.interactions, "interactions", np.float64)
         if self.computed is not None:
-            self.computed = np.asarray(self.computed, dtype=bool)
+            self.computed = _as_array(self.computed, "computed", bool)
             if self.interactions is None or self.computed.shape != self.interactions.shape:
                 raise ValueError("computed must be a boolean mask of the interactions' shape")
         # (start, end) pairs, as plain ints (e.g. from JSON lists)
@@ -130,6 +156,12 @@ class Explanation(JsonRecord):
             d["model_value"] = d.pop("model_logit")
         return super().from_dict(d)
 
+    @classmethod
+    def _validate(cls, d: dict[str, Any]) -> None:
+        """Types, shapes, finiteness, offsets and words, ``computed`` against the NaN cells, known levels (see
+        :mod:`.validation`); ``ValueError`` naming the field and the fix."""
+        check_explanation_dict(d, {f.name: f.type for f in fields(cls) if f.init})
+
     # ------------------------------------------------------------------ derived views
     @property
     def delta(self) -> float:
@@ -153,6 +185,7 @@ class Explanation(JsonRecord):
 
     def top_interaction_indices(self, k: int = 5, *, absolute: bool = True) -> list[tuple[int, int, float]]:
         """Like :meth:`top_interactions` but with word positions ``(i, j, value)``; duplicates stay distinct."""
+        k = check_count(k, "k")
         interactions = self._need_interactions()
         n = len(self.words)
         iu, ju = np.triu_indices(n, k=1)
@@ -164,6 +197,7 @@ class Explanation(JsonRecord):
 
     def top_words(self, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` words with the largest ``|attribution|`` as ``(word, attribution)``."""
+        k = check_count(k, "k")
         order = np.argsort(-np.abs(self.attributions), kind="stable")[:k]
         return [(self.words[i], float(self.attributions[i])) for i in order]
 
@@ -211,9 +245,13 @@ class Explanation(JsonRecord):
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (arrays as nested lists of floats, offsets as lists)."""
+        """A JSON-serialisable dict (arrays as nested lists of floats, offsets as lists). A matrix with NaN cells
+        but no ``computed`` mask (e.g. edited by hand) is written with the mask its NaN cells imply, so that what is
+        saved says which cells hold values."""
         d = super().to_dict()
         d["offsets"] = [list(span) for span in self.offsets]
+        if self.computed is None and self.interactions is not None and np.isnan(self.interactions).any():
+            d["computed"] = (~np.isnan(self.interactions)).tolist()
         return d
 
     def __repr__(self) -> str:
@@ -235,8 +273,9 @@ class Explanation(JsonRecord):
         return report.to_html(self, evaluation=evaluation, **kwargs)
 
     def save_html(self, path: str | Path, **kwargs: Any) -> Path:
-        """Write :meth:`to_html` to ``path``; opens offline (plotly.js inlined)."""
-        path = Path(path)
+        """Write :meth:`to_html` to ``path``; opens offline (plotly.js inlined). ``ValueError`` before any work for a
+        folder, or a path whose folder does not exist."""
+        path = check_output_file(path, "path")
         path.write_text(self.to_html(**kwargs), encoding="utf-8")
         return path
 
@@ -255,7 +294,8 @@ class Explanation(JsonRecord):
             print(self.summary())
 
     def summary(self, k: int = 5) -> str:
-        """A short plain-text summary: prediction, top words, top pairs."""
+        """A short plain-text summary: prediction, top words, top pairs (``k`` of each, an integer >= 0)."""
+        check_count(k, "k")
         lines = [
             f"prediction: {self.predicted_label} (p={self.predicted_probability:.4f}); explained: {self.target} "
             f"{self.output}",

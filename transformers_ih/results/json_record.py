@@ -12,6 +12,8 @@ from dataclasses import MISSING, Field, asdict, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .paths import check_output_file
+
 
 def _shorten(text: str, limit: int = 60) -> str:
     """``repr`` of ``text``, cut to about ``limit`` characters."""
@@ -76,7 +78,10 @@ class JsonRecord:
         return d
 
     def to_json(self, path: str | Path | None = None, **json_kwargs: Any) -> str:
-        """Serialise to a JSON string; also write it to ``path`` when given. Round-trips exactly."""
+        """Serialise to a JSON string; also write it to ``path`` when given (``ValueError`` for a folder, or a path
+        whose folder does not exist, before anything is written). Round-trips exactly."""
+        if path is not None:
+            path = check_output_file(path, "path")
         s = json.dumps(self.to_dict(), **json_kwargs)
         if path is not None:
             Path(path).write_text(s, encoding="utf-8")
@@ -125,10 +130,16 @@ class JsonRecord:
                 f"{cls._json_kind} JSON is missing required fields {missing}: it needs every field "
                 f"written by {cls.__name__}.to_json() (required: {', '.join(required)})"
             )
+        cls._validate(d)
         try:
             return cls(**d)
         except TypeError as err:  # e.g. a number where a list belongs: __post_init__ fails on the wrong type
             raise ValueError(f"invalid {cls._json_kind} JSON: a field has the wrong type ({err})") from err
+
+    @classmethod
+    def _validate(cls, d: dict[str, Any]) -> None:
+        """Check the fields of a loaded record (every field present, none unknown) before it is built; a
+        subclass raises ``ValueError`` naming the field (see :mod:`.validation`)."""
 
     @classmethod
     def from_json(cls, source: str | os.PathLike):

@@ -39,9 +39,11 @@ from ..text.baselines import BASELINE_TOKENS, make_baseline
 from ..text.encoding import EncodedText, check_fast_tokenizer, encode_text, max_input_tokens
 from ..text.model_state import check_compute_dtype, differentiable_attention, warn_compute_copy
 from ..text.options import DEFAULT, OUTPUT_NAMES, ExplainOptions, function_name
+from ..text.removal import attach_removal_checks, check_pairs
 from ..text.requests import Request, Selector, as_rows
 from ..text.run import ExplainerSettings, ExplainRun
 from ..text.runner import explain_requests, multi_function
+from ..text.shapley import INTEGRATED_HESSIANS, explain_shapley
 
 __all__ = ["BASELINE_TOKENS", "TextInteractionExplainer", "by_key"]
 
@@ -175,7 +177,12 @@ class TextInteractionExplainer:
             self.recorded(self.requests_of(replace(run, options=opts), one, arguments), one, arguments, opts)
             for one, opts in zip(inputs, _options_per_input(options, many, len(inputs)))
         ]
-        explanations = explain_requests(run, [r for requests in request_lists for r in requests])
+        flat = [r for requests in request_lists for r in requests]
+        explain = explain_requests if options.estimator == INTEGRATED_HESSIANS else explain_shapley
+        explanations = explain(run, flat)
+        pairs = check_pairs(options.check)
+        if pairs is not None:  # the removal check: model rows without gradients, nothing computed above changes
+            attach_removal_checks(run, flat, explanations, pairs)
         shape = by_key if options.custom else self.shape  # a user's output: {key: Explanation} when inputs differ
         results, start = [], 0
         for requests in request_lists:
@@ -191,7 +198,7 @@ class TextInteractionExplainer:
             baseline=self.baseline if options.baseline is DEFAULT else options.baseline,
             smoothing=self.smoothing if options.smoothing is DEFAULT else options.smoothing,
             features=self.features if options.features is DEFAULT else options.features,
-        ).check(self.outputs)
+        ).checked(self.outputs)
 
     def requests_of(self, run: ExplainRun, one: dict, arguments: dict) -> list[Request]:
         """The requests of one input (``one``: its text and per-input arguments; ``arguments``: the rest). With a
@@ -234,8 +241,20 @@ class TextInteractionExplainer:
     def replay_features(self, explanation: Explanation, call: dict) -> Any:
         """The ``features=`` that rebuild ``explanation``'s features from its recorded ``call``."""
         features = call.get("features", DEFAULT)
-        if features is None:  # a callable made the spans: they are the explanation's own (one text)
-            return [tuple(span) for span in explanation.offsets] if explanation.word_groups is None else DEFAULT
+        if features is None:  # a callable made the spans: they are the explanation's own
+            spans = [(int(a), int(b)) for a, b in explanation.offsets]
+            if explanation.word_groups is None:
+                return spans
+            # two texts joined by the separator: each text's spans, in its own characters
+            first = call.get("inputs", {}).get(self.texts[0])
+            if not isinstance(first, str):
+                return DEFAULT
+            second = len(first) + len(explanation.separator)
+            per_text: list[list[tuple[int, int]]] = [[], []]
+            for (a, b), group in zip(spans, explanation.word_groups):
+                shift = second if group else 0
+                per_text[1 if group else 0].append((a - shift, b - shift))
+            return per_text
         return features
 
     def is_request_of(self, request: Request, explanation: Explanation, custom: bool) -> bool:

@@ -9,7 +9,8 @@ are held at the input, like special tokens, and get nothing.
 Each message's content is located in the rendered prompt by rendering once more with every content replaced by a
 unique marker: the template's text around the markers must then match the real rendering, with each content as
 it is or trimmed (templates such as Llama 3's write ``message['content'] | trim``). A template that changes a
-content otherwise (or renders it twice) is refused for that message, naming it. Words keep character spans into
+content otherwise (upper-cases it, escapes it, renders it twice) is refused for that message, naming it, when the
+message is explained: the words would otherwise point at characters the model never saw. Words keep character spans into
 their message's content (``meta["message_offsets"]``).
 """
 
@@ -131,8 +132,11 @@ def _align(text: str, marked: str, messages: list[dict]):
                 regions[index], starts[index] = (pos, end), start
                 pos = end
                 break
-        else:
-            return None
+        else:  # the template shows this content changed (beyond trimming): not located, refused if explained
+            end = len(text) - len(following) if last else text.find(following, pos) if following else -1
+            if end < pos:
+                return None
+            pos = end
     if not text.startswith(parts[-1], pos) or pos + len(parts[-1]) != len(text):
         return None
     return regions, starts

@@ -40,6 +40,23 @@ def feature_level(features) -> str:
     return "spans"
 
 
+class SentenceSpans(list):
+    """Sentence spans found by pysbd rather than given by the user: a sentence that covers no token (only
+    zero-width, control or other characters the tokenizer drops, e.g. ``"\u200b\u200b"`` after ``"hi. "``) is left
+    out, as word level leaves such characters out, instead of being refused."""
+
+
+def check_features_setting(features) -> None:
+    """``TypeError`` for a ``features=`` that is none of ``None``, a level name, spans (a list or tuple) or a
+    callable; checked before any model call (level names and spans are checked in detail once the text is known)."""
+    if features is None or isinstance(features, (str, list, tuple)) or callable(features):
+        return
+    raise TypeError(
+        f"features={features!r} ({type(features).__name__}): expected one of {LEVELS}, a list of character spans "
+        f"[(start, end), ...], or a callable text -> spans"
+    )
+
+
 def sentence_spans(text: str) -> Spans:
     """The sentences of ``text`` as character spans (pysbd), trimmed of surrounding whitespace."""
     import pysbd
@@ -62,10 +79,15 @@ def segment_specs(features, segments: Sequence[str], names: Sequence[str]) -> li
     if features is None or isinstance(features, str):
         feature_level(features)
         if features == "sentence":
-            return [sentence_spans(text) for text in segments]
+            return [SentenceSpans(sentence_spans(text)) for text in segments]
         return [features or "word"] * len(segments)
     if callable(features):
         return [check_spans(features(text), text, name, made_by=features) for text, name in zip(segments, names)]
+    if not isinstance(features, (list, tuple)):
+        raise TypeError(
+            f"features={features!r} ({type(features).__name__}): expected one of {LEVELS}, a list of character "
+            f"spans [(start, end), ...], or a callable text -> spans"
+        )
     given = list(features)
     if len(segments) > 1:
         per_text = len(given) == len(segments) and all(
@@ -126,7 +148,8 @@ def check_spans(spans, text: str, name: str, made_by: Callable | None = None) ->
 def token_features(spans: Spans, token_offsets: list[tuple[int, int] | None], text: str, name: str) -> list[int | None]:
     """For each token (segment-relative character offsets; ``None`` for tokens of other texts or special tokens),
     the index of the span it lies in, or ``None`` when in none. ``ValueError`` when a span boundary cuts a token or
-    a span covers no token."""
+    a span the user gave covers no token (a sentence found in the text that covers none is left out:
+    :class:`SentenceSpans`)."""
     out: list[int | None] = []
     used = set()
     for offsets in token_offsets:
@@ -151,7 +174,7 @@ def token_features(spans: Spans, token_offsets: list[tuple[int, int] | None], te
         if hit is not None:
             used.add(hit)
     missing = [spans[k] for k in range(len(spans)) if k not in used]
-    if missing:
+    if missing and not isinstance(spans, SentenceSpans):
         raise ValueError(
             f"feature span(s) {missing} of {name} cover no token ({[text[s:e] for s, e in missing]!r}): "
             f"every feature needs a token whose embedding can move"

@@ -39,6 +39,15 @@ Options (every task, keyword only):
     features: what a feature is (override the explainer's default, ``"word"``): ``"word"``, ``"token"``,
         ``"sentence"`` (pysbd), character spans ``[(start, end), ...]`` (one list per text for two-text tasks; for
         many inputs, one entry per input), or a callable ``text -> spans``. Tokens in no span are held at the input.
+    check: the removal check stored in ``explanation.removal_check`` (every explanation with interactions): each
+        feature's leave-one-out ``v(N) - v(N\\i)`` and, for the ``k`` strongest pairs, the removal interaction
+        ``Delta_ij`` beside the pair's value, at ``1 + W + k`` extra model rows. ``True`` (default, ``k = 10``),
+        a number of pairs ``k``, or ``False`` (skip it).
+    estimator: ``"integrated-hessians"`` (default: path integrals from the baseline) or a Shapley interaction index
+        of shapiq (``"FSII"``, ``"k-SII"``, ``"STII"``, ``"FBII"``, ``"SII"``; ``pip install
+        'transformers-ih[shapley]'``) on the same game (features removed = at the explanation's baseline).
+    budget, seed: for a shapiq index: the coalitions it may evaluate (``None``: all ``2^W``, exact; at most
+        ``2^W``) and its random seed (default 0).
 
 Inputs: a string is one input (one result); a list, tuple, numpy array of strings or a ``datasets`` column is
 many (a list of results in input order, explained ``text_batch_size`` at a time with shared model calls; each
@@ -58,6 +67,10 @@ class CallOptions(TypedDict, total=False):
     smoothing: str | float | None
     features: Any
     rows: int | list[int | str] | None
+    check: bool | int
+    estimator: str
+    budget: int | None
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,10 @@ class ExplainOptions:
     smoothing: Any = DEFAULT
     features: Any = DEFAULT
     rows: Any = None
+    check: Any = True
+    estimator: str = "integrated-hessians"
+    budget: int | None = None
+    seed: int = 0
 
     @classmethod
     def pop_from(cls, kwargs: dict) -> ExplainOptions:
@@ -88,22 +105,29 @@ class ExplainOptions:
     def output_name(self) -> str:
         return "custom" if callable(self.output) else self.output
 
-    def check(self, allowed: tuple[str, ...]) -> ExplainOptions:
+    def checked(self, allowed: tuple[str, ...]) -> ExplainOptions:
         """``ValueError`` for an output not in ``allowed`` (and not a callable) or a bad option value."""
         if not self.custom and self.output not in allowed:
             raise ValueError(
                 f"output must be one of {allowed} for this task, or a callable model_outputs -> (B,); "
                 f"got {self.output!r}"
             )
+        from .features import check_features_setting
         from .rows import check_rows
 
         check_rows(self.rows)
+        check_features_setting(self.features)
         if not isinstance(self.interactions, bool):
             raise TypeError(f"interactions must be True or False, got {self.interactions!r}")
         if self.steps is not None and (
             isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1
         ):
             raise ValueError(f"steps must be a positive number of path points or None (adaptive), got {self.steps!r}")
+        from .removal import check_pairs
+        from .shapley import check_estimator
+
+        check_pairs(self.check)
+        check_estimator(self)
         return self
 
 

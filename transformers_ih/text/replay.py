@@ -75,7 +75,7 @@ def coalition_values(
     options = _replay_options(explainer, explanation, call, output, baseline, smoothing)
     run = explainer.start_run(options)
     request = _replayed_request(explainer, run, explanation, call)
-    return _values(run, request, masks, call.get("background", explainer.background))
+    return request_values(run, request, masks, call.get("background", explainer.background))
 
 
 def _replay_options(
@@ -129,8 +129,11 @@ def _replayed_request(
     )
 
 
-def _values(run: ExplainRun, request: Request, masks: np.ndarray, background) -> np.ndarray:
-    """``f(x_S)`` for each coalition mask, averaged over the baseline's ``K`` draws: ``(M,)`` float64."""
+def request_values(run: ExplainRun, request: Request, masks: np.ndarray, background) -> np.ndarray:
+    """``f(x_S)`` of ``request`` for each coalition mask ``(M, W)`` bool, in the explained output's units, averaged
+    over the run's baseline's ``K`` draws: ``(M,)`` float64 (``M * K`` model rows, ``internal_batch_size`` at a
+    time). The one evaluation of coalitions: :func:`coalition_values` replays a recorded call to get ``run`` and
+    ``request``; a call's own removal check and Shapley estimators pass theirs."""
     enc = request.encoded
     chosen = make_baseline(run.options.baseline, run.tokenizer, background)
     x, bases = chosen.embeddings(run, enc)
@@ -199,7 +202,13 @@ def call_record(row: dict, arguments: dict, options: ExplainOptions, background)
 def coalition_masks(coalitions, features: int) -> np.ndarray:
     """``coalitions`` checked as an ``(M, features)`` boolean array (bool, or 0/1 numbers); ``ValueError`` naming
     the problem otherwise."""
-    masks = np.asarray(coalitions)
+    try:
+        masks = np.asarray(coalitions)
+    except ValueError:  # rows of different lengths
+        raise ValueError(
+            f"coalitions must be an (M, {features}) array of booleans, one row per coalition; its rows have "
+            f"different lengths"
+        ) from None
     if masks.ndim == 1 and masks.size == features and features:
         raise ValueError(
             f"coalitions has shape {masks.shape}: pass a 2-d array (M, {features}), one row per "

@@ -27,7 +27,8 @@ def is_screen(rows) -> bool:
 
 
 def check_rows(rows) -> None:
-    """``ValueError`` / ``TypeError`` for a ``rows`` setting that is none of ``None``, ``k >= 1``, or a list."""
+    """``ValueError`` / ``TypeError`` for a ``rows`` setting that is none of ``None``, ``k >= 1``, or a non-empty
+    list of feature positions (ints >= 0) and texts."""
     if rows is None:
         return
     if isinstance(rows, bool):
@@ -38,6 +39,14 @@ def check_rows(rows) -> None:
         return
     if isinstance(rows, str) or not hasattr(rows, "__iter__"):
         raise TypeError(f"rows must be None, a number k, or a list of feature positions / texts; got {rows!r}")
+    items = list(rows)
+    if not items:
+        raise ValueError("rows is an empty list: pass None for the full matrix, a number k, or some features")
+    for item in items:  # positions in range and texts among the features are checked once the text is encoded
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (str, int, np.integer)):
+            raise TypeError(f"rows: {item!r} is neither a feature position nor a feature text")
+        if not isinstance(item, str) and item < 0:
+            raise ValueError(f"rows: feature position {item} is negative: positions count from 0")
 
 
 def select_rows(rows, words: list[str], attributions: np.ndarray | None) -> list[int]:

@@ -67,6 +67,11 @@ _STATIC_CSS = """
 .ih-report .ih-legend-bar{display:inline-block;width:170px;height:10px;border-radius:5px;background:var(--ih-gradient);
   border:1px solid var(--ih-border);}
 .ih-report .ih-figure{width:100%;min-height:120px;}
+.ih-report table.ih-check{border-collapse:collapse;margin:.2rem 0 .6rem;font-size:.85rem;
+  font-variant-numeric:tabular-nums;}
+.ih-report table.ih-check th,.ih-report table.ih-check td{padding:.12rem .6rem;border-bottom:1px solid var(--ih-border);
+  text-align:right;}
+.ih-report table.ih-check th:first-child,.ih-report table.ih-check td:first-child{text-align:left;}
 .ih-report .ih-error{color:var(--ih-fg);background:var(--ih-surface);border-left:4px solid #d73a49;padding:.4rem .7rem;}
 .ih-report .ih-error:empty{display:none;}
 """

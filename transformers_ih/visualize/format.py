@@ -184,8 +184,16 @@ def header_items(expl: Explanation) -> list[tuple[str, str]]:
         items.append(("features", f"{len(expl.words)} {feature_noun(expl, plural=True)}"))
     if is_partial(expl):
         items.append(("interactions", f"partial: {int(full_rows(expl).sum())} of {len(expl.words)} rows exact"))
+    estimator = getattr(expl, "estimator", "integrated-hessians")
+    if estimator != "integrated-hessians":
+        facts = expl.meta.get("shapley", {}) if isinstance(expl.meta, dict) else {}
+        efficient = (
+            "efficient" if facts.get("efficient") else "not efficient: the matrix need not add up to f(x) − f(x')"
+        )
+        items.append(("estimator", f"{estimator} ({efficient}; budget {facts.get('budget', '?')})"))
+    else:
+        items.append(("path points", str(expl.steps)))
     items += [
-        ("path points", str(expl.steps)),
         ("baseline", str(expl.baseline)),
         ("method", str(expl.method)),
     ]

@@ -31,6 +31,7 @@ from ._payload import payload_json, report_data, themed_figure
 from .escape import html_text
 from .evaluation import evaluation_sections
 from .format import feature_noun, is_partial
+from .removal import removal_html
 from .text import header_html, text_html
 from .top_pairs import plot_top_pairs
 
@@ -104,6 +105,7 @@ def _sections(
             "Strongest pairs",
             f"The pairs of {nouns} whose interaction moves the output the most, with its sign.",
             lambda e, theme: plot_top_pairs(e, k=top_k, theme=theme),
+            html=removal_html(expl),
         ),
         _Section(
             "word-focus",
@@ -139,7 +141,10 @@ def _report_body(expl: Explanation, report_id: str, figure_sections: list[_Secti
         header_html(expl),
         _section_html(
             "Attributions",
-            f"Each {feature_noun(expl)} coloured by its Integrated Gradients attribution; hover for the exact value.",
+            f"Each {feature_noun(expl)} coloured by its Integrated Gradients attribution; hover for the exact value."
+            if expl.estimator == "integrated-hessians"
+            else f"Each {feature_noun(expl)} coloured by its {expl.estimator} value (its first-order value plus half "
+            "of each of its pair values); hover for the exact value.",
             text_html(expl),
         ),
         '<div class="ih-error" role="alert"></div>',
