@@ -1,5 +1,6 @@
-"""Every number README.md states comes from a result file or is computed here: these tests read the README's sentence
-and check it against the measurement."""
+"""Every number README.md and the documentation pages (docs/*.md, where the README's sections moved) state comes
+from a result file or is computed here: these tests read the page's sentence and check it against the
+measurement."""
 
 from __future__ import annotations
 
@@ -14,6 +15,17 @@ from tiny_models import REAL_MODEL, sst2_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def page(name: str) -> str:
+    """The documentation page ``docs/<name>`` that now holds a number the README used to state."""
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
+
+
+ENGINE = page("engine.md")  # the math and the adaptive rule
+OPTIONS = page("options.md")  # what every call guarantees (smoothing)
+TABULAR = page("tabular.md")  # Expected Gradients / Hessians
+CORPUS = page("corpus.md")  # explaining a corpus
 
 
 def percent(x: float) -> str:
@@ -33,7 +45,7 @@ def test_fixed_16_point_rule_numbers_come_from_the_accuracy_benchmark():
         f"misses completeness by {percent(min(errors))} to {percent(max(errors))} "
         f"(median {percent(float(np.median(errors)))}) on {len(errors)} SST-2 dev sentences"
     )
-    assert claim in " ".join(README.split()), claim
+    assert claim in " ".join(ENGINE.split()), claim
 
 
 @pytest.mark.slow
@@ -43,9 +55,9 @@ def test_softplus_beta_20_moves_the_shared_model_logits_as_stated():
     from transformers_ih.engine.smoothing import SoftplusMode
 
     stated = re.search(
-        r"beta=20 moved the SST-2 DistilBERT's\s+logits by at most ([0-9.]+) on (\d+) dev sentences", README
+        r"beta=20 moved the SST-2 DistilBERT's\s+logits by at most ([0-9.]+) on (\d+) dev sentences", OPTIONS
     )
-    assert stated, "the README's smoothing sentence is missing"
+    assert stated, "the smoothing sentence of docs/options.md is missing"
     bound, n = float(stated.group(1)), int(stated.group(2))
     model = AutoModelForSequenceClassification.from_pretrained(REAL_MODEL).eval()
     tok = AutoTokenizer.from_pretrained(REAL_MODEL)
@@ -70,14 +82,14 @@ def test_coarsening_and_23_word_numbers_come_from_the_target_benchmark():
         f"about {round(fewer * 10) * 10}% fewer Hessian nodes; a {new['words']}-word sentence in "
         f"~{new['time_s']:.0f} s instead of ~{old['time_s']:.0f} s"
     )
-    assert claim in " ".join(README.split()), claim
+    assert claim in " ".join(ENGINE.split()), claim
 
 
 def test_expected_hessians_numbers_come_from_the_path_explain_benchmark():
     d = json.loads((ROOT / "benchmarks/results/expected_vs_path_explain.json").read_text())["summary"]
     small = d["interactions, background 100"]["ours_points_for_that_error"]
     large = d["interactions, background 426"]["ours_points_for_that_error"]
-    flat = " ".join(README.split())
+    flat = " ".join(TABULAR.split())
     assert f"with about {round(small, -1):.0f} (100-row background" in flat
     assert f"or {round(large, -1):.0f} (426 rows)" in flat
 
@@ -96,11 +108,11 @@ def test_headline_example_values(real_model):
 
 
 def test_corpus_numbers_come_from_the_corpus_benchmarks():
-    """The README's corpus paragraph: engine rates from bench_corpus.json's quiet engines run, and every pair value,
-    count and summary number of the whole dev set from corpus_dev_set.json."""
-    text = " ".join(README.split())
+    """The corpus paragraph (docs/corpus.md): engine rates from bench_corpus.json's quiet engines run, and every pair
+    value, count and summary number of the whole dev set from corpus_dev_set.json."""
+    text = " ".join(CORPUS.split())
     start = text.index("On the shared SST-2 model (`benchmarks/bench_corpus.py`")
-    para = text[start : text.index("### On a Ray cluster", start)]
+    para = text[start : text.index("## On a Ray cluster", start)]
     engines = json.loads((ROOT / "benchmarks/results/corpus.json").read_text())
     rate = {(m["what"], m["mode"]): m["texts_per_s"] for m in engines["modes"]}
     ratios = engines["ratios_vs_local"]

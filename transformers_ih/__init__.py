@@ -4,6 +4,7 @@
 >>> explanation = SequenceClassificationInteractionExplainer(model, tokenizer)("this film is not bad at all")
 """
 
+from .auto import AutoInteractionExplainer
 from .engine import expected_gradients, expected_hessians, integrated_gradients, integrated_hessians, smooth_relu
 from .evaluate import attribution_faithfulness, interaction_faithfulness
 from .results.explanation import Explanation
@@ -39,6 +40,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "AutoInteractionExplainer",
     "CausalLMInteractionExplainer",
     "CorpusInteractions",
     "Explanation",
