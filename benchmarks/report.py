@@ -23,6 +23,7 @@ from sections import (  # noqa: E402  # noqa: E402
     attributions_vs_captum,
     corpus,  # noqa: E402
     corpus_dev_set,
+    estimators,
     faithfulness,  # noqa: E402
     hvp_strategy,
     interactions_vs_path_explain,
@@ -46,6 +47,7 @@ SECTIONS = {
     "hvp_strategy": hvp_strategy.render,
     "long_document": long_document.render,
     "faithfulness": faithfulness.render,
+    "estimators": estimators.render,
     "corpus": corpus.render,
     "model_twin": model_twin.render,
     "corpus_dev_set": corpus_dev_set.render,

@@ -28,6 +28,7 @@ BENCHMARKS = {
     "hvp_strategy": "bench_hvp_strategy.py",
     "long_document": "bench_long_document.py",
     "faithfulness": "bench_faithfulness.py",
+    "estimators": "bench_estimators.py",
     "corpus": "bench_corpus.py",
     "model_twin": "bench_model_twin.py",
     # hours on a CPU the first time; resumes from its committed shards (pass --budget-s to the script for a sitting)

@@ -10,7 +10,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 # wins over the default of up to 2, shared out among pytest-xdist's workers (pyproject's addopts run one per core),
 # so that the workers together never ask for more threads than the machine has.
 _THREADS = int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, min(2, os.cpu_count() or 1))
-torch.set_num_threads(max(1, _THREADS // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)))
+_PER_WORKER = max(1, _THREADS // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+torch.set_num_threads(_PER_WORKER)
+# child processes (notebook kernels, the CLI, Ray's workers) inherit the same share: more threads than free cores
+# make OpenMP's threads wait on each other (a notebook ran 3x slower beside another worker)
+os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(_PER_WORKER)
 
 from tiny_models import DEVICE, REAL_MODEL, build_sequence_classifier, build_task_model  # noqa: E402
 
