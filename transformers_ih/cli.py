@@ -13,6 +13,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, cast
 
+from .text.shapley import ESTIMATORS, INTEGRATED_HESSIANS
+
 if TYPE_CHECKING:
     from .results.explanation import Explanation
 
@@ -34,8 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-interactions", action="store_true", help="attributions only (faster)")
     p.add_argument(
         "--estimator",
-        default="integrated-hessians",
-        choices=["integrated-hessians", "FSII", "k-SII", "STII", "FBII", "SII"],
+        default=INTEGRATED_HESSIANS,
+        choices=ESTIMATORS,
         help="Integrated Hessians (default) or a Shapley interaction index of shapiq "
         "(pip install 'transformers-ih[shapley]')",
     )
@@ -127,7 +129,7 @@ def estimator_options(args) -> dict:
     """The call options of ``--estimator``, ``--budget``, ``--seed`` and ``--no-check``; only those changed from
     their defaults (a dataset run's configuration stays that of earlier runs otherwise)."""
     options: dict = {}
-    if args.estimator != "integrated-hessians":
+    if args.estimator != INTEGRATED_HESSIANS:
         options["estimator"] = args.estimator
     if args.budget is not None:
         options["budget"] = args.budget
@@ -220,7 +222,7 @@ def _main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, ImportError) as err:
         raise SystemExit(f"error: {err}") from None
     print(explanation.summary(args.top))
-    if explanation.estimator != "integrated-hessians":
+    if explanation.estimator != INTEGRATED_HESSIANS:
         facts = explanation.meta.get("shapley", {})
         print(
             f"estimator: {explanation.estimator} ({'exact' if facts.get('exact') else 'sampled'}, "

@@ -78,8 +78,7 @@ class CorpusInteractions(JsonRecord):
         ``case_sensitive``: keep case (default: word types are case-folded). ``max_examples``: strongest
         occurrences kept per pair. ``target``: only explanations of this target. ``name``: a label for views and
         :meth:`compare` (default: the explanations' model)."""
-        if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 0:
-            raise ValueError(f"max_examples must be an integer >= 0, got {max_examples!r}")
+        max_examples = check_count(max_examples, "max_examples")
         if not isinstance(case_sensitive, bool):
             raise TypeError(f"case_sensitive must be True or False, got {case_sensitive!r}")
         if target is not None and not isinstance(target, str):

@@ -83,11 +83,7 @@ def segment_specs(features, segments: Sequence[str], names: Sequence[str]) -> li
         return [features or "word"] * len(segments)
     if callable(features):
         return [check_spans(features(text), text, name, made_by=features) for text, name in zip(segments, names)]
-    if not isinstance(features, (list, tuple)):
-        raise TypeError(
-            f"features={features!r} ({type(features).__name__}): expected one of {LEVELS}, a list of character "
-            f"spans [(start, end), ...], or a callable text -> spans"
-        )
+    check_features_setting(features)  # spans from here on: a list or tuple
     given = list(features)
     if len(segments) > 1:
         per_text = len(given) == len(segments) and all(

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import importlib.metadata
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..engine.quadrature import PathRule
+from ..engine.results import PathResult
 from ..engine.smoothing import smoothing_for
 from ..results.explanation import Explanation
 from .baselines import make_baseline
@@ -81,27 +83,6 @@ def import_shapiq():
             f"estimator= a Shapley interaction index needs shapiq, which cannot be imported ({err}): {INSTALL}"
         ) from err
     return shapiq
-
-
-@dataclass
-class _Rule:
-    name: str
-
-
-@dataclass
-class ShapleyResult:
-    """What :func:`~.runner.build_explanation` reads of an engine result, for a shapiq index."""
-
-    attributions: np.ndarray
-    interactions: np.ndarray
-    f_input: float
-    f_baseline: float
-    completeness_error: float
-    rule: _Rule
-    computed: None = None
-    adaptive: None = None
-    steps: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def _terms(iv) -> dict[tuple[int, ...], float]:
@@ -218,13 +199,13 @@ def explain_shapley(run: ExplainRun, requests: list[Request]) -> list[Explanatio
         M, other = index_matrix(terms, W)
         f_input, f_baseline = float(ends[0]), float(ends[1])
         facts.update(coalitions=evaluated[0], other_terms=other)
-        result = ShapleyResult(
+        result = PathResult(  # the engine's one result type; no path, so a rule of no points named for how
             attributions=M.sum(axis=1),
             interactions=M,
             f_input=f_input,
             f_baseline=f_baseline,
             completeness_error=float(abs(M.sum() - (f_input - f_baseline))),
-            rule=_Rule("exact" if facts["exact"] else "sampled"),
+            rule=PathRule(np.empty(0), np.empty(0), "uniform", "exact" if facts["exact"] else "sampled"),
             meta={"shapley": facts},
         )
         smoothing = None if options.smoothing is None else _smoothing_description(run, request)
