@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 ruff check transformers_ih tests benchmarks
 ruff format --check transformers_ih tests benchmarks
 mypy
+# what each task call returns, per kind of input (the overloads in the task modules), as an IDE shows it
+mypy tests/call_shapes.py

@@ -68,3 +68,66 @@ def own_forward(model, tok, *texts, **kwargs):
     kwargs = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
     with torch.no_grad():
         return model.eval()(**enc, **kwargs), enc
+
+
+def _conforms(value, hint) -> bool:
+    """Whether ``value`` is of the type ``hint`` (the forms the task overloads use: classes, ``None``, unions,
+    ``Literal``, ``list``, ``dict``, ``Sequence``, ``Callable``, ``Any``)."""
+    import collections.abc
+    import types
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is typing.Any:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, a) for a in args)
+    if origin is typing.Literal:
+        return any(type(value) is type(a) and value == a for a in args)
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if origin is dict:
+        pairs = value.items() if isinstance(value, dict) else ()
+        return isinstance(value, dict) and all(_conforms(k, args[0]) and _conforms(v, args[1]) for k, v in pairs)
+    if origin is collections.abc.Sequence:
+        return isinstance(value, collections.abc.Sequence) and all(_conforms(v, args[0]) for v in value)
+    if origin is not None:  # Callable[...] and the like
+        return isinstance(value, origin)
+    return isinstance(value, hint)
+
+
+def declared_return(explainer, args: tuple, kwargs: dict):
+    """The return type that the first overload of ``type(explainer).__call__`` matching ``(args, kwargs)`` declares
+    (what a type checker shows for that call); every overload's parameters are checked except ``**options``."""
+    import inspect
+    import sys
+    import typing
+
+    from typing_extensions import get_overloads
+
+    call = type(explainer).__call__
+    overloads = get_overloads(call)
+    assert overloads, f"{type(explainer).__name__}.__call__ declares no overloads"
+    for overload in overloads:
+        hints = typing.get_type_hints(overload, globalns=vars(sys.modules[call.__module__]))
+        try:
+            bound = inspect.signature(overload).bind(explainer, *args, **kwargs)
+        except TypeError:
+            continue
+        bound.apply_defaults()
+        params = inspect.signature(overload).parameters
+        if all(
+            params[name].kind is inspect.Parameter.VAR_KEYWORD or _conforms(value, hints[name])
+            for name, value in bound.arguments.items()
+            if name != "self"
+        ):
+            return hints["return"]
+    raise AssertionError(f"no overload of {type(explainer).__name__}.__call__ takes {args!r}, {kwargs!r}")
+
+
+def assert_declared_shape(explainer, args: tuple, kwargs: dict, result) -> None:
+    """``result`` of ``explainer(*args, **kwargs)`` has the shape the matching overload declares."""
+    hint = declared_return(explainer, args, kwargs)
+    assert _conforms(result, hint), f"{type(explainer).__name__} returned {type(result).__name__}, declared {hint}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 import torch
-from task_helpers import check_axioms
+from task_helpers import assert_declared_shape, check_axioms
 
 from transformers_ih import (
     CausalLMInteractionExplainer,
@@ -210,7 +210,9 @@ def restore(model):
 @pytest.mark.parametrize("row", ROWS)
 def test_one_input_axioms_json_and_escaped_html(row, tiny_task_model):
     model, tok = row.model(tiny_task_model)
-    result = row.explainer(model, tok)(*row.single, **row.kwargs)
+    ex = row.explainer(model, tok)
+    result = ex(*row.single, **row.kwargs)
+    assert_declared_shape(ex, row.single, row.kwargs, result)
     explanations = explanations_of(result)
     assert explanations and all(isinstance(e, Explanation) for e in explanations)
     for e in explanations:
@@ -226,10 +228,12 @@ def test_many_inputs_equal_one_at_a_time(row, tiny_task_model):
     model, tok = row.model(tiny_task_model)
     ex = row.explainer(model, tok)
     many = ex(*row.many, steps=6, **{**row.kwargs, **row.many_kwargs})
+    assert_declared_shape(ex, row.many, {**row.kwargs, **row.many_kwargs}, many)
     calls = single_calls(row)
     assert isinstance(many, list) and len(many) == len(calls)
     for got, (args, kwargs) in zip(many, calls):
         alone = ex(*args, steps=6, **kwargs)
+        assert_declared_shape(ex, args, kwargs, alone)
         assert type(got) is type(alone)
         if isinstance(alone, dict):
             assert list(got) == list(alone)
@@ -367,3 +371,35 @@ def test_selected_rows_and_sentence_features_on_every_task(row, tiny_task_model)
     for e in explanations_of(ex(*row.single, features="sentence", steps=4, **row.kwargs)):
         assert e.level == "sentence" and [e.text[s:t] for s, t in e.offsets] == e.words
         assert abs(e.interactions.sum() - (e.f_input - e.f_baseline)) < 1e-6 + e.completeness_error
+
+
+FLAG_VARIANTS = [  # (row id, positional arguments, keywords): the calls whose shape a flag or argument chooses
+    ("token", ("george went to washington",), {}),
+    ("token", ("george went to washington", [0, 2]), {}),
+    ("token", (["george went to washington", "paris is big"],), {}),
+    ("token", (["george went to washington", "paris is big"], 1), {}),
+    ("causal-lm", ("the film was", " good film"), {"per_token": True}),
+    ("causal-lm", (["the film was", "a bad"], [" good film", " film"]), {"per_token": True}),
+    ("seq2seq", ("the film was good", "not great"), {"per_token": True}),
+    ("seq2seq", (["the film was good", "a bad film"], ["great", "not good"]), {"per_token": True}),
+]
+
+
+@pytest.mark.parametrize(
+    "row_id, args, kwargs", [pytest.param(*v, id=f"{v[0]}-{i}") for i, v in enumerate(FLAG_VARIANTS)]
+)
+def test_flags_and_arguments_give_the_declared_shape(row_id, args, kwargs, tiny_task_model):
+    """A call returns the one shape the task's overloads declare for its arguments (tests/call_shapes.py shows them
+    to mypy): each per-token list has one explanation per continuation token, each dict one per explained word."""
+    row = next(r for r in TABLE if r.id == row_id)
+    model, tok = row.model(tiny_task_model)
+    ex = row.explainer(model, tok)
+    result = ex(*args, interactions=False, steps=4, **kwargs)
+    assert_declared_shape(ex, args, kwargs, result)
+    if row_id == "token" and len(args) == 1 and isinstance(args[0], str):
+        assert list(result) == list(range(len(ex.words(args[0]))))
+    if kwargs.get("per_token"):
+        results = result if isinstance(args[0], list) else [result]
+        for per_token in results:
+            token_ids = per_token[0].meta["target_token_ids"]
+            assert [e.meta["token_position"] for e in per_token] == list(range(len(token_ids))) and token_ids

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import cast
+from typing import Literal, cast
 
 import torch
-from typing_extensions import Unpack
+from typing_extensions import Unpack, overload
 
 from ..results.explanation import Explanation
 from ..text.architectures import is_encoder_decoder
@@ -58,13 +58,69 @@ class CausalLMInteractionExplainer(ContinuationExplainer):
             raise TypeError(f"{type(model).__name__} is an encoder-decoder model: use Seq2SeqLMInteractionExplainer")
         super().__init__(model, tokenizer, **kwargs)
 
+    @overload
+    def __call__(
+        self,
+        prompt: str | None = None,
+        target: str | dict | None = None,
+        *,
+        messages: list[dict] | None = None,
+        explain_messages: str | int | Sequence[str | int] | None = None,
+        chat_template_kwargs: dict | None = None,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: Literal[False] = False,
+        **options: Unpack[CallOptions],
+    ) -> Explanation: ...
+    @overload
+    def __call__(
+        self,
+        prompt: str | None = None,
+        target: str | dict | None = None,
+        *,
+        messages: list[dict] | None = None,
+        explain_messages: str | int | Sequence[str | int] | None = None,
+        chat_template_kwargs: dict | None = None,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> list[Explanation]: ...
+    @overload
+    def __call__(
+        self,
+        prompt: Sequence[str] | None = None,
+        target: str | dict | Sequence[str | dict] | None = None,
+        *,
+        messages: Sequence[list[dict]] | None = None,
+        explain_messages: str | int | Sequence[str | int] | None = None,
+        chat_template_kwargs: dict | None = None,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: Literal[False] = False,
+        **options: Unpack[CallOptions],
+    ) -> list[Explanation]: ...
+    @overload
+    def __call__(
+        self,
+        prompt: Sequence[str] | None = None,
+        target: str | dict | Sequence[str | dict] | None = None,
+        *,
+        messages: Sequence[list[dict]] | None = None,
+        explain_messages: str | int | Sequence[str | int] | None = None,
+        chat_template_kwargs: dict | None = None,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> list[list[Explanation]]: ...
     def __call__(
         self,
         prompt: str | Sequence[str] | None = None,
         target: str | dict | Sequence[str | dict] | None = None,
         *,
         messages: list[dict] | Sequence[list[dict]] | None = None,
-        explain_messages=None,
+        explain_messages: str | int | Sequence[str | int] | None = None,
         chat_template_kwargs: dict | None = None,
         max_new_tokens: int = 32,
         generation_kwargs: dict | None = None,
@@ -232,6 +288,50 @@ class Seq2SeqLMInteractionExplainer(ContinuationExplainer):
                 f"{type(model).__name__} has no prepare_decoder_input_ids_from_labels: cannot feed it a target"
             )
 
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        source: str,
+        target: str | dict | None = None,
+        *,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: Literal[False] = False,
+        **options: Unpack[CallOptions],
+    ) -> Explanation: ...
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        source: str,
+        target: str | dict | None = None,
+        *,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> list[Explanation]: ...
+    @overload
+    def __call__(
+        self,
+        source: Sequence[str],
+        target: str | dict | Sequence[str | dict] | None = None,
+        *,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: Literal[False] = False,
+        **options: Unpack[CallOptions],
+    ) -> list[Explanation]: ...
+    @overload
+    def __call__(
+        self,
+        source: Sequence[str],
+        target: str | dict | Sequence[str | dict] | None = None,
+        *,
+        max_new_tokens: int = 32,
+        generation_kwargs: dict | None = None,
+        per_token: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> list[list[Explanation]]: ...
     def __call__(
         self,
         source: str | Sequence[str],

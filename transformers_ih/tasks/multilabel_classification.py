@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import cast
 
 import torch
-from typing_extensions import Unpack
+from typing_extensions import Unpack, overload
 
 from ..results.explanation import Explanation
 from ..text.options import CallOptions
@@ -43,6 +43,14 @@ class MultiLabelClassificationInteractionExplainer(TextInteractionExplainer):
             )
         self.threshold = threshold
 
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self, text: str, labels: Sequence[int | str] | str | None = None, **options: Unpack[CallOptions]
+    ) -> dict[str, Explanation]: ...
+    @overload
+    def __call__(
+        self, text: Sequence[str], labels: Sequence[int | str] | str | None = None, **options: Unpack[CallOptions]
+    ) -> list[dict[str, Explanation]]: ...
     def __call__(
         self, text: str | Sequence[str], labels: Sequence[int | str] | str | None = None, **options: Unpack[CallOptions]
     ) -> dict[str, Explanation] | list[dict[str, Explanation]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from typing_extensions import Unpack
+from typing_extensions import Unpack, overload
 
 from ..results.explanation import Explanation
 from ..text.encoding import PAIR_SEPARATOR
@@ -31,7 +31,19 @@ class PairClassificationInteractionExplainer(SequenceClassificationInteractionEx
 
     texts = ("text", "text_pair")
 
-    def __call__(  # type: ignore[override]
+    @overload  # type: ignore[override]
+    def __call__(  # type: ignore[overload-overlap]
+        self, text: str, text_pair: str | None = None, target: int | str | None = None, **options: Unpack[CallOptions]
+    ) -> Explanation: ...
+    @overload
+    def __call__(
+        self,
+        text: Sequence[str],
+        text_pair: Sequence[str] | None = None,
+        target: int | str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> list[Explanation]: ...
+    def __call__(
         self,
         text: str | Sequence[str],
         text_pair: str | Sequence[str] | None = None,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import cast
 
 import torch
-from typing_extensions import Unpack
+from typing_extensions import Unpack, overload
 
 from ..results.explanation import Explanation
 from ..text.encoding import PAIR_SEPARATOR
@@ -44,6 +44,19 @@ class QuestionAnsweringInteractionExplainer(TextInteractionExplainer):
     texts = ("question", "context")
     outputs = ("logit",)
 
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self, question: str, context: str, *, max_answer_len: int = 15, **options: Unpack[CallOptions]
+    ) -> dict[str, Explanation]: ...
+    @overload
+    def __call__(
+        self,
+        question: Sequence[str],
+        context: Sequence[str],
+        *,
+        max_answer_len: int = 15,
+        **options: Unpack[CallOptions],
+    ) -> list[dict[str, Explanation]]: ...
     def __call__(
         self,
         question: str | Sequence[str],

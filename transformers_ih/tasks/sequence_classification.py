@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import cast
 
 import torch
-from typing_extensions import Unpack
+from typing_extensions import Unpack, overload
 
 from ..results.explanation import Explanation
 from ..text.encoding import EncodedText
@@ -33,6 +33,12 @@ class SequenceClassificationInteractionExplainer(TextInteractionExplainer):
 
     head = SEQUENCE_CLASSIFICATION
 
+    @overload
+    def __call__(self, text: str, target: int | str | None = None, **options: Unpack[CallOptions]) -> Explanation: ...  # type: ignore[overload-overlap]
+    @overload
+    def __call__(
+        self, text: Sequence[str], target: int | str | None = None, **options: Unpack[CallOptions]
+    ) -> list[Explanation]: ...
     def __call__(
         self, text: str | Sequence[str], target: int | str | None = None, **options: Unpack[CallOptions]
     ) -> Explanation | list[Explanation]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import cast
 
 import torch
-from typing_extensions import Unpack
+from typing_extensions import Unpack, overload
 
 from ..results.explanation import Explanation
 from ..text.options import CallOptions
@@ -38,6 +38,30 @@ class TokenClassificationInteractionExplainer(TextInteractionExplainer):
         """The words of ``text`` as the explainer splits it (their positions are the ``word`` argument)."""
         return self.encode([text]).words
 
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self, text: str, word: int | str, target: int | str | None = None, **options: Unpack[CallOptions]
+    ) -> Explanation: ...
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        text: str,
+        word: Sequence[int] | None = None,
+        target: int | str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> dict[int, Explanation]: ...
+    @overload
+    def __call__(
+        self, text: Sequence[str], word: int | str, target: int | str | None = None, **options: Unpack[CallOptions]
+    ) -> list[Explanation]: ...
+    @overload
+    def __call__(
+        self,
+        text: Sequence[str],
+        word: Sequence[int] | None = None,
+        target: int | str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> list[dict[int, Explanation]]: ...
     def __call__(
         self,
         text: str | Sequence[str],

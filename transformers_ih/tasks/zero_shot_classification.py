@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from typing_extensions import Unpack
+from typing_extensions import Unpack, overload
 
 from ..results.explanation import Explanation
 from ..text.encoding import PAIR_SEPARATOR
@@ -71,6 +71,26 @@ class ZeroShotClassificationInteractionExplainer(TextInteractionExplainer):
         self.entailment_id = entail[0]
         self.contradiction_id = num_labels - 1 if self.entailment_id == 0 else 0
 
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        text: str,
+        labels: Sequence[str] | str,
+        hypothesis_template: str = "This example is {}.",
+        *,
+        multi_label: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> dict[str, Explanation]: ...
+    @overload
+    def __call__(
+        self,
+        text: Sequence[str],
+        labels: Sequence[str] | str,
+        hypothesis_template: str = "This example is {}.",
+        *,
+        multi_label: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> list[dict[str, Explanation]]: ...
     def __call__(
         self,
         text: str | Sequence[str],
