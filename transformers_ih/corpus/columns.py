@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..results.explanation import Explanation
+from ..results.validation import plain_annotation
 
 __all__ = [
     "EXPLANATION_SCHEMA",
@@ -44,7 +45,8 @@ __all__ = [
 _F64 = pa.float64()
 _I64 = pa.int64()
 
-# a field's annotation (without "| None") -> its Arrow type; a field of any other type is stored as JSON text
+# a field's annotation (as results.validation.plain_annotation reads it: no "| None", no spaces) -> its Arrow
+# type; a field of any other type is stored as JSON text
 _PLAIN_TYPES: dict[str, pa.DataType] = {
     "str": pa.string(),
     "int": _I64,
@@ -53,7 +55,7 @@ _PLAIN_TYPES: dict[str, pa.DataType] = {
     "list[str]": pa.list_(pa.string()),
     "list[int]": pa.list_(_I64),
     "list[float]": pa.list_(_F64),
-    "list[tuple[int, int]]": pa.list_(pa.list_(_I64)),
+    "list[tuple[int,int]]": pa.list_(pa.list_(_I64)),
 }
 # the array fields whose dimensions are known (others: JSON text)
 _ARRAY_TYPES: dict[str, pa.DataType] = {
@@ -69,8 +71,7 @@ def _arrow_type(f: dataclasses.Field) -> pa.DataType | None:
     """The Arrow type of field ``f``'s column, or ``None`` for a JSON-text column."""
     if f.name in _ARRAY_TYPES:
         return _ARRAY_TYPES[f.name]
-    annotation = str(f.type).replace(" ", "").removesuffix("|None").removeprefix("None|")
-    return next((t for name, t in _PLAIN_TYPES.items() if name.replace(" ", "") == annotation), None)
+    return _PLAIN_TYPES.get(plain_annotation(f.type)[0])
 
 
 _FIELDS = [f for f in dataclasses.fields(Explanation) if f.init]

@@ -30,6 +30,7 @@ __all__ = [
     "check_corpus_dict",
     "check_count",
     "check_optional_count",
+    "plain_annotation",
 ]
 
 #: the values of ``Explanation.level``
@@ -89,11 +90,18 @@ _SIMPLE = {
 }
 
 
+def plain_annotation(annotation: Any) -> tuple[str, bool]:
+    """A dataclass field's annotation as written (``"list[str] | None"``; ``from __future__ import annotations``
+    keeps it a string) -> ``(type without "| None" and spaces, whether None is allowed)``: ``("list[str]", True)``.
+    The one reading of annotations that loading (here) and the dataset columns (``corpus.columns``) share."""
+    plain = str(annotation).replace(" ", "")
+    optional = plain.endswith("|None") or plain.startswith("None|")
+    return plain.removesuffix("|None").removeprefix("None|"), optional
+
+
 def _check_annotated(kind: str, name: str, annotation: str, value: Any) -> None:
     """A field of a plain annotated type (see ``_SIMPLE``); other annotations are checked by their own code."""
-    plain = annotation.replace(" ", "")
-    optional = plain.endswith("|None") or plain.startswith("None|")
-    plain = plain.removesuffix("|None").removeprefix("None|")
+    plain, optional = plain_annotation(annotation)
     if plain not in _SIMPLE or (optional and value is None):
         return
     check, accepted = _SIMPLE[plain]

@@ -19,7 +19,7 @@ from ._ids import element_id, new_report_id
 from ._payload import payload_json, themed_figure
 from .escape import html_text, plotly_text
 from .format import TICK_CHARS, short, truncate, value_text
-from .theme import Palette, base_layout, control_style, palette, sign_color
+from .theme import Palette, base_layout, control_style, note_when_empty, palette, sign_color
 
 if TYPE_CHECKING:
     from ..corpus.interactions import CorpusComparison, CorpusInteractions, PairStats
@@ -96,15 +96,7 @@ def plot_corpus_pairs(
         bargap=0.25,
     )
     if not stats:
-        fig.add_annotation(
-            text=f"no pair seen {min_count} times or more",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            font=dict(color=p.muted),
-        )
+        note_when_empty(fig, f"no pair seen {min_count} times or more", p)
     fig.update_layout(**layout)
     return fig
 

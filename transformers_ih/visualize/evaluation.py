@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from .escape import html_text, plotly_text
 from .format import TICK_CHARS, exact, short, truncate
-from .theme import Palette, base_layout, palette
+from .theme import Palette, base_layout, note_when_empty, palette
 
 if TYPE_CHECKING:
     from ..evaluate import AttributionFaithfulness, InteractionFaithfulness
@@ -146,15 +146,7 @@ def plot_aopc(result: AttributionFaithfulness, *, theme: str = "light", **layout
     )
     fig.update_layout(barmode="group", xaxis=dict(type="category"))
     if not labels:
-        fig.add_annotation(
-            text="no rationale (no positively attributed word)",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            font=dict(color=p.muted),
-        )
+        note_when_empty(fig, "no rationale (no positively attributed word)", p)
     fig.update_layout(**layout)
     return fig
 

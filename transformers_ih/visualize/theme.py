@@ -145,3 +145,9 @@ def base_layout(p: Palette) -> dict[str, Any]:
         yaxis=_axis(p),
         showlegend=False,
     )
+
+
+def note_when_empty(fig: Any, text: str, p: Palette) -> None:
+    """Write ``text`` (why the figure has no bars: plain text, not HTML) in the middle of an empty ``fig``, in the
+    palette's muted colour, so an empty plot says why instead of showing blank axes."""
+    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font=dict(color=p.muted))

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from ._hover import PAIR, PAIR_TOTAL, fill
 from .format import hover_label, is_partial, unique_pair_labels, value_text
-from .theme import base_layout, palette, sign_color
+from .theme import base_layout, note_when_empty, palette, sign_color
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
@@ -53,14 +53,6 @@ def plot_top_pairs(expl: Explanation, k: int = 10, *, theme: str = "light", **la
         bargap=0.25,
     )
     if not top:
-        fig.add_annotation(
-            text="no word pairs (fewer than two words)",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            font=dict(color=p.muted),
-        )
+        note_when_empty(fig, "no word pairs (fewer than two words)", p)
     fig.update_layout(**layout)
     return fig
