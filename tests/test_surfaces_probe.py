@@ -165,6 +165,7 @@ JSON_CASES = [
     ({"words": ["good", "film", "HERE"]}, "'words'"),
     ({"words": 3}, "'words'"),
     ({"level": "paragraph"}, "'level'"),
+    ({"estimator": "shap"}, "'estimator'"),
     ({"target_kind": "label"}, "'target_kind'"),
     ({"steps": "12"}, "'steps'"),
     ({"steps": -3}, "'steps'"),

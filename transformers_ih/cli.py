@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, cast
 
-from .text.shapley import ESTIMATORS, INTEGRATED_HESSIANS
+from .results.validation import ESTIMATORS, INTEGRATED_HESSIANS
 
 if TYPE_CHECKING:
     from .results.explanation import Explanation

@@ -24,7 +24,10 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "ESTIMATORS",
+    "INTEGRATED_HESSIANS",
     "LEVELS",
+    "SHAPLEY_INDICES",
     "TARGET_KINDS",
     "check_explanation_dict",
     "check_corpus_dict",
@@ -37,6 +40,10 @@ __all__ = [
 LEVELS = ("word", "token", "sentence", "spans", "message")
 #: the values of ``Explanation.target_kind``
 TARGET_KINDS = ("class", "candidate", "token", "position", "continuation", "custom")
+#: the values of ``Explanation.estimator``: Integrated Hessians, or a Shapley interaction index of shapiq (order 2)
+INTEGRATED_HESSIANS = "integrated-hessians"
+SHAPLEY_INDICES = ("FSII", "k-SII", "STII", "FBII", "SII")
+ESTIMATORS = (INTEGRATED_HESSIANS, *SHAPLEY_INDICES)
 
 _FIX = "save it again with Explanation.to_json() (or explain the text again) instead of editing it"
 
@@ -167,6 +174,9 @@ def check_explanation_dict(d: Mapping[str, Any], annotations: Mapping[str, Any],
     target_kind = d.get("target_kind", "class")
     if target_kind not in TARGET_KINDS:
         raise _refuse(kind, "target_kind", f"is {target_kind!r}; expected one of {TARGET_KINDS}")
+    estimator = d.get("estimator", INTEGRATED_HESSIANS)
+    if estimator not in ESTIMATORS:
+        raise _refuse(kind, "estimator", f"is {estimator!r}; expected one of {ESTIMATORS}")
     if d["steps"] < 0:
         raise _refuse(kind, "steps", f"is {d['steps']}; the number of path points is >= 0")
     if not 0.0 <= float(d["predicted_probability"]) <= 1.0:

@@ -33,6 +33,7 @@ import torch
 from ..engine.path import PathSettings
 from ..engine.smoothing import smoothing_for
 from ..results.explanation import Explanation
+from ..results.validation import INTEGRATED_HESSIANS
 from ..text import replay
 from ..text.architectures import check_head
 from ..text.baselines import BASELINE_TOKENS, make_baseline
@@ -43,7 +44,7 @@ from ..text.removal import attach_removal_checks, check_pairs
 from ..text.requests import Request, Selector, as_rows
 from ..text.run import ExplainerSettings, ExplainRun
 from ..text.runner import explain_requests, multi_function
-from ..text.shapley import INTEGRATED_HESSIANS, explain_shapley
+from ..text.shapley import explain_shapley
 
 __all__ = ["BASELINE_TOKENS", "TextInteractionExplainer", "by_key"]
 

@@ -26,16 +26,13 @@ from ..engine.quadrature import PathRule
 from ..engine.results import PathResult
 from ..engine.smoothing import smoothing_for
 from ..results.explanation import Explanation
+from ..results.validation import ESTIMATORS, INTEGRATED_HESSIANS, SHAPLEY_INDICES
 from .baselines import make_baseline
 from .replay import coalition_masks, request_values
 from .requests import Request
 from .run import ExplainRun
 from .runner import build_explanation, check_precision, multi_function
 
-INTEGRATED_HESSIANS = "integrated-hessians"
-#: the shapiq indices an explanation can be computed with (order 2)
-INDICES = ("FSII", "k-SII", "STII", "FBII", "SII")
-ESTIMATORS = (INTEGRATED_HESSIANS, *INDICES)
 #: indices whose values of order <= 2 sum to v(N) - v(empty)
 EFFICIENT = ("FSII", "k-SII", "STII")
 #: coalitions evaluated by default (``budget=None``): every one up to this many (exact), else this many
@@ -56,8 +53,8 @@ def check_estimator(options) -> None:
     if options.estimator == INTEGRATED_HESSIANS:
         if budget is not None:
             raise ValueError(
-                f"budget={budget!r} applies to the shapiq estimators ({', '.join(INDICES)}); Integrated Hessians "
-                f"takes steps= / the explainer's rtol instead"
+                f"budget={budget!r} applies to the shapiq estimators ({', '.join(SHAPLEY_INDICES)}); "
+                f"Integrated Hessians takes steps= / the explainer's rtol instead"
             )
         return
     for name, value, default in (
