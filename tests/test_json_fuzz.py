@@ -81,7 +81,8 @@ def refusal_names_a_field(message: str, fields: list[str]) -> None:
     assert any(f"'{f}" in message or f"{f}[" in message or f"{f}." in message or f"{f} " in message for f in fields), (
         message
     )
-    assert "to_json()" in message or "format" in message or "upgrade" in message, message  # the fix
+    fixes = ("to_json()", "format", "upgrade", "explain the dataset again")
+    assert any(fix in message for fix in fixes), message  # the fix
     assert not any(text in message for text in INTERNAL), message
 
 
@@ -152,3 +153,35 @@ def test_edited_corpus_json_is_refused_naming_a_field_or_loads_whole(d):
     for pair in corpus.top_pairs(None):
         assert np.isfinite([pair.mean, pair.mean_abs, pair.total]).all() and pair.count >= 1
     corpus.top_words(None)
+
+
+@st.composite
+def edited_rows(draw, rows):
+    """A dataset row of explain_dataset (its explanation columns) with one column edited: junk in its place, JSON
+    text of junk in a JSON-text column, or a junk element in a list column."""
+    row = copy.deepcopy(draw(st.sampled_from(rows)))
+    column = draw(st.sampled_from(sorted(row)))
+    edit = draw(st.sampled_from(["replace", "json", "element"]))
+    if edit == "json":
+        row[column] = json.dumps(draw(JUNK))
+    elif edit == "element" and isinstance(row[column], list) and row[column]:
+        row[column][draw(st.integers(0, len(row[column]) - 1))] = draw(JUNK)
+    else:
+        row[column] = draw(JUNK)
+    return column, row
+
+
+@given(data=st.data())
+@SETTINGS
+def test_edited_dataset_rows_are_refused_naming_a_column_or_field_or_load_whole(records, data):
+    from transformers_ih.corpus.columns import EXPLANATION_COLUMNS, explanation_from_row, explanation_row
+
+    rows = [explanation_row(Explanation.from_dict(r), i) for i, r in enumerate(records)]
+    column, row = data.draw(edited_rows(rows))
+    try:
+        e = explanation_from_row(row)
+    except ValueError as err:
+        refusal_names_a_field(str(err), sorted(set(records[0]) | set(EXPLANATION_COLUMNS)))
+        return
+    assert Explanation.from_json(e.to_json()) == e
+    e.summary()

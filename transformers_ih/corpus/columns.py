@@ -123,7 +123,8 @@ def explanation_from_row(row: dict[str, Any]) -> Explanation:
                 value = json.loads(value)
             except (TypeError, json.JSONDecodeError):
                 raise ValueError(
-                    f"the column {column!r} must hold the JSON text explain_dataset wrote, got {value!r:.80}"
+                    f"the column {column!r} must hold the JSON text explain_dataset wrote, got {value!r:.80}; "
+                    f"restore the column as written, or explain the dataset again"
                 ) from None
         d[name] = value
     if d.get("meta") is None:
