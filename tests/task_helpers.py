@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
+import inspect
+import sys
+import types
+import typing
 
 import numpy as np
 import pytest
 import torch
 import transformers
+from typing_extensions import get_overloads
 
 from transformers_ih import Explanation
 
@@ -73,10 +79,6 @@ def own_forward(model, tok, *texts, **kwargs):
 def _conforms(value, hint) -> bool:
     """Whether ``value`` is of the type ``hint`` (the forms the task overloads use: classes, ``None``, unions,
     ``Literal``, ``list``, ``dict``, ``Sequence``, ``Callable``, ``Any``)."""
-    import collections.abc
-    import types
-    import typing
-
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is typing.Any:
         return True
@@ -89,8 +91,9 @@ def _conforms(value, hint) -> bool:
     if origin is list:
         return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
     if origin is dict:
-        pairs = value.items() if isinstance(value, dict) else ()
-        return isinstance(value, dict) and all(_conforms(k, args[0]) and _conforms(v, args[1]) for k, v in pairs)
+        if not isinstance(value, dict):
+            return False
+        return all(_conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items())
     if origin is collections.abc.Sequence:
         return isinstance(value, collections.abc.Sequence) and all(_conforms(v, args[0]) for v in value)
     if origin is not None:  # Callable[...] and the like
@@ -101,23 +104,18 @@ def _conforms(value, hint) -> bool:
 def declared_return(explainer, args: tuple, kwargs: dict):
     """The return type that the first overload of ``type(explainer).__call__`` matching ``(args, kwargs)`` declares
     (what a type checker shows for that call); every overload's parameters are checked except ``**options``."""
-    import inspect
-    import sys
-    import typing
-
-    from typing_extensions import get_overloads
-
     call = type(explainer).__call__
     overloads = get_overloads(call)
     assert overloads, f"{type(explainer).__name__}.__call__ declares no overloads"
     for overload in overloads:
         hints = typing.get_type_hints(overload, globalns=vars(sys.modules[call.__module__]))
+        signature = inspect.signature(overload)
         try:
-            bound = inspect.signature(overload).bind(explainer, *args, **kwargs)
+            bound = signature.bind(explainer, *args, **kwargs)
         except TypeError:
             continue
         bound.apply_defaults()
-        params = inspect.signature(overload).parameters
+        params = signature.parameters
         if all(
             params[name].kind is inspect.Parameter.VAR_KEYWORD or _conforms(value, hints[name])
             for name, value in bound.arguments.items()

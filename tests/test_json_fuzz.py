@@ -19,6 +19,7 @@ from test_surfaces_probe import INTERNAL
 
 from transformers_ih import Explanation, SequenceClassificationInteractionExplainer
 from transformers_ih.corpus import CorpusInteractions
+from transformers_ih.corpus.columns import EXPLANATION_COLUMNS, explanation_from_row, explanation_row
 
 JUNK = st.recursive(
     st.none()
@@ -168,16 +169,19 @@ def edited_rows(draw, rows):
         row[column][draw(st.integers(0, len(row[column]) - 1))] = draw(JUNK)
     else:
         row[column] = draw(JUNK)
-    return column, row
+    return row
+
+
+@pytest.fixture(scope="module")
+def dataset_rows(records) -> list[dict]:
+    """The explain_dataset rows (explanation columns) of :func:`records`."""
+    return [explanation_row(Explanation.from_dict(r), i) for i, r in enumerate(records)]
 
 
 @given(data=st.data())
 @SETTINGS
-def test_edited_dataset_rows_are_refused_naming_a_column_or_field_or_load_whole(records, data):
-    from transformers_ih.corpus.columns import EXPLANATION_COLUMNS, explanation_from_row, explanation_row
-
-    rows = [explanation_row(Explanation.from_dict(r), i) for i, r in enumerate(records)]
-    column, row = data.draw(edited_rows(rows))
+def test_edited_dataset_rows_are_refused_naming_a_column_or_field_or_load_whole(records, dataset_rows, data):
+    row = data.draw(edited_rows(dataset_rows))
     try:
         e = explanation_from_row(row)
     except ValueError as err:
